@@ -1,0 +1,58 @@
+# Toggl Track Connection. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+# Python 3.13, the Lambda runtime. pyenv machines need PYENV_VERSION to reach it.
+PYTHON_313 := $(shell command -v python3.13 >/dev/null 2>&1 && PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null || PYENV_VERSION=3.13 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)
+SAM_VENV := .venv-sam
+STAMP := $(VENV)/.installed
+# The layer is on the path as it is in Lambda (/opt/python); the repo root for local/.
+export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
+
+.PHONY: help venv lint typecheck template-check events test test-unit build run clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements-dev.txt layers/toggl/requirements.txt
+	@if [ -z "$(PYTHON_313)" ]; then echo "Python 3.13 is needed (the Lambda runtime): install it, e.g. pyenv install 3.13" >&2; exit 1; fi
+	@test -x $(BIN)/python || $(PYTHON_313) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(STAMP) ## Create .venv with the pinned tools (done by the other targets when needed)
+
+lint: $(STAMP) ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP) ## mypy --strict on the layer, the handlers and the local tools
+	$(BIN)/mypy
+
+template-check: $(STAMP) ## cfn-lint template.yaml
+	$(BIN)/cfn-lint template.yaml
+
+events: $(STAMP) ## Regenerate events/ (signed sample API Gateway events)
+	$(BIN)/python -m local.sample_events
+
+test: lint typecheck template-check ## Lint, type checks, template checks and every test
+	$(BIN)/python -m pytest
+
+test-unit: $(STAMP) ## Only the unit tests (no servers)
+	$(BIN)/python -m pytest tests/unit
+
+$(SAM_VENV)/bin/sam:
+	$(PYTHON_313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+
+build: $(SAM_VENV)/bin/sam ## sam build, without Docker (wheels for Lambda arm64 / Python 3.13)
+	$(SAM_VENV)/bin/sam build
+
+run: $(STAMP) ## Start the whole connection locally (see README)
+	@echo "make run arrives with the local stack (issue 6): moto, the Toggl sandbox and the API on 127.0.0.1:3000." >&2
+	@exit 2
+
+clean: ## Remove build output and local state (keeps .venv)
+	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""Powertools logger, tracer and metrics, shared by every function, and the one decorator
+stack every Lambda entry point wears."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def lambda_entry(function: Handler) -> Handler:
+    """Structured logs with the request context, a trace segment, and metrics flushed as EMF."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    @wraps(function)
+    def entry(event: dict[str, Any], context: Any) -> Any:
+        return function(event, context)
+
+    return entry  # type: ignore[no-any-return]
+
+
+def count(name: str, value: float = 1) -> None:
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def count_by(name: str, dimension: str, value: str) -> None:
+    """A count with its own dimension (for example rejections by reason), flushed at once."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name=dimension, value=value)

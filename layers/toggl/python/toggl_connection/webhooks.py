@@ -1,0 +1,101 @@
+"""A Toggl webhook delivery, from raw request to event on the bus, in the contract's order:
+size, signature, envelope, PING, dedupe, publish."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from toggl_connection import bus_event, dedupe, envelope, publisher, responses, settings, signature
+from toggl_connection.errors import ConnectionFailure, SignatureInvalid
+from toggl_connection.observability import count, count_by, logger, tracer
+from toggl_connection.secrets import SigningSecrets
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What a webhook route is for: one entity and action, or (``None``) any event."""
+
+    entity: str
+    action: str
+
+    @property
+    def detail_type(self) -> str:
+        return bus_event.detail_type(self.entity, self.action)
+
+
+def _verify(body: bytes, header_value: str | None, secrets: SigningSecrets) -> None:
+    digest = signature.parse(header_value)
+    if signature.matches(body, digest, [secrets.current()]):
+        return
+    if signature.matches(body, digest, [secrets.previous()]):
+        return  # signed before a rotation finished
+    # Perhaps the secret changed since we cached it: look again, but not on every bad request.
+    if secrets.may_refresh() and signature.matches(
+        body, digest, [secrets.current(force=True), secrets.previous(force=True)]
+    ):
+        return
+    raise SignatureInvalid("The signature does not match the body signed with the webhook secret.")
+
+
+def _ping_answer(ping: envelope.Envelope) -> dict[str, Any]:
+    logger.info("ping answered", extra={"subscription_id": ping.subscription_id})
+    count("WebhookPing")
+    if ping.validation_code is not None:
+        return responses.json_response(200, {"validation_code": ping.validation_code})
+    return responses.json_response(200, {"status": "pong"})
+
+
+@tracer.capture_method(capture_response=False)
+def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
+    """Answer one delivery. Every failure becomes a JSON error answer here."""
+    try:
+        return _receive(request, context, trigger)
+    except ConnectionFailure as failure:
+        if failure.status < 500:
+            count_by("WebhookRejected", "reason", failure.code)
+        return responses.error(failure)
+    except Exception as unexpected:  # noqa: BLE001 - a 5xx makes Toggl deliver again
+        return responses.error(unexpected)
+
+
+def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
+    config = settings.load()
+    body = responses.raw_body(request, MAX_BODY_BYTES)
+    secrets = SigningSecrets(config.require("webhook_secret_id"), config.secret_cache_seconds)
+    _verify(body, responses.header(request, signature.HEADER), secrets)
+
+    delivery = envelope.parse(body)
+    if delivery.is_ping:
+        return _ping_answer(delivery)
+
+    event = bus_event.from_webhook(delivery)
+    logger.append_keys(event_id=delivery.event_id, entity=delivery.entity, action=delivery.action)
+    if trigger is not None and (delivery.entity, delivery.action) != (trigger.entity, trigger.action):
+        # A subscription pointed at the wrong route: publish under the true type, lose nothing.
+        logger.warning(
+            "event type differs from the route's",
+            extra={"route_detail_type": trigger.detail_type, "detail_type": event.detail_type},
+        )
+        count("WebhookMisrouted")
+
+    bus_name = config.require("event_bus_name")
+    outcome = dedupe.once(
+        event.dedupe_key,
+        lambda: {"published": publisher.publish([event], bus_name)},
+        config.require("idempotency_table_name"),
+        context,
+    )
+    if outcome["duplicate"]:
+        logger.info("duplicate delivery; already on the bus")
+        count("WebhookDuplicate")
+        status = "duplicate"
+    else:
+        logger.info("event published", extra={"detail_type": event.detail_type})
+        count("WebhookPublished")
+        status = "published"
+    return responses.json_response(
+        200, {"status": status, "event_id": delivery.event_id, "detail_type": event.detail_type}
+    )

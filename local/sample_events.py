@@ -1,0 +1,70 @@
+"""Writes ``events/``: a ready API Gateway REST proxy event for every route of the template,
+signed with ``deliveries.TEST_SECRET``. ``python -m local.sample_events`` regenerates them; a test
+checks that the checked-in files are what this produces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from local import apigw, deliveries
+from local.template import ROOT
+
+EVENTS = ROOT / "events"
+CREATED_AT = "2023-07-17T11:43:32.827Z"
+
+
+def webhook_events() -> dict[str, dict[str, Any]]:
+    events: dict[str, dict[str, Any]] = {}
+    for number, trigger in enumerate(deliveries.TRIGGERS, start=1):
+        body = deliveries.encode(deliveries.sample(trigger, 8023169274704000 + number, CREATED_AT))
+        events[f"webhook-{trigger}.json"] = apigw.proxy_event(
+            "POST", f"/webhooks/{trigger}", body, deliveries.signed_headers(body)
+        )
+    # The catch-all route, with an event of a type no dedicated route has.
+    tag = deliveries.envelope(
+        "tag",
+        "created",
+        {"id": 18861, "name": "urgent", "workspace_id": deliveries.WORKSPACE_ID},
+        8023169274704100,
+        18861,
+        {"name": "urgent"},
+        created_at=CREATED_AT,
+    )
+    body = deliveries.encode(tag)
+    events["webhook-any-event.json"] = apigw.proxy_event("POST", "/webhooks", body, deliveries.signed_headers(body))
+    body = deliveries.encode(deliveries.ping("9d3a1b1f-ping-validation-code", CREATED_AT))
+    events["webhook-ping.json"] = apigw.proxy_event("POST", "/webhooks", body, deliveries.signed_headers(body))
+    return events
+
+
+def stable(event: dict[str, Any]) -> dict[str, Any]:
+    """The event without the per-request ids and clocks API Gateway fills in."""
+    context = dict(event["requestContext"])
+    context.update(
+        extendedRequestId="c0ffee00-0000-4000-8000-000000000000",
+        requestId="c0ffee00-0000-4000-8000-000000000000",
+        requestTime="17/Jul/2023:11:43:33 +0000",
+        requestTimeEpoch=1689594213000,
+    )
+    return {**event, "requestContext": context}
+
+
+def all_events() -> dict[str, dict[str, Any]]:
+    return {name: stable(event) for name, event in webhook_events().items()}
+
+
+def render(event: dict[str, Any]) -> str:
+    return json.dumps(event, indent=2) + "\n"
+
+
+def main() -> None:
+    EVENTS.mkdir(exist_ok=True)
+    for name, event in all_events().items():
+        Path(EVENTS / name).write_text(render(event))
+        print(f"wrote events/{name}")
+
+
+if __name__ == "__main__":
+    main()
