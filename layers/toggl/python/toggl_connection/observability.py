@@ -3,6 +3,7 @@ stack every Lambda entry point wears."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -10,9 +11,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+# Lambda sets POWERTOOLS_* before the import; the defaults serve any other host (tests, local stack).
+SERVICE = os.getenv("POWERTOOLS_SERVICE_NAME") or "toggl-connection"
+NAMESPACE = os.getenv("POWERTOOLS_METRICS_NAMESPACE") or "TogglConnection"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(service=SERVICE, namespace=NAMESPACE)
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

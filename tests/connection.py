@@ -1,0 +1,58 @@
+"""The connection as the tests drive it: the template's functions, invoked with their template
+environment and real API Gateway proxy events, against whatever AWS boto3 points at."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from local import apigw, deliveries, lambda_runtime, template
+from local.provision import Stack, drain
+from toggl_connection import aws_clients, dedupe, secrets
+
+
+def fresh_containers() -> None:
+    """Forget what the layer cached, as a newly started Lambda container would."""
+    aws_clients.forget_clients()
+    secrets.forget_secrets()
+    dedupe.forget_stores()
+
+
+class Connection:
+    def __init__(self, stack: Stack, base_env: dict[str, str]) -> None:
+        self.stack = stack
+        self.base_env = base_env
+        self.functions = template.functions()
+        self.routes = {(r.method, r.path): fn for fn in self.functions for r in fn.routes}
+
+    def environment(self, fn: template.Function) -> dict[str, str]:
+        return {**self.base_env, **template.environment(fn, self.stack.names)}
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        fn = template.function(logical_id)
+        return lambda_runtime.invoke(fn, event, self.environment(fn))
+
+    def request(self, event: dict[str, Any]) -> dict[str, Any]:
+        """Route an API Gateway proxy event to the function the template gives its path."""
+        fn = self.routes[(event["httpMethod"], event["resource"])]
+        response: dict[str, Any] = lambda_runtime.invoke(fn, event, self.environment(fn))
+        return response
+
+    def post(
+        self, path: str, body: bytes, headers: dict[str, str] | None = None, binary: bool = False
+    ) -> dict[str, Any]:
+        return self.request(apigw.proxy_event("POST", path, body, headers, binary=binary))
+
+    def deliver(
+        self, path: str, document: dict[str, Any], secret: str = deliveries.TEST_SECRET
+    ) -> dict[str, Any]:
+        body = deliveries.encode(document)
+        return self.post(path, body, deliveries.signed_headers(body, secret))
+
+    def bus_events(self, wait: bool = False) -> list[dict[str, Any]]:
+        assert self.stack.tap_queue_url
+        return drain(self.stack.tap_queue_url, wait=wait)
+
+
+def body_of(response: dict[str, Any]) -> Any:
+    return json.loads(response["body"])

@@ -1,0 +1,129 @@
+"""From Toggl envelope to the contract's event on the bus, without AWS."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from local import deliveries
+from toggl_connection import bus_event, envelope
+from toggl_connection.errors import InvalidBody
+
+
+def to_event(document: dict[str, Any]) -> bus_event.BusEvent:
+    return bus_event.from_webhook(envelope.parse(deliveries.encode(document)))
+
+
+def test_the_documented_time_entry_event_becomes_the_contract_detail() -> None:
+    # Given the real event shape from TOGGL_API.md, ids in metadata as digit strings
+    document = deliveries.sample("time-entry-created", 8023169274704072, "2023-07-17T11:43:32.827Z")
+    # When it is turned into a bus event
+    event = to_event(document)
+    # Then the detail is the contract's, ids as integers, request_body as an object
+    assert event.detail_type == "Time Entry Created"
+    assert event.time.isoformat() == "2023-07-17T11:43:32.827000+00:00"
+    detail = event.detail
+    assert list(detail) == [
+        "event_id", "origin", "subscription_id", "workspace_id", "entity", "action", "entity_id",
+        "event_user_id", "created_at", "payload", "metadata",
+    ]  # fmt: skip
+    assert detail["event_id"] == 8023169274704072
+    assert detail["origin"] == "webhook"
+    assert detail["subscription_id"] == 10713
+    assert detail["workspace_id"] == 7435584
+    assert (detail["entity"], detail["action"], detail["entity_id"]) == ("time_entry", "created", 3050537739)
+    assert detail["event_user_id"] == 9547721
+    assert detail["created_at"] == "2023-07-17T11:43:32.827Z"
+    assert detail["payload"] == document["payload"]
+    assert detail["metadata"]["time_entry_id"] == 3050537739
+    assert detail["metadata"]["workspace_id"] == 7435584
+    assert detail["metadata"]["request_body"] == json.loads(document["metadata"]["request_body"])
+    assert event.dedupe_key == "8023169274704072"
+
+
+def test_integer_ids_give_the_same_detail_as_digit_strings() -> None:
+    as_strings = deliveries.sample("project-updated", 77, "2023-07-17T11:43:32.827Z")
+    as_integers = json.loads(json.dumps(as_strings))
+    for key in ("event_user_id", "model_owner_id", "project_id", "workspace_id"):
+        as_integers["metadata"][key] = int(as_integers["metadata"][key])
+    as_integers["event_id"] = "77"  # and the other way round
+    assert to_event(as_integers).detail == to_event(as_strings).detail
+
+
+def test_a_deleted_event_without_an_id_in_its_payload_takes_it_from_metadata() -> None:
+    document = deliveries.sample("time-entry-deleted", 5, "2023-07-17T11:43:32.827Z")
+    assert "id" not in document["payload"]
+    assert to_event(document).detail["entity_id"] == 3050537739
+
+
+def test_a_deleted_event_with_a_null_payload_is_accepted() -> None:
+    document = deliveries.sample("project-deleted", 6, "2023-07-17T11:43:32.827Z")
+    assert document["payload"] is None
+    detail = to_event(document).detail
+    assert (detail["entity_id"], detail["payload"], detail["workspace_id"]) == (203881520, None, 7435584)
+
+
+def test_every_api_token_is_removed_at_any_depth() -> None:
+    document = deliveries.sample("workspace-created", 9, "2023-07-17T11:43:32.827Z")
+    document["metadata"]["request_body"] = json.dumps({"name": "x", "nested": [{"api_token": "t2"}]})
+    document["metadata"]["api_token"] = "t3"
+    document["payload"]["settings"] = {"Api_Token": "t4", "keep": 1}
+    text = json.dumps(to_event(document).detail)
+    assert "api_token" not in text.lower()
+    assert "workspace-token-must-not-leak" not in text and "t2" not in text and "t4" not in text
+    assert '"keep": 1' in text
+
+
+def test_workspace_created_is_deduplicated_by_workspace_not_by_event() -> None:
+    event = to_event(deliveries.sample("workspace-created", 9, "2023-07-17T11:43:32.827Z"))
+    assert event.dedupe_key == "workspace-created:8123456"
+    assert event.detail["workspace_id"] == 8123456
+
+
+def test_request_body_that_is_not_json_is_passed_on_as_text() -> None:
+    document = deliveries.sample("project-created", 10, "2023-07-17T11:43:32.827Z")
+    document["metadata"]["request_body"] = "name=Website"
+    assert to_event(document).detail["metadata"]["request_body"] == "name=Website"
+
+
+@pytest.mark.parametrize(
+    ("entity", "action", "expected"),
+    [
+        ("time_entry", "created", "Time Entry Created"),
+        ("project_user", "deleted", "Project User Deleted"),
+        ("client", "updated", "Client Updated"),
+        ("workspace", "created", "Workspace Created"),
+    ],
+)
+def test_detail_type_is_title_case(entity: str, action: str, expected: str) -> None:
+    assert bus_event.detail_type(entity, action) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "complaint"),
+    [
+        (b"not json", "not valid JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b"{}", "event_id"),
+        (b'{"event_id": true, "created_at": "2023-07-17T11:43:32Z"}', "event_id"),
+        (b'{"event_id": "12a", "created_at": "2023-07-17T11:43:32Z"}', "event_id"),
+        (b'{"event_id": 1}', "created_at"),
+        (b'{"event_id": 1, "created_at": "yesterday"}', "RFC 3339"),
+        (b'{"event_id": 1, "created_at": "2023-07-17T11:43:32"}', "time zone"),
+        (b'{"event_id": 1, "created_at": "2023-07-17T11:43:32Z", "payload": "pong"}', "payload"),
+        (b'{"event_id": 1, "created_at": "2023-07-17T11:43:32Z", "payload": {}}', "metadata.model"),
+        (b'{"event_id": 1, "created_at": "2023-07-17T11:43:32Z", "metadata": [], "payload": {}}', "metadata"),
+        (
+            b'{"event_id": 1, "created_at": "2023-07-17T11:43:32Z", "payload": {},'
+            b' "metadata": {"model": "time entry", "action": "created"}}',
+            "metadata.model",
+        ),
+        (b'{"event_id": 1, "created_at": "2023-07-17T11:43:32Z", "payload": {}, "subscription_id": "x"}', "subscr"),
+        (b"[" * 100000 + b"]" * 100000, "JSON"),
+    ],
+)
+def test_what_is_not_an_envelope_is_refused_with_the_reason(body: bytes, complaint: str) -> None:
+    with pytest.raises(InvalidBody, match=complaint):
+        envelope.parse(body)
