@@ -127,3 +127,34 @@ def environment(fn: Function, names: dict[str, str], document: dict[str, Any] | 
         if value is not None:
             result[key] = value
     return result
+
+
+def transformed(document: dict[str, Any] | None = None, region: str = "us-east-1") -> dict[str, Any]:
+    """The CloudFormation template SAM deploys: the real SAM translator run on ours, code
+    locations swapped for S3 ones as ``sam package`` does."""
+    import json
+    import os
+
+    from samtranslator.translator.transform import transform
+
+    document = json.loads(json.dumps(document or load(), default=str))
+    for logical_id, resource in document["Resources"].items():
+        props = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(props.get(key), str):
+                props[key] = f"s3://artifacts/{logical_id}.zip"
+
+    class _NoManagedPolicies:
+        def load(self) -> dict[str, str]:
+            return {}
+
+    saved = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = region
+    try:
+        result: dict[str, Any] = transform(document, {}, _NoManagedPolicies())
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_DEFAULT_REGION")
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = saved
+    return result

@@ -1,0 +1,154 @@
+"""template.yaml, read by the real SAM translator: routes, functions, scope of every policy."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from typing import Any
+
+import pytest
+
+from local import template
+
+WEBHOOK_ROUTES = {
+    "/webhooks/time-entry-created": "time_entry_created",
+    "/webhooks/time-entry-updated": "time_entry_updated",
+    "/webhooks/time-entry-deleted": "time_entry_deleted",
+    "/webhooks/project-created": "project_created",
+    "/webhooks/project-updated": "project_updated",
+    "/webhooks/project-deleted": "project_deleted",
+    "/webhooks/workspace-created": "workspace_created",
+    "/webhooks": "any_event",
+}
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    return template.transformed()["Resources"]
+
+
+def webhook_functions() -> list[template.Function]:
+    return [fn for fn in template.functions() if any(r.path.startswith("/webhooks") for r in fn.routes)]
+
+
+def statements(cfn: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    role = cfn[f"{function_id}Role"]["Properties"]
+    return [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+
+
+def test_every_webhook_route_has_its_own_function_with_an_existing_handler() -> None:
+    functions = webhook_functions()
+    routes = {r.path: fn for fn in functions for r in fn.routes}
+    assert set(routes) == set(WEBHOOK_ROUTES)
+    assert len({fn.logical_id for fn in functions}) == len(WEBHOOK_ROUTES)  # one function per route
+    for path, attribute in WEBHOOK_ROUTES.items():
+        fn = routes[path]
+        assert fn.attribute == attribute
+        assert [r.method for r in fn.routes] == ["POST"]
+        module_path = fn.code_dir / f"{fn.module}.py"
+        spec = importlib.util.spec_from_file_location(f"check_{fn.logical_id}", module_path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert callable(getattr(module, attribute))
+
+
+def test_runtime_architecture_tracing_and_layer_for_every_function(cfn: dict[str, Any]) -> None:
+    functions = {k: v["Properties"] for k, v in cfn.items() if v["Type"] == "AWS::Lambda::Function"}
+    assert functions
+    for props in functions.values():
+        assert props["Runtime"] == "python3.13"
+        assert props["Architectures"] == ["arm64"]
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert len(props["Layers"]) == 1
+        assert "LogGroup" in props["LoggingConfig"]
+
+
+def test_webhook_routes_are_public_and_everything_else_defaults_to_iam(cfn: dict[str, Any]) -> None:
+    body = cfn["Api"]["Properties"]["Body"]
+    assert body["securityDefinitions"]["AWS_IAM"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    for path in WEBHOOK_ROUTES:
+        assert body["paths"][path]["post"]["security"] == [{"NONE": []}]
+    assert template.load()["Resources"]["Api"]["Properties"]["Auth"] == {
+        "DefaultAuthorizer": "AWS_IAM",
+        "InvokeRole": "NONE",
+    }
+
+
+def test_webhook_functions_read_the_signing_secret_and_nothing_else(cfn: dict[str, Any]) -> None:
+    for fn in webhook_functions():
+        found = statements(cfn, fn.logical_id)
+        text = json.dumps(found)
+        assert "TogglApiTokenSecret" not in text and "ExistingTogglApiTokenSecretArn" not in text
+        by_action: dict[str, list[Any]] = {}
+        for statement in found:
+            assert statement["Effect"] == "Allow"
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            for action in actions:
+                by_action.setdefault(action, []).append(statement["Resource"])
+        assert set(by_action) == {
+            "secretsmanager:GetSecretValue",
+            "events:PutEvents",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        }
+        assert "WebhookSigningSecret" in json.dumps(by_action["secretsmanager:GetSecretValue"])
+        assert "EventBus" in json.dumps(by_action["events:PutEvents"])
+        for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
+            assert by_action[action] == [{"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
+        assert "*" not in text.replace("${", "")  # no wildcard action or resource
+
+
+def test_webhook_environment_names_the_signing_secret_not_the_token() -> None:
+    for fn in webhook_functions():
+        names = {**template.parameter_defaults(template.load()), "EventBus": "b", "IdempotencyTable": "t"}
+        names.update(WebhookSigningSecret="arn:signing", TogglApiTokenSecret="arn:token")
+        env = template.environment(fn, names)
+        assert env["WEBHOOK_SECRET_ID"] == "arn:signing"
+        assert "TOGGL_API_TOKEN_SECRET_ID" not in env
+        assert env["EVENT_BUS_NAME"] == "b" and env["IDEMPOTENCY_TABLE_NAME"] == "t"
+        assert env["TOGGL_API_URL"] == "https://api.track.toggl.com"
+
+
+def test_the_dedupe_table_expires_records_and_the_bus_has_a_replay_archive(cfn: dict[str, Any]) -> None:
+    table = cfn["IdempotencyTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert table["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    archive = cfn["EventArchive"]["Properties"]
+    assert archive["RetentionDays"] == {"Ref": "ArchiveRetentionDays"}
+    assert archive["SourceArn"] == {"Fn::GetAtt": ["EventBus", "Arn"]}
+
+
+def test_the_signing_secret_is_generated_and_the_token_secret_is_optional(cfn: dict[str, Any]) -> None:
+    assert "GenerateSecretString" in cfn["WebhookSigningSecret"]["Properties"]
+    assert cfn["TogglApiTokenSecret"]["Condition"] == "CreateApiTokenSecret"
+    assert json.loads(cfn["TogglApiTokenSecret"]["Properties"]["SecretString"]) == {"api_token": ""}
+
+
+def test_api_throttling_log_retention_and_reserved_concurrency_are_parameters(cfn: dict[str, Any]) -> None:
+    stage = cfn["ApiStage"]["Properties"]
+    (setting,) = stage["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+    assert cfn["WebhookLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    for fn in webhook_functions():
+        assert cfn[fn.logical_id]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"][0] == "HasReservedConcurrency"
+
+
+def test_outputs_name_the_api_every_webhook_url_the_bus_and_the_secrets() -> None:
+    outputs = template.load()["Outputs"]
+    for name in ("ApiBaseUrl", "EventBusName", "EventBusArn", "WebhookSecretArn", "TogglApiTokenSecretArn"):
+        assert name in outputs
+    urls = [json.dumps(o["Value"]) for name, o in outputs.items() if name.endswith("WebhookUrl")]
+    for path in WEBHOOK_ROUTES:
+        assert sum(u.endswith(f'{path}"}}') for u in urls) == 1, path
+
+
+def test_the_layer_is_built_without_docker_for_arm64_python_313() -> None:
+    layer = template.load()["Resources"]["TogglLayer"]
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    makefile = (template.ROOT / "layers" / "toggl" / "Makefile").read_text()
+    assert "build-TogglLayer:" in makefile
+    assert "--platform manylinux2014_aarch64" in makefile and "--python-version 3.13" in makefile
