@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 
-def _resource_and_parameters(template_path: str, path: str) -> dict[str, str] | None:
+def path_parameters(template_path: str, path: str) -> dict[str, str] | None:
     """Path parameters when ``path`` matches the route ``template_path`` (``/x/{id}``)."""
     want, got = template_path.strip("/").split("/"), path.strip("/").split("/")
     if len(want) != len(got):
@@ -36,7 +36,7 @@ def proxy_event(
 ) -> dict[str, Any]:
     headers = dict(headers or {})
     resource = resource or path
-    path_parameters = _resource_and_parameters(resource, path) or None
+    params = path_parameters(resource, path) or None
     pairs = parse_qsl(query, keep_blank_values=True)
     multi_query: dict[str, list[str]] = {}
     for key, value in pairs:
@@ -59,7 +59,7 @@ def proxy_event(
         "multiValueHeaders": {k: [v] for k, v in headers.items()} or None,
         "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
-        "pathParameters": path_parameters,
+        "pathParameters": params,
         "stageVariables": None,
         "requestContext": {
             "resourceId": "local",

@@ -29,7 +29,7 @@ class Stack:
 
 
 def _clients(region: str) -> dict[str, Any]:
-    return {s: boto3.client(s, region_name=region) for s in ("events", "dynamodb", "secretsmanager", "sqs")}  # type: ignore[call-overload]
+    return {s: boto3.client(s, region_name=region) for s in ("events", "dynamodb", "secretsmanager", "sqs")}
 
 
 def provision(

@@ -11,6 +11,7 @@ from local.provision import provision
 from tests.connection import Connection, fresh_containers
 from toggl_connection.observability import logger
 
+
 class _CurrentStdout:
     """Logs go to whatever sys.stdout is now: the test's own, where capsys reads them."""
 

@@ -43,9 +43,7 @@ class Connection:
     ) -> dict[str, Any]:
         return self.request(apigw.proxy_event("POST", path, body, headers, binary=binary))
 
-    def deliver(
-        self, path: str, document: dict[str, Any], secret: str = deliveries.TEST_SECRET
-    ) -> dict[str, Any]:
+    def deliver(self, path: str, document: dict[str, Any], secret: str = deliveries.TEST_SECRET) -> dict[str, Any]:
         body = deliveries.encode(document)
         return self.post(path, body, deliveries.signed_headers(body, secret))
 

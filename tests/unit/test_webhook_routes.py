@@ -288,9 +288,9 @@ def test_during_a_rotation_the_previous_secret_is_still_accepted(connection: Con
     fresh_containers()  # a new container reads both versions
     # Then deliveries signed with either version are accepted, and others are not
     assert connection.deliver("/webhooks", deliveries.sample("project-created", 26))["statusCode"] == 200
-    assert connection.deliver("/webhooks", deliveries.sample("project-created", 27), "the-new-secret")[
-        "statusCode"
-    ] == 200
+    assert (
+        connection.deliver("/webhooks", deliveries.sample("project-created", 27), "the-new-secret")["statusCode"] == 200
+    )
     assert connection.deliver("/webhooks", deliveries.sample("project-created", 28), "neither")["statusCode"] == 401
 
 

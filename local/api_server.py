@@ -1,0 +1,147 @@
+"""The connection's API on loopback, as ``sam local start-api`` serves it: every route of
+``template.yaml`` answered by invoking that route's real handler in-process with a REST API proxy
+event. Routes with the ``AWS_IAM`` authorizer need a valid SigV4 signature, as in AWS."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections.abc import Callable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from local import apigw, lambda_runtime, template
+
+# A function's environment, given the function (the stack's names resolved by the caller).
+Environment = Callable[[template.Function], dict[str, str]]
+# Checks a request's SigV4 signature; returns an error message or None when it is valid.
+Authenticator = Callable[[str, str, dict[str, str], bytes], str | None]
+
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+def _refuse_all(method: str, url: str, headers: dict[str, str], body: bytes) -> str | None:
+    return "Missing Authentication Token"
+
+
+class ApiServer:
+    def __init__(
+        self,
+        environment: Environment,
+        host: str = "127.0.0.1",
+        port: int = 3000,
+        authenticate: Authenticator = _refuse_all,
+        on_request: Callable[[str, str, int, float], None] | None = None,
+    ) -> None:
+        self.environment = environment
+        self.authenticate = authenticate
+        self.on_request = on_request
+        self.routes = [(route, fn) for fn in template.functions() for route in fn.routes]
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # on_request reports each request once, briefly
+
+            def _serve(self) -> None:
+                server.serve(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> ApiServer:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="api", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def match(self, method: str, path: str) -> tuple[template.Route, template.Function] | None:
+        for route, fn in self.routes:
+            if route.method == method and apigw.path_parameters(route.path, path) is not None:
+                return route, fn
+        return None
+
+    def serve(self, request: BaseHTTPRequestHandler) -> None:
+        started = time.perf_counter()
+        url = urlsplit(request.path)
+        length = int(request.headers.get("Content-Length") or 0)
+        if length > MAX_REQUEST_BYTES:
+            self._reply(request, 413, {"message": "Request Too Long"})
+            return
+        body = request.rfile.read(length) if length else b""
+        headers = dict(request.headers.items())
+        found = self.match(request.command, url.path)
+        if found is None:
+            # API Gateway's own answer for an unknown route.
+            self._reply(request, 403, {"message": "Missing Authentication Token"})
+            status = 403
+        else:
+            route, fn = found
+            refusal = self.authenticate(request.command, request.path, headers, body) if route.iam else None
+            if refusal:
+                self._reply(request, 403, {"message": refusal})
+                status = 403
+            else:
+                status = self._invoke(request, route, fn, url.path, url.query, headers, body)
+        if self.on_request:
+            self.on_request(request.command, request.path, status, time.perf_counter() - started)
+
+    def _invoke(
+        self,
+        request: BaseHTTPRequestHandler,
+        route: template.Route,
+        fn: template.Function,
+        path: str,
+        query: str,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> int:
+        try:
+            text: bytes | str | None = body.decode("utf-8") if body else None
+            binary = False
+        except UnicodeDecodeError:
+            text, binary = body, True  # not text: API Gateway passes it base64-encoded
+        event = apigw.proxy_event(request.command, path, text, headers, query, resource=route.path, binary=binary)
+        try:
+            result = lambda_runtime.invoke(fn, event, self.environment(fn))
+        except Exception as exc:  # noqa: BLE001 - what API Gateway answers when a function fails
+            self._reply(request, 502, {"message": "Internal server error", "detail": type(exc).__name__})
+            return 502
+        if not isinstance(result, dict) or "statusCode" not in result:
+            self._reply(request, 502, {"message": "Internal server error"})
+            return 502
+        payload = result.get("body") or ""
+        data = base64.b64decode(payload) if result.get("isBase64Encoded") else str(payload).encode("utf-8")
+        self._send(request, int(result["statusCode"]), data, result.get("headers") or {})
+        return int(result["statusCode"])
+
+    def _reply(self, request: BaseHTTPRequestHandler, status: int, document: Any) -> None:
+        self._send(request, status, json.dumps(document).encode(), {"Content-Type": "application/json"})
+
+    @staticmethod
+    def _send(request: BaseHTTPRequestHandler, status: int, data: bytes, headers: dict[str, str]) -> None:
+        request.send_response(status, HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "")
+        for key, value in headers.items():
+            request.send_header(key, str(value))
+        request.send_header("Content-Length", str(len(data)))
+        request.end_headers()
+        request.wfile.write(data)
