@@ -33,7 +33,9 @@ def proxy_event(
     stage: str = "v1",
     source_ip: str = "127.0.0.1",
     binary: bool = False,
+    caller_arn: str | None = None,
 ) -> dict[str, Any]:
+    """``caller_arn``: the IAM identity of a SigV4-signed request, as API Gateway reports it."""
     headers = dict(headers or {})
     resource = resource or path
     params = path_parameters(resource, path) or None
@@ -74,10 +76,23 @@ def proxy_event(
             "domainPrefix": "localhost",
             "requestTimeEpoch": int(now * 1000),
             "requestId": request_id,
-            "identity": {"sourceIp": source_ip, "userAgent": headers.get("User-Agent")},
+            "identity": _identity(source_ip, headers.get("User-Agent"), caller_arn),
             "domainName": "localhost",
             "apiId": "local",
         },
         "body": text,
         "isBase64Encoded": bool(binary and body is not None),
     }
+
+
+def _identity(source_ip: str, user_agent: str | None, caller_arn: str | None) -> dict[str, Any]:
+    identity: dict[str, Any] = {
+        "sourceIp": source_ip, "userAgent": user_agent, "accountId": None, "caller": None, "user": None,
+        "userArn": None, "accessKey": None, "cognitoIdentityPoolId": None, "cognitoIdentityId": None,
+        "cognitoAuthenticationType": None, "cognitoAuthenticationProvider": None, "principalOrgId": None,
+    }  # fmt: skip
+    if caller_arn:
+        account = caller_arn.split(":")[4] if caller_arn.count(":") >= 5 else None
+        identity.update(accountId=account, caller=caller_arn.rsplit("/", 1)[-1], user=caller_arn.rsplit("/", 1)[-1],
+                        userArn=caller_arn, accessKey="AKIAIOSFODNN7EXAMPLE")  # fmt: skip
+    return identity

@@ -90,6 +90,7 @@ def provision(
                 RetentionDays=int(template.resolve(props.get("RetentionDays", 0), stack.names)),
             )
 
+    stack.names = template.with_conditions(stack.names, document)
     if tap:
         stack.tap_queue_url = _tap(aws, stack)
     return stack

@@ -39,6 +39,27 @@ def webhook_events() -> dict[str, dict[str, Any]]:
     return events
 
 
+CALLER = "arn:aws:iam::123456789012:user/automation"
+ACTION_REQUESTS = {
+    "create-client": {"workspace_id": deliveries.WORKSPACE_ID, "name": "Initech", "notes": "From the CRM"},
+    "create-user-invitation": {"workspace_id": deliveries.WORKSPACE_ID, "emails": ["new.hire@example.com"]},
+    "add-project-member": {"workspace_id": deliveries.WORKSPACE_ID, "project_id": 203881520, "user_id": 9547721},
+    "create-task": {
+        "workspace_id": deliveries.WORKSPACE_ID, "project_id": 203881520, "name": "Design review",
+        "estimated_seconds": 7200,
+    },
+}  # fmt: skip
+
+
+def action_events() -> dict[str, dict[str, Any]]:
+    events = {}
+    for name, request in ACTION_REQUESTS.items():
+        body = json.dumps(request)
+        headers = {"Content-Type": "application/json", "Idempotency-Key": f"example-{name}-1"}
+        events[f"action-{name}.json"] = apigw.proxy_event("POST", f"/actions/{name}", body, headers, caller_arn=CALLER)
+    return events
+
+
 def stable(event: dict[str, Any]) -> dict[str, Any]:
     """The event without the per-request ids and clocks API Gateway fills in."""
     context = dict(event["requestContext"])
@@ -52,7 +73,7 @@ def stable(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def all_events() -> dict[str, dict[str, Any]]:
-    return {name: stable(event) for name, event in webhook_events().items()}
+    return {name: stable(event) for name, event in {**webhook_events(), **action_events()}.items()}
 
 
 def render(event: dict[str, Any]) -> str:

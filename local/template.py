@@ -93,6 +93,30 @@ def function(logical_id: str) -> Function:
     raise KeyError(logical_id)
 
 
+def _truth(expression: Any, names: dict[str, str]) -> bool:
+    ((key, arg),) = expression.items()
+    if key == "Fn::Equals":
+        return bool(resolve(arg[0], names) == resolve(arg[1], names))
+    if key == "Fn::Not":
+        return not _truth(arg[0], names)
+    if key == "Fn::And":
+        return all(_truth(a, names) for a in arg)
+    if key == "Fn::Or":
+        return any(_truth(a, names) for a in arg)
+    if key == "Condition":
+        return names[f"Condition:{arg}"] == "true"
+    raise ValueError(f"cannot evaluate condition {expression!r}")
+
+
+def with_conditions(names: dict[str, str], document: dict[str, Any] | None = None) -> dict[str, str]:
+    """``names`` plus ``Condition:<name>`` = "true"/"false" for each of the template's conditions."""
+    document = document or load()
+    result = dict(names)
+    for name, expression in document.get("Conditions", {}).items():
+        result[f"Condition:{name}"] = "true" if _truth(expression, result) else "false"
+    return result
+
+
 def resolve(value: Any, names: dict[str, str]) -> Any:
     """Evaluate the intrinsics the template uses in environments against local ``names``
     (logical ids and parameters to physical values; ``X.Arn`` for ``GetAtt``)."""
@@ -109,7 +133,8 @@ def resolve(value: Any, names: dict[str, str]) -> Any:
             text = arg if isinstance(arg, str) else arg[0]
             return re.sub(r"\$\{([^}]+)\}", lambda m: str(names[m.group(1)]), text)
         if key == "Fn::If":
-            raise ValueError("conditions are not resolved locally")
+            name, when_true, when_false = arg
+            return resolve(when_true if names[f"Condition:{name}"] == "true" else when_false, names)
     if isinstance(value, (str, int, float, bool)):
         return str(value)
     raise ValueError(f"cannot resolve {value!r}")

@@ -8,6 +8,8 @@ from moto import mock_aws
 
 from local import deliveries
 from local.provision import provision
+from local.toggl_sandbox import Sandbox
+from local.toggl_sandbox.state import Seeded, seed
 from tests.connection import Connection, fresh_containers
 from toggl_connection.observability import logger
 
@@ -21,6 +23,9 @@ class _CurrentStdout:
     def flush(self) -> None:
         sys.stdout.flush()
 
+
+# The Personal API Token every test uses: it must never show up in a log, answer or event.
+CANARY_TOKEN = "canary-pat-5f0c1e9a7b3d"
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -43,12 +48,37 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return dict(AWS_ENV)
 
 
-@pytest.fixture
-def connection(aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Iterator[Connection]:
-    """The stack of template.yaml on moto in-process, with a tap on the bus."""
+def _stack(aws_env: dict[str, str], parameters: dict[str, str], api_token: str) -> Iterator[Connection]:
     fresh_containers()
     logger.registered_handler.setStream(_CurrentStdout())  # type: ignore[arg-type]
     with mock_aws():
-        stack = provision(webhook_secret=deliveries.TEST_SECRET, api_token="canary-token-0123456789")
+        stack = provision(webhook_secret=deliveries.TEST_SECRET, api_token=api_token, parameters=parameters)
         yield Connection(stack, aws_env)
     fresh_containers()
+
+
+@pytest.fixture
+def connection(aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Iterator[Connection]:
+    """The stack of template.yaml on moto in-process, with a tap on the bus."""
+    yield from _stack(aws_env, {}, CANARY_TOKEN)
+
+
+@pytest.fixture
+def seeded() -> Seeded:
+    return seed(token=CANARY_TOKEN)
+
+
+@pytest.fixture
+def toggl(seeded: Seeded) -> Iterator[Sandbox]:
+    """The Toggl sandbox on a free loopback port, seeded with a small account."""
+    sandbox = Sandbox(seeded.world, quota_per_hour=10_000, user_quota_per_hour=10_000).start()
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture
+def toggl_connection(
+    aws_env: dict[str, str], capsys: pytest.CaptureFixture[str], toggl: Sandbox
+) -> Iterator[Connection]:
+    """The stack on moto in-process, its TOGGL_API_URL pointing at the sandbox."""
+    yield from _stack(aws_env, {"TogglApiUrl": toggl.url}, CANARY_TOKEN)

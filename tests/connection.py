@@ -28,9 +28,10 @@ class Connection:
     def environment(self, fn: template.Function) -> dict[str, str]:
         return {**self.base_env, **template.environment(fn, self.stack.names)}
 
-    def invoke(self, logical_id: str, event: Any) -> Any:
+    def invoke(self, logical_id: str, event: Any, timeout: float | None = None, **env: str) -> Any:
+        """Invoke a function directly (Step Functions, SDK) or as a rule target would."""
         fn = template.function(logical_id)
-        return lambda_runtime.invoke(fn, event, self.environment(fn))
+        return lambda_runtime.invoke(fn, event, {**self.environment(fn), **env}, timeout=timeout)
 
     def request(self, event: dict[str, Any]) -> dict[str, Any]:
         """Route an API Gateway proxy event to the function the template gives its path."""
@@ -42,6 +43,10 @@ class Connection:
         self, path: str, body: bytes, headers: dict[str, str] | None = None, binary: bool = False
     ) -> dict[str, Any]:
         return self.request(apigw.proxy_event("POST", path, body, headers, binary=binary))
+
+    def post_json(self, path: str, document: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
+        body = json.dumps(document).encode()
+        return self.post(path, body, {"Content-Type": "application/json", **(headers or {})})
 
     def deliver(self, path: str, document: dict[str, Any], secret: str = deliveries.TEST_SECRET) -> dict[str, Any]:
         body = deliveries.encode(document)

@@ -11,7 +11,7 @@ from toggl_connection import signature
 
 def test_checked_in_events_match_the_generator() -> None:
     expected = sample_events.all_events()
-    present = {p.name for p in (ROOT / "events").glob("webhook-*.json")}
+    present = {p.name for p in (ROOT / "events").glob("*.json")}
     assert present == set(expected)
     for name, event in expected.items():
         assert (ROOT / "events" / name).read_text() == sample_events.render(event), name

@@ -152,3 +152,68 @@ def test_the_layer_is_built_without_docker_for_arm64_python_313() -> None:
     makefile = (template.ROOT / "layers" / "toggl" / "Makefile").read_text()
     assert "build-TogglLayer:" in makefile
     assert "--platform manylinux2014_aarch64" in makefile and "--python-version 3.13" in makefile
+
+
+ACTION_ROUTES = {
+    "/actions/create-client": "create_client",
+    "/actions/create-user-invitation": "create_user_invitation",
+    "/actions/add-project-member": "add_project_member",
+    "/actions/create-task": "create_task",
+}
+
+
+def functions_under(prefix: str) -> list[template.Function]:
+    return [fn for fn in template.functions() if any(r.path.startswith(prefix) for r in fn.routes)]
+
+
+def test_every_action_route_has_its_own_function_behind_iam(cfn: dict[str, Any]) -> None:
+    functions = functions_under("/actions/")
+    routes = {r.path: fn for fn in functions for r in fn.routes}
+    assert {path: fn.attribute for path, fn in routes.items()} == ACTION_ROUTES
+    assert len({fn.logical_id for fn in functions}) == len(ACTION_ROUTES)
+    body = cfn["Api"]["Properties"]["Body"]
+    for path in ACTION_ROUTES:
+        assert body["paths"][path]["post"]["security"] == [{"AWS_IAM": []}]
+        assert all(r.iam for r in routes[path].routes)
+
+
+def test_action_functions_read_the_token_and_not_the_signing_secret(cfn: dict[str, Any]) -> None:
+    for fn in functions_under("/actions/"):
+        found = statements(cfn, fn.logical_id)
+        text = json.dumps(found)
+        assert "WebhookSigningSecret" not in text
+        assert "events:PutEvents" not in text
+        actions = sorted(a for s in found for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
+        assert actions == sorted(
+            ["secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
+             "dynamodb:DeleteItem"]
+        )  # fmt: skip
+        secret = next(s for s in found if s["Action"] == ["secretsmanager:GetSecretValue"])
+        assert "TogglApiTokenSecret" in json.dumps(secret["Resource"])
+        names = template.with_conditions(
+            {**template.parameter_defaults(template.load()), "EventBus": "b", "IdempotencyTable": "t",
+             "WebhookSigningSecret": "arn:signing", "TogglApiTokenSecret": "arn:token"}
+        )  # fmt: skip
+        env = template.environment(fn, names)
+        assert env["TOGGL_API_TOKEN_SECRET_ID"] == "arn:token" and "WEBHOOK_SECRET_ID" not in env
+
+
+def test_an_existing_token_secret_is_used_when_given() -> None:
+    fn = functions_under("/actions/")[0]
+    names = {**template.parameter_defaults(template.load()), "EventBus": "b", "IdempotencyTable": "t"}
+    names["ExistingTogglApiTokenSecretArn"] = "arn:aws:secretsmanager:us-east-1:1:secret:mine"
+    env = template.environment(fn, template.with_conditions(names))
+    assert env["TOGGL_API_TOKEN_SECRET_ID"] == "arn:aws:secretsmanager:us-east-1:1:secret:mine"
+
+
+def test_the_composition_example_is_off_by_default_and_complete_when_on() -> None:
+    resources = template.load()["Resources"]
+    parts = [k for k, v in resources.items() if v.get("Condition") == "AutoAddProjectMember"]
+    assert sorted(parts) == sorted(
+        ["AutoAddProjectMemberRule", "AutoAddProjectMemberPermission", "AutoAddProjectMemberDeadLetterQueue",
+         "AutoAddProjectMemberDeadLetterQueuePolicy"]
+    )  # fmt: skip
+    assert template.parameter_defaults(template.load())["AutoAddProjectMemberUserId"] == ""
+    rule = resources["AutoAddProjectMemberRule"]["Properties"]
+    assert rule["EventPattern"] == {"source": ["toggl.track"], "detail-type": ["Project Created"]}
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["AddProjectMemberFunction", "Arn"]}

@@ -6,6 +6,8 @@ contract's ``{"error": "<code>", "message": "<what to do>"}`` body in one place.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ConnectionFailure(Exception):
     """Base of every expected failure. ``message`` is safe to show to the caller."""
@@ -16,6 +18,17 @@ class ConnectionFailure(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (``Retry-After`` for quota)."""
+        return {}
+
+    def details(self) -> dict[str, Any]:
+        """Extra fields of the error body, beside ``error`` and ``message``."""
+        return {}
+
+    def body(self) -> dict[str, Any]:
+        return {"error": self.code, "message": self.message, **self.details()}
 
 
 class PayloadTooLarge(ConnectionFailure):
@@ -62,3 +75,90 @@ class DeliveryInProgress(ConnectionFailure):
 class DedupeUnavailable(ConnectionFailure):
     status = 503
     code = "dedupe_unavailable"
+
+
+class ValidationFailed(ConnectionFailure):
+    """The caller's input is not what the action or query takes: which field, and why."""
+
+    status = 422
+    code = "validation_failed"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+
+    def details(self) -> dict[str, Any]:
+        return {"field": self.field}
+
+
+class IdempotencyKeyReused(ConnectionFailure):
+    status = 422
+    code = "idempotency_key_reused"
+
+
+class TogglFailure(ConnectionFailure):
+    """Toggl answered with an error (or not at all). Carries Toggl's request id for support."""
+
+    def __init__(self, message: str, request_id: str | None = None, toggl_status: int | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
+        self.toggl_status = toggl_status
+
+    def details(self) -> dict[str, Any]:
+        return {"toggl_request_id": self.request_id} if self.request_id else {}
+
+
+class TogglInvalidRequest(TogglFailure):
+    status = 400
+    code = "invalid_request"
+
+
+class TogglAlreadyExists(TogglFailure):
+    status = 409
+    code = "already_exists"
+
+
+class TogglNotFound(TogglFailure):
+    status = 404
+    code = "not_found"
+
+
+class TogglTokenRejected(TogglFailure):
+    status = 502
+    code = "token_rejected"
+
+
+class TogglPlanRequired(TogglFailure):
+    status = 402
+    code = "plan_required"
+
+
+class TogglQuotaExhausted(TogglFailure):
+    """Toggl's hourly quota is spent (402 with quota headers) or it keeps answering 429."""
+
+    status = 429
+    code = "quota_exhausted"
+
+    def __init__(
+        self, message: str, retry_after: int, request_id: str | None = None, toggl_status: int | None = None
+    ) -> None:
+        super().__init__(message, request_id, toggl_status)
+        self.retry_after = max(1, int(retry_after))
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+    def details(self) -> dict[str, Any]:
+        return {**super().details(), "retry_after": self.retry_after}
+
+
+class TogglUnavailable(TogglFailure):
+    status = 503
+    code = "toggl_unavailable"
+
+
+class TogglOutcomeUnknown(TogglFailure):
+    """Toggl failed after the request may have taken effect; repeating it could do it twice."""
+
+    status = 502
+    code = "outcome_unknown"

@@ -29,7 +29,7 @@ def error(failure: Exception) -> dict[str, Any]:
             logger.error("request failed", extra={"error": failure.code, "reason": failure.message})
         else:
             logger.info("request refused", extra={"error": failure.code, "reason": failure.message})
-        return json_response(failure.status, {"error": failure.code, "message": failure.message})
+        return json_response(failure.status, failure.body(), failure.headers())
     logger.exception("unexpected failure")
     return json_response(500, {"error": "internal_error", "message": "Unexpected error; the request can be retried."})
 

@@ -1,0 +1,290 @@
+"""The sandbox's HTTP machinery: routes registered by the API modules, Basic auth the way
+Toggl does it, hourly quota with Toggl's headers and 402, and switchable faults (429, 5xx,
+slowness) for fault tests. Everything it is asked is recorded for assertions."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from local.toggl_sandbox.state import PLAN_QUOTA, World
+
+USER_LEVEL_QUOTA = 30  # /me endpoints, every plan
+QUOTA_WINDOW_SECONDS = 3600
+
+
+class TogglError(Exception):
+    """An error answer; Toggl's bodies are JSON strings such as ``"Invalid project_id"``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+@dataclass
+class Fault:
+    """Answer the next ``times`` matching requests with ``status`` (after ``delay`` seconds).
+
+    ``status=0`` with a ``delay`` only slows the request down and then serves it."""
+
+    status: int = 503
+    times: int = 1
+    path_prefix: str = ""
+    method: str | None = None
+    retry_after: str | None = None
+    delay: float = 0.0
+    body: Any = "Service Unavailable"
+    drop: bool = False  # close the connection without answering
+
+    def matches(self, method: str, path: str) -> bool:
+        return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    status: int = 0
+    user_agent: str = ""
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    user: dict[str, Any]
+    args: dict[str, str]
+    sandbox: Sandbox
+
+    @property
+    def world(self) -> World:
+        return self.sandbox.world
+
+    def param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else None
+
+
+Handler = Callable[[Request], Any]
+ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = []
+
+
+def route(method: str, pattern: str, auth: bool = True) -> Callable[[Handler], Handler]:
+    """Register ``pattern`` (``/api/v9/workspaces/{workspace_id}/clients``) for ``method``."""
+    regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
+
+    def register(handler: Handler) -> Handler:
+        ROUTES.append((method, regex, handler, auth))
+        return handler
+
+    return register
+
+
+Observer = Callable[["Sandbox", str, str, dict[str, Any], int, dict[str, Any], Request], None]
+
+
+class Sandbox:
+    def __init__(
+        self,
+        world: World,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        quota_per_hour: int | None = None,
+        user_quota_per_hour: int | None = USER_LEVEL_QUOTA,
+    ) -> None:
+        from local.toggl_sandbox import track  # noqa: F401 - registers the Track API routes
+
+        self.world = world
+        self.quota_per_hour = quota_per_hour
+        self.user_quota_per_hour = user_quota_per_hour
+        self.faults: list[Fault] = []
+        self.requests: list[Recorded] = []
+        self.observers: list[Observer] = []
+        self._calls: dict[tuple[int, str], deque[float]] = {}
+        self._lock = threading.RLock()
+        sandbox = self
+
+        class HTTPHandler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                sandbox._serve(self)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+        self.httpd = ThreadingHTTPServer((host, port), HTTPHandler)
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # lifecycle -------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Sandbox:
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="toggl-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    # test controls ---------------------------------------------------------------------------
+    def fail(self, fault: Fault) -> None:
+        with self._lock:
+            self.faults.append(fault)
+
+    def calls(self, method: str | None = None, prefix: str = "") -> list[Recorded]:
+        return [r for r in self.requests if (method is None or r.method == method) and r.path.startswith(prefix)]
+
+    def emit(self, model: str, action: str, entity: dict[str, Any], workspace_id: int, req: Request) -> None:
+        """Tell observers (the webhooks module) that an entity changed."""
+        for observer in list(self.observers):
+            observer(self, model, action, entity, workspace_id, req.user, req)
+
+    # quota -----------------------------------------------------------------------------------
+    def _quota_scope(self, user: dict[str, Any], path: str) -> tuple[tuple[int, str], int]:
+        match = re.search(r"/(workspaces|organizations|workspace)/(\d+)", path)
+        if path.startswith("/api/v9/me") or not match:
+            return (user["id"], "me"), self.user_quota_per_hour or 10**9
+        kind, ident = match.group(1), int(match.group(2))
+        org = ident if kind == "organizations" else self.world.workspaces.get(ident, {}).get("organization_id")
+        if org is None or org not in self.world.organizations:
+            return (user["id"], f"unknown:{ident}"), 10**9
+        limit = self.quota_per_hour or PLAN_QUOTA[self.world.plan(org)]
+        return (user["id"], f"org:{org}"), limit
+
+    def _charge(self, user: dict[str, Any], path: str) -> tuple[bool, dict[str, str]]:
+        """Count this request; False when the hourly quota is already spent."""
+        key, limit = self._quota_scope(user, path)
+        now = time.monotonic()
+        with self._lock:
+            window = self._calls.setdefault(key, deque())
+            while window and window[0] <= now - QUOTA_WINDOW_SECONDS:
+                window.popleft()
+            allowed = len(window) < limit
+            if allowed:
+                window.append(now)
+            remaining = max(0, limit - len(window))
+            resets = int(window[0] + QUOTA_WINDOW_SECONDS - now) + 1 if window else 0
+        return allowed, {"X-Toggl-Quota-Remaining": str(remaining), "X-Toggl-Quota-Resets-In": str(resets)}
+
+    # serving ---------------------------------------------------------------------------------
+    def _serve(self, http: BaseHTTPRequestHandler) -> None:
+        url = urlsplit(http.path)
+        length = int(http.headers.get("Content-Length") or 0)
+        raw = http.rfile.read(length) if length else b""
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode("utf-8", "replace")
+        record = Recorded(
+            http.command, url.path, parse_qs(url.query, keep_blank_values=True), body,
+            user_agent=http.headers.get("User-Agent", ""),
+        )  # fmt: skip
+        with self._lock:
+            self.requests.append(record)
+        headers = {"X-Toggl-Request-Id": uuid.uuid4().hex}
+        try:
+            status, payload, extra = self._answer(http, url.path, record, headers)
+        except TogglError as error:
+            status, payload, extra = error.status, error.message, error.headers
+        except _Dropped:
+            record.status = -1
+            http.close_connection = True
+            return
+        record.status = status
+        headers.update(extra)
+        data = json.dumps(payload).encode()
+        http.send_response(status)
+        headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        for key, value in headers.items():
+            http.send_header(key, value)
+        http.send_header("Content-Length", str(len(data)))
+        http.end_headers()
+        http.wfile.write(data)
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.matches(method, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    def _answer(
+        self, http: BaseHTTPRequestHandler, path: str, record: Recorded, headers: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        found = None
+        for method, regex, handler, auth in ROUTES:
+            match = regex.match(path)
+            if match and method == record.method:
+                found = (handler, auth, match.groupdict())
+                break
+        if found is None:
+            raise TogglError(404, "404 page not found")
+        handler, auth, args = found
+        user: dict[str, Any] = {}
+        extra: dict[str, str] = {}
+        if auth:
+            user = self._authenticate(http.headers.get("Authorization"))
+        fault = self._take_fault(record.method, path)
+        if fault:
+            time.sleep(fault.delay)
+            if fault.drop:
+                raise _Dropped
+            if fault.status:
+                fault_headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+                raise TogglError(fault.status, fault.body, fault_headers)
+        if auth:
+            allowed, extra = self._charge(user, path)
+            if not allowed:
+                raise TogglError(
+                    402,
+                    f"You have hit your hourly API request quota. It resets in "
+                    f"{extra['X-Toggl-Quota-Resets-In']} seconds.",
+                    extra,
+                )
+        request = Request(record.method, path, record.query, record.body, user, args, self)
+        with self.world.lock:
+            result = handler(request)
+        status, payload = result if isinstance(result, tuple) else (200, result)
+        return status, payload, extra
+
+    def _authenticate(self, header: str | None) -> dict[str, Any]:
+        if not header:
+            raise TogglError(401, "Unauthorized", {"X-Authorization-Missing": "true"})
+        scheme, _, encoded = header.partition(" ")
+        try:
+            token, _, password = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            token, password = "", ""
+        user = self.world.user_by_token(token) if scheme.lower() == "basic" and password == "api_token" else None
+        if user is None:
+            raise TogglError(403, "Incorrect username and/or password")
+        return user
+
+
+class _Dropped(Exception):
+    pass

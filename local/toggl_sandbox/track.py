@@ -1,0 +1,235 @@
+"""Track API v9: the calls the actions make, and the entity changes the webhooks report.
+
+Status codes and error texts follow ../shared/TOGGL_API.md. Where Toggl's behaviour is not
+documented (who may see a workspace, the text of a plan 402) the sandbox picks one and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from local.toggl_sandbox.server import Request, TogglError, route
+from local.toggl_sandbox.state import now
+
+V9 = "/api/v9"
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+FREE_ACTIVE_USER_LIMIT = 5
+
+
+def public(entity: dict[str, Any]) -> dict[str, Any]:
+    """Most of Toggl's objects; the sandbox keeps ``api_token`` on workspaces to prove it is
+    stripped by the connection, so only users' tokens are hidden here."""
+    return dict(entity)
+
+
+def workspace(req: Request, key: str = "workspace_id") -> dict[str, Any]:
+    wid = int(req.args[key])
+    ws = req.world.workspaces.get(wid)
+    if ws is None or not req.world.can_see(req.user["id"], wid):
+        # Undocumented: the sandbox answers an inaccessible workspace like a refused token.
+        raise TogglError(403, "Forbidden")
+    return ws
+
+
+def body(req: Request) -> dict[str, Any]:
+    if not isinstance(req.body, dict):
+        raise TogglError(400, "JSON is not valid")
+    return req.body
+
+
+def int_field(data: dict[str, Any], name: str, message: str) -> int:
+    value = data.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TogglError(400, message)
+    return value
+
+
+# --- me, organizations, workspaces ---------------------------------------------------------
+@route("GET", V9 + "/me")
+def me(req: Request) -> Any:
+    user = {k: v for k, v in req.user.items() if k != "api_token"}
+    return {**user, "api_token": req.user["api_token"]}  # Toggl returns the caller's own token
+
+
+@route("GET", V9 + "/me/organizations")
+def my_organizations(req: Request) -> Any:
+    org_ids = {
+        ws["organization_id"] for wid, ws in req.world.workspaces.items() if req.world.can_see(req.user["id"], wid)
+    }
+    return [public(req.world.organizations[oid]) for oid in sorted(org_ids)]
+
+
+@route("GET", V9 + "/me/workspaces")
+def my_workspaces(req: Request) -> Any:
+    return [public(ws) for wid, ws in sorted(req.world.workspaces.items()) if req.world.can_see(req.user["id"], wid)]
+
+
+@route("GET", V9 + "/workspaces/{workspace_id}")
+def get_workspace(req: Request) -> Any:
+    return public(workspace(req))
+
+
+# --- clients -------------------------------------------------------------------------------
+@route("POST", V9 + "/workspaces/{workspace_id}/clients")
+def create_client(req: Request) -> Any:
+    ws, data = workspace(req), body(req)
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise TogglError(400, "Client name cannot be empty")
+    if len(name) > 100:
+        raise TogglError(400, "Client name maximum length is 100 characters")
+    if any(c["wid"] == ws["id"] and c["name"].lower() == name.lower() for c in req.world.clients.values()):
+        raise TogglError(400, "Client with this name already exists")  # text undocumented
+    client = {
+        "id": req.world.next_id(), "wid": ws["id"], "name": name, "archived": False, "at": now(),
+        "notes": data.get("notes"), "external_reference": data.get("external_reference"), "creator_id": req.user["id"],
+    }  # fmt: skip
+    req.world.clients[client["id"]] = client
+    req.sandbox.emit("client", "created", client, ws["id"], req)
+    return client
+
+
+# --- projects ------------------------------------------------------------------------------
+def project_in(req: Request, ws: dict[str, Any], key: str = "project_id") -> dict[str, Any]:
+    project = req.world.projects.get(int(req.args[key]))
+    if project is None or project["workspace_id"] != ws["id"]:
+        raise TogglError(404, "Project not found/accessible")
+    return project
+
+
+@route("POST", V9 + "/workspaces/{workspace_id}/projects")
+def create_project(req: Request) -> Any:
+    ws, data = workspace(req), body(req)
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise TogglError(400, "Project name can't be blank")
+    project = {
+        "id": req.world.next_id(), "workspace_id": ws["id"], "wid": ws["id"], "client_id": data.get("client_id"),
+        "cid": data.get("client_id"), "name": name, "active": data.get("active", True),
+        "is_private": data.get("is_private", True), "billable": data.get("billable", False),
+        "color": data.get("color", "#0b83d9"), "at": now(), "created_at": now(),
+    }  # fmt: skip
+    req.world.projects[project["id"]] = project
+    req.sandbox.emit("project", "created", project, ws["id"], req)
+    return project
+
+
+@route("PUT", V9 + "/workspaces/{workspace_id}/projects/{project_id}")
+def update_project(req: Request) -> Any:
+    ws = workspace(req)
+    project = project_in(req, ws)
+    changes = {k: v for k, v in body(req).items() if k in {"name", "active", "billable", "client_id", "color"}}
+    project.update(changes, at=now())
+    req.sandbox.emit("project", "updated", project, ws["id"], req)
+    return project
+
+
+@route("DELETE", V9 + "/workspaces/{workspace_id}/projects/{project_id}")
+def delete_project(req: Request) -> Any:
+    ws = workspace(req)
+    project = req.world.projects.pop(project_in(req, ws)["id"])
+    req.sandbox.emit("project", "deleted", {"id": project["id"]}, ws["id"], req)
+    return None
+
+
+# --- project users -------------------------------------------------------------------------
+@route("POST", V9 + "/workspaces/{workspace_id}/project_users")
+def add_project_user(req: Request) -> Any:
+    ws, data = workspace(req), body(req)
+    project_id = int_field(data, "project_id", "Invalid project_id")
+    user_id = int_field(data, "user_id", "Invalid user_id")
+    project = req.world.projects.get(project_id)
+    if project is None or project["workspace_id"] != ws["id"]:
+        raise TogglError(400, "Invalid project_id")
+    if user_id not in req.world.workspace_users.get(ws["id"], set()):
+        raise TogglError(400, "Invalid user_id")
+    if any(pu["project_id"] == project_id and pu["user_id"] == user_id for pu in req.world.project_users.values()):
+        raise TogglError(400, "Project user already exists")
+    member = {
+        "id": req.world.next_id(), "project_id": project_id, "user_id": user_id, "workspace_id": ws["id"],
+        "manager": bool(data.get("manager", False)), "rate": data.get("rate"), "labor_cost": data.get("labor_cost"),
+        "at": now(),
+    }  # fmt: skip
+    req.world.project_users[member["id"]] = member
+    req.sandbox.emit("project_user", "created", member, ws["id"], req)
+    return member
+
+
+@route("GET", V9 + "/workspaces/{workspace_id}/project_users")
+def list_project_users(req: Request) -> Any:
+    ws = workspace(req)
+    project_ids = {int(p) for p in (req.param("project_ids") or "").split(",") if p.strip().isdigit()}
+    user_id = req.param("user_id")
+    return [
+        pu
+        for pu in sorted(req.world.project_users.values(), key=lambda x: x["id"])
+        if pu["workspace_id"] == ws["id"]
+        and (not project_ids or pu["project_id"] in project_ids)
+        and (user_id is None or str(pu["user_id"]) == user_id)
+    ]
+
+
+# --- tasks ---------------------------------------------------------------------------------
+@route("POST", V9 + "/workspaces/{workspace_id}/projects/{project_id}/tasks")
+def create_task(req: Request) -> Any:
+    ws, data = workspace(req), body(req)
+    if not ws["premium"]:
+        # A paid-plan feature; the exact text is undocumented.
+        raise TogglError(402, "Tasks are available on paid plans only")
+    project = req.world.projects.get(int(req.args["project_id"]))
+    if project is None or project["workspace_id"] != ws["id"]:
+        raise TogglError(400, "Project not found/accessible")
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise TogglError(400, "Task name can't be blank")
+    assignee = data.get("user_id")
+    if assignee is not None and assignee not in req.world.workspace_users.get(ws["id"], set()):
+        raise TogglError(400, "Invalid user_id")
+    task = {
+        "id": req.world.next_id(), "name": name, "project_id": project["id"], "workspace_id": ws["id"],
+        "user_id": assignee, "active": data.get("active", True), "estimated_seconds": data.get("estimated_seconds"),
+        "tracked_seconds": 0, "external_reference": data.get("external_reference"), "at": now(),
+    }  # fmt: skip
+    req.world.tasks[task["id"]] = task
+    req.sandbox.emit("task", "created", task, ws["id"], req)
+    return task
+
+
+# --- invitations ---------------------------------------------------------------------------
+@route("POST", V9 + "/organizations/{organization_id}/invitations")
+def invite(req: Request) -> Any:
+    oid, data = int(req.args["organization_id"]), body(req)
+    if oid not in req.world.organizations or not any(
+        ws["organization_id"] == oid and req.world.can_see(req.user["id"], wid)
+        for wid, ws in req.world.workspaces.items()
+    ):
+        raise TogglError(403, "Forbidden")
+    emails = data.get("emails")
+    if not isinstance(emails, list) or not emails:
+        raise TogglError(400, "At least one e-mail is required")
+    for email in emails:
+        if not isinstance(email, str) or not EMAIL.fullmatch(email):
+            raise TogglError(400, f"Invalid e-mail: '{email}'")
+    workspaces = data.get("workspaces") or []
+    for item in workspaces:
+        wid = item.get("workspace_id") if isinstance(item, dict) else None
+        if wid not in req.world.workspaces or req.world.workspaces[wid]["organization_id"] != oid:
+            raise TogglError(400, "Invalid workspace_id")
+    if req.world.plan(oid) == "free":
+        members = {u for wid, users in req.world.workspace_users.items()
+                   if req.world.workspaces[wid]["organization_id"] == oid for u in users}  # fmt: skip
+        if len(members) + len(emails) > FREE_ACTIVE_USER_LIMIT:
+            raise TogglError(400, f"Active user limit is {FREE_ACTIVE_USER_LIMIT} on the Free plan")
+    data_out = []
+    for email in emails:
+        invitation = {
+            "invitation_id": req.world.next_id(), "email": email, "organization_id": oid,
+            "invite_url": f"https://track.toggl.com/invite/{req.world.next_id()}", "sender_id": req.user["id"],
+            "workspaces": workspaces,
+        }  # fmt: skip
+        req.world.invitations[invitation["invitation_id"]] = invitation
+        if not data.get("skip_email"):
+            req.world.emails_sent.append(email)
+        data_out.append(invitation)
+    return {"data": data_out, "messages": [f"Invitation sent to {e}" for e in emails]}
