@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from local import apigw, deliveries
 from local.template import ROOT
@@ -60,6 +61,40 @@ def action_events() -> dict[str, dict[str, Any]]:
     return events
 
 
+WS = deliveries.WORKSPACE_ID
+# One example request per query: the events/ files and the README's list are made from these.
+QUERY_EXAMPLES: dict[str, dict[str, str]] = {
+    "me": {},
+    "organizations": {},
+    "workspaces": {},
+    "workspace": {"workspace_id": str(WS)},
+    "projects": {"workspace_id": str(WS), "active": "true", "limit": "500"},
+    "clients": {"workspace_id": str(WS), "status": "both"},
+    "tasks": {"workspace_id": str(WS), "pid": "203881520", "active": "both"},
+    "time-entries": {"start_date": "2026-11-01", "end_date": "2026-11-30"},
+    "current-time-entry": {},
+    "workspace-users": {"workspace_id": str(WS)},
+    "project-members": {"workspace_id": str(WS), "project_ids": "203881520"},
+    "tags": {"workspace_id": str(WS)},
+    "detailed-report": {"workspace_id": str(WS), "start_date": "2026-11-01", "end_date": "2026-11-30"},
+}
+
+
+def query_events() -> dict[str, dict[str, Any]]:
+    return {
+        f"query-{name}.json": apigw.proxy_event(
+            "GET",
+            f"/queries/{name}",
+            None,
+            {"Accept": "application/json"},
+            urlencode(params),
+            resource="/queries/{name}",
+            caller_arn=CALLER,
+        )
+        for name, params in QUERY_EXAMPLES.items()
+    }
+
+
 def stable(event: dict[str, Any]) -> dict[str, Any]:
     """The event without the per-request ids and clocks API Gateway fills in."""
     context = dict(event["requestContext"])
@@ -73,7 +108,7 @@ def stable(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def all_events() -> dict[str, dict[str, Any]]:
-    return {name: stable(event) for name, event in {**webhook_events(), **action_events()}.items()}
+    return {name: stable(event) for name, event in {**webhook_events(), **action_events(), **query_events()}.items()}
 
 
 def render(event: dict[str, Any]) -> str:

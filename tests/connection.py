@@ -33,6 +33,16 @@ class Connection:
         fn = template.function(logical_id)
         return lambda_runtime.invoke(fn, event, {**self.environment(fn), **env}, timeout=timeout)
 
+    def resource(self, method: str, path: str) -> str:
+        """The template route (``/queries/{name}``) that serves ``path``."""
+        for route_method, route_path in self.routes:
+            if route_method == method and apigw.path_parameters(route_path, path) is not None:
+                return route_path
+        raise KeyError((method, path))
+
+    def get(self, path: str, query: str = "") -> dict[str, Any]:
+        return self.request(apigw.proxy_event("GET", path, None, {}, query, resource=self.resource("GET", path)))
+
     def request(self, event: dict[str, Any]) -> dict[str, Any]:
         """Route an API Gateway proxy event to the function the template gives its path."""
         fn = self.routes[(event["httpMethod"], event["resource"])]

@@ -5,6 +5,7 @@ slowness) for fault tests. Everything it is asked is recorded for assertions."""
 from __future__ import annotations
 
 import base64
+import importlib
 import json
 import re
 import threading
@@ -12,13 +13,14 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local.toggl_sandbox.state import PLAN_QUOTA, World
 
+API_MODULES = ("track", "track_reads", "reports")
 USER_LEVEL_QUOTA = 30  # /me endpoints, every plan
 QUOTA_WINDOW_SECONDS = 3600
 
@@ -48,6 +50,15 @@ class Fault:
 
     def matches(self, method: str, path: str) -> bool:
         return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
+
+
+@dataclass
+class Reply:
+    """A handler's answer when it needs a status or headers of its own."""
+
+    status: int
+    payload: Any
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,7 +117,8 @@ class Sandbox:
         quota_per_hour: int | None = None,
         user_quota_per_hour: int | None = USER_LEVEL_QUOTA,
     ) -> None:
-        from local.toggl_sandbox import track  # noqa: F401 - registers the Track API routes
+        for module in API_MODULES:  # each registers its routes when imported
+            importlib.import_module(f"local.toggl_sandbox.{module}")
 
         self.world = world
         self.quota_per_hour = quota_per_hour
@@ -114,6 +126,8 @@ class Sandbox:
         self.faults: list[Fault] = []
         self.requests: list[Recorded] = []
         self.observers: list[Observer] = []
+        # Fault switch: hand out this Reports cursor every time (a Toggl that loops).
+        self.report_cursor_override: tuple[int, int] | None = None
         self._calls: dict[tuple[int, str], deque[float]] = {}
         self._lock = threading.RLock()
         sandbox = self
@@ -269,8 +283,9 @@ class Sandbox:
         request = Request(record.method, path, record.query, record.body, user, args, self)
         with self.world.lock:
             result = handler(request)
-        status, payload = result if isinstance(result, tuple) else (200, result)
-        return status, payload, extra
+        if isinstance(result, Reply):
+            return result.status, result.payload, {**extra, **result.headers}
+        return 200, result, extra
 
     def _authenticate(self, header: str | None) -> dict[str, Any]:
         if not header:

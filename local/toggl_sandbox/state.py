@@ -40,7 +40,13 @@ class World:
         return next((u for u in self.users.values() if u["api_token"] == token), None)
 
     def add_organization(self, name: str, plan: str = "premium", ident: int | None = None) -> dict[str, Any]:
-        org: dict[str, Any] = {"id": ident or self.next_id(), "name": name, "plan": plan, "created_at": now(), "at": now()}
+        org: dict[str, Any] = {
+            "id": ident or self.next_id(),
+            "name": name,
+            "plan": plan,
+            "created_at": now(),
+            "at": now(),
+        }
         self.organizations[org["id"]] = org
         return org
 

@@ -24,3 +24,10 @@ def test_checked_in_events_are_signed_with_the_test_secret() -> None:
         digest = signature.parse(event["headers"][signature.HEADER])
         assert signature.matches(body, digest, [deliveries.TEST_SECRET]), path.name
         assert event["requestContext"]["resourcePath"] == event["resource"] == event["path"]
+
+
+def test_query_events_name_their_query_in_the_path_parameters() -> None:
+    for path in (ROOT / "events").glob("query-*.json"):
+        event = json.loads(path.read_text())
+        assert event["resource"] == "/queries/{name}"
+        assert event["pathParameters"] == {"name": path.stem.removeprefix("query-")}

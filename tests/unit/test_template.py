@@ -217,3 +217,19 @@ def test_the_composition_example_is_off_by_default_and_complete_when_on() -> Non
     rule = resources["AutoAddProjectMemberRule"]["Properties"]
     assert rule["EventPattern"] == {"source": ["toggl.track"], "detail-type": ["Project Created"]}
     assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["AddProjectMemberFunction", "Arn"]}
+
+
+def test_the_query_function_serves_every_query_behind_iam_and_reads_only_the_token(cfn: dict[str, Any]) -> None:
+    (fn,) = functions_under("/queries/")
+    assert [(r.method, r.path, r.iam) for r in fn.routes] == [("GET", "/queries/{name}", True)]
+    body = cfn["Api"]["Properties"]["Body"]
+    assert body["paths"]["/queries/{name}"]["get"]["security"] == [{"AWS_IAM": []}]
+    found = statements(cfn, fn.logical_id)
+    assert [s["Action"] for s in found] == [["secretsmanager:GetSecretValue"]]
+    assert "TogglApiTokenSecret" in json.dumps(found) and "WebhookSigningSecret" not in json.dumps(found)
+
+
+def test_every_non_webhook_route_requires_iam() -> None:
+    for fn in template.functions():
+        for route in fn.routes:
+            assert route.iam == (not route.path.startswith("/webhooks")), (fn.logical_id, route.path)

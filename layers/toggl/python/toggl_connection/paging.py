@@ -1,0 +1,106 @@
+"""Toggl's three paging schemes, each read whole up to a limit.
+
+- ``page``/``per_page`` returning a bare array: stop on a short page.
+- ``page``/``per_page`` returning ``{"data": [...], "total_count": n}``: stop at ``total_count``.
+- The Reports API's cursor headers (``X-Next-ID``, ``X-Next-Row-Number``), sent back as
+  ``first_id``/``first_row_number``: stop when they are absent; a repeated cursor stops too.
+
+Each reader asks for one item more than the limit so that ``truncated`` is known, not guessed.
+A failure part-way raises: nothing half-read is returned as whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from toggl_connection.errors import TogglFailure, TogglUnavailable
+from toggl_connection.toggl_api import TogglClient
+
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Listing:
+    items: list[Any]
+    truncated: bool
+    warning: str | None = None
+
+
+def _partial(failure: TogglFailure, read: int, pages: int) -> TogglFailure:
+    """The same failure, saying how far reading got (the partial list is not returned)."""
+    if pages == 0:
+        return failure
+    failure.message = (
+        f"{failure.message} (failed after reading {read} item(s) in {pages} page(s); nothing is returned "
+        f"because the list would be incomplete)"
+    )
+    return failure
+
+
+def _finish(items: list[Any], limit: int, more: bool) -> Listing:
+    return Listing(items[:limit], truncated=more or len(items) > limit)
+
+
+def bare_pages(toggl: TogglClient, path: str, params: dict[str, Any], limit: int) -> Listing:
+    per_page = min(MAX_PER_PAGE, limit + 1)
+    items: list[Any] = []
+    page = 1
+    while True:
+        try:
+            data = toggl.get(path, {**params, "page": page, "per_page": per_page}).data or []
+        except TogglFailure as failure:
+            raise _partial(failure, len(items), page - 1) from None
+        if not isinstance(data, list):
+            raise TogglUnavailable(f"Toggl answered {path} with something that is not a list.")
+        items.extend(data)
+        if len(data) < per_page or len(items) > limit:
+            return _finish(items, limit, more=False)
+        page += 1
+
+
+def envelope_pages(toggl: TogglClient, path: str, params: dict[str, Any], limit: int) -> Listing:
+    per_page = min(MAX_PER_PAGE, limit + 1)
+    items: list[Any] = []
+    page = 1
+    while True:
+        try:
+            body = toggl.get(path, {**params, "page": page, "per_page": per_page}).data or {}
+        except TogglFailure as failure:
+            raise _partial(failure, len(items), page - 1) from None
+        data = body.get("data") if isinstance(body, dict) else body
+        if not isinstance(data, list):
+            raise TogglUnavailable(f"Toggl answered {path} with something that is not a list.")
+        items.extend(data)
+        total = body.get("total_count") if isinstance(body, dict) else None
+        done = len(data) < per_page or (isinstance(total, int) and len(items) >= total)
+        if done or len(items) > limit:
+            return _finish(items, limit, more=isinstance(total, int) and total > limit)
+        page += 1
+
+
+def cursor_pages(toggl: TogglClient, path: str, body: dict[str, Any], limit: int) -> Listing:
+    items: list[Any] = []
+    seen: set[tuple[str, str]] = set()
+    cursor: dict[str, int] = {}
+    pages = 0
+    while True:
+        try:
+            response = toggl.request("POST", path, body={**body, **cursor})
+        except TogglFailure as failure:
+            raise _partial(failure, len(items), pages) from None
+        pages += 1
+        data = response.data or []
+        if not isinstance(data, list):
+            raise TogglUnavailable(f"Toggl answered {path} with something that is not a list.")
+        items.extend(data)
+        next_id, next_row = response.headers.get("X-Next-ID"), response.headers.get("X-Next-Row-Number")
+        if not next_id or not next_row or len(items) > limit:
+            return _finish(items, limit, more=bool(next_id and next_row))
+        if (next_id, next_row) in seen:
+            # Toggl handed back a cursor it gave before: following it would loop for ever.
+            return Listing(
+                items[:limit], truncated=True, warning="Toggl repeated a paging cursor; the report stops there."
+            )
+        seen.add((next_id, next_row))
+        cursor = {"first_id": int(next_id), "first_row_number": int(next_row)}

@@ -1,0 +1,187 @@
+"""Track API v9 reads (what the queries use), each with Toggl's own paging, plus time entries
+(created, updated, deleted: what the time-entry webhooks report)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from local.toggl_sandbox.server import Request, TogglError, route
+from local.toggl_sandbox.state import now
+from local.toggl_sandbox.track import V9, body, public, workspace
+
+DEFAULT_PER_PAGE = {"projects": 151, "tasks": 50, "tags": 200}
+MAX_PER_PAGE = 200
+
+
+def _page(req: Request, kind: str) -> tuple[int, int]:
+    try:
+        page = int(req.param("page") or 1)
+        per_page = int(req.param("per_page") or DEFAULT_PER_PAGE[kind])
+    except ValueError as exc:
+        raise TogglError(400, "page and per_page must be numbers") from exc
+    if page < 1 or per_page < 1:
+        raise TogglError(400, "page and per_page must be positive")
+    return page, min(per_page, MAX_PER_PAGE)
+
+
+def _slice(items: list[Any], page: int, per_page: int) -> list[Any]:
+    return items[(page - 1) * per_page : page * per_page]
+
+
+def _truthy(value: str | None, default: str) -> str:
+    return (value or default).lower()
+
+
+def _ids(value: str | None) -> set[int]:
+    return {int(v) for v in (value or "").split(",") if v.strip().isdigit()}
+
+
+@route("GET", V9 + "/workspaces/{workspace_id}/projects")
+def list_projects(req: Request) -> Any:
+    ws = workspace(req)
+    active = _truthy(req.param("active"), "true")
+    name = (req.param("name") or "").lower()
+    client_ids = _ids(req.param("client_ids"))
+    items = [
+        public(p)
+        for p in sorted(req.world.projects.values(), key=lambda p: p["id"])
+        if p["workspace_id"] == ws["id"]
+        and (active == "both" or str(p["active"]).lower() == active)
+        and name in p["name"].lower()
+        and (not client_ids or p.get("client_id") in client_ids)
+    ]
+    page, per_page = _page(req, "projects")
+    return _slice(items, page, per_page)
+
+
+@route("GET", V9 + "/workspaces/{workspace_id}/clients")
+def list_clients(req: Request) -> Any:
+    ws = workspace(req)
+    status = req.param("status") or "active"
+    name = (req.param("name") or "").lower()
+    return [
+        c
+        for c in sorted(req.world.clients.values(), key=lambda c: c["id"])
+        if c["wid"] == ws["id"]
+        and (status == "both" or c["archived"] == (status == "archived"))
+        and name in c["name"].lower()
+    ]
+
+
+@route("GET", V9 + "/workspaces/{workspace_id}/tasks")
+def list_tasks(req: Request) -> Any:
+    ws = workspace(req)
+    active = _truthy(req.param("active"), "true")
+    pid = req.param("pid")
+    search = (req.param("search") or "").lower()
+    items = [
+        t
+        for t in sorted(req.world.tasks.values(), key=lambda t: t["id"])
+        if t["workspace_id"] == ws["id"]
+        and (active == "both" or str(t["active"]).lower() == active)
+        and (pid is None or str(t["project_id"]) == pid)
+        and search in t["name"].lower()
+    ]
+    page, per_page = _page(req, "tasks")
+    return {
+        "data": _slice(items, page, per_page), "page": page, "per_page": per_page, "sort_field": "name",
+        "sort_order": "ASC", "total_count": len(items),
+    }  # fmt: skip
+
+
+@route("GET", V9 + "/workspaces/{workspace_id}/tags")
+def list_tags(req: Request) -> Any:
+    ws = workspace(req)
+    search = (req.param("search") or "").lower()
+    items = [
+        t for t in sorted(req.world.tags.values(), key=lambda t: t["id"]) if t["workspace_id"] == ws["id"]
+        and search in t["name"].lower()
+    ]  # fmt: skip
+    page, per_page = _page(req, "tags")
+    return _slice(items, page, per_page)
+
+
+@route("GET", V9 + "/workspaces/{workspace_id}/users")
+def list_workspace_users(req: Request) -> Any:
+    ws = workspace(req)
+    users = [req.world.users[uid] for uid in sorted(req.world.workspace_users.get(ws["id"], set()))]
+    return [{k: v for k, v in u.items() if k != "api_token"} for u in users]
+
+
+# --- time entries ----------------------------------------------------------------------------
+def _parse_time(value: str, field: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value if "T" in value else value + "T00:00:00+00:00")
+    except ValueError as exc:
+        raise TogglError(400, f"Invalid {field}") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@route("GET", V9 + "/me/time_entries")
+def my_time_entries(req: Request) -> Any:
+    since, before = req.param("since"), req.param("before")
+    start, end = req.param("start_date"), req.param("end_date")
+    if since and before:
+        raise TogglError(400, "since and before cannot be used together")
+    if bool(start) != bool(end):
+        raise TogglError(400, "start_date and end_date must both be set")
+    entries = [e for e in req.world.time_entries.values() if e["user_id"] == req.user["id"]]
+    if start and end:
+        lo, hi = _parse_time(start, "start_date"), _parse_time(end, "end_date")
+        entries = [e for e in entries if lo <= _parse_time(e["start"], "start") < hi]
+    if since:
+        entries = [e for e in entries if datetime.fromisoformat(e["at"]).timestamp() >= int(since)]
+    return sorted(entries, key=lambda e: e["start"], reverse=True)
+
+
+@route("GET", V9 + "/me/time_entries/current")
+def current_time_entry(req: Request) -> Any:
+    running = [e for e in req.world.time_entries.values() if e["user_id"] == req.user["id"] and e["stop"] is None]
+    return running[0] if running else None
+
+
+def _entry(req: Request, ws: dict[str, Any]) -> dict[str, Any]:
+    entry = req.world.time_entries.get(int(req.args["time_entry_id"]))
+    if entry is None or entry["workspace_id"] != ws["id"]:
+        raise TogglError(404, "Time entry not found")
+    return entry
+
+
+@route("POST", V9 + "/workspaces/{workspace_id}/time_entries")
+def create_time_entry(req: Request) -> Any:
+    ws, data = workspace(req), body(req)
+    start = data.get("start") or now()
+    duration = int(data.get("duration", -1))
+    running = duration < 0
+    started = _parse_time(start, "start")
+    entry = {
+        "id": req.world.next_id(), "workspace_id": ws["id"], "wid": ws["id"], "user_id": req.user["id"],
+        "uid": req.user["id"], "project_id": data.get("project_id"), "task_id": data.get("task_id"),
+        "description": data.get("description", ""), "billable": bool(data.get("billable", False)),
+        "tags": data.get("tags", []), "tag_ids": data.get("tag_ids"), "start": start,
+        "stop": None if running else data.get("stop"),
+        "duration": -int(started.timestamp()) if running else duration, "duronly": True, "at": now(),
+        "server_deleted_at": None,
+    }  # fmt: skip
+    req.world.time_entries[entry["id"]] = entry
+    req.sandbox.emit("time_entry", "created", entry, ws["id"], req)
+    return entry
+
+
+@route("PUT", V9 + "/workspaces/{workspace_id}/time_entries/{time_entry_id}")
+def update_time_entry(req: Request) -> Any:
+    ws = workspace(req)
+    entry = _entry(req, ws)
+    allowed = {"description", "billable", "project_id", "task_id", "tags", "tag_ids", "start", "stop", "duration"}
+    entry.update({k: v for k, v in body(req).items() if k in allowed}, at=now())
+    req.sandbox.emit("time_entry", "updated", entry, ws["id"], req)
+    return entry
+
+
+@route("DELETE", V9 + "/workspaces/{workspace_id}/time_entries/{time_entry_id}")
+def delete_time_entry(req: Request) -> Any:
+    ws = workspace(req)
+    entry = req.world.time_entries.pop(_entry(req, ws)["id"])
+    req.sandbox.emit("time_entry", "deleted", {"id": entry["id"], "server_deleted_at": now()}, ws["id"], req)
+    return None
