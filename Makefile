@@ -11,15 +11,18 @@ STAMP := $(VENV)/.installed
 # The layer is on the path as it is in Lambda (/opt/python); the repo root for local/.
 export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
 
-.PHONY: help venv lint typecheck template-check events test test-unit build run clean
+STACK ?= toggl-connection
+
+.PHONY: help venv lint typecheck template-check events test test-unit build run subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements-dev.txt layers/toggl/requirements.txt
+$(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml
 	@if [ -z "$(PYTHON_313)" ]; then echo "Python 3.13 is needed (the Lambda runtime): install it, e.g. pyenv install 3.13" >&2; exit 1; fi
 	@test -x $(BIN)/python || $(PYTHON_313) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 venv: $(STAMP) ## Create .venv with the pinned tools (done by the other targets when needed)
@@ -49,6 +52,9 @@ $(SAM_VENV)/bin/sam:
 
 build: $(SAM_VENV)/bin/sam ## sam build, without Docker (wheels for Lambda arm64 / Python 3.13)
 	$(SAM_VENV)/bin/sam build
+
+subscribe: $(STAMP) ## Sync the Toggl webhook subscriptions of a deployed stack (STACK=name)
+	$(BIN)/toggl-connection subscriptions sync --stack $(STACK)
 
 run: $(STAMP) ## Start the whole connection locally (see README)
 	@echo "make run arrives with the local stack (issue 6): moto, the Toggl sandbox and the API on 127.0.0.1:3000." >&2

@@ -30,18 +30,21 @@ def envelope(
     path: str | None = None,
     created_at: str | None = None,
     workspace_id: int = WORKSPACE_ID,
+    user_id: int = USER_ID,
+    subscription_id: int = SUBSCRIPTION_ID,
+    url_callback: str = "https://example.com/webhooks",
 ) -> dict[str, Any]:
     created_at = created_at or _now()
     method = {"created": "POST", "updated": "PUT", "deleted": "DELETE"}.get(action, "POST")
     return {
         "event_id": event_id,
         "created_at": created_at,
-        "creator_id": USER_ID,
+        "creator_id": user_id,
         "metadata": {
             "action": action,
-            "event_user_id": str(USER_ID),
+            "event_user_id": str(user_id),
             "model": model,
-            "model_owner_id": str(USER_ID),
+            "model_owner_id": str(user_id),
             "path": path or f"/api/v9/workspaces/{workspace_id}/{model}s",
             "request_body": json.dumps(request_body or {}, separators=(",", ":")),
             "request_type": method,
@@ -49,9 +52,9 @@ def envelope(
             "workspace_id": str(workspace_id),
         },
         "payload": payload,
-        "subscription_id": SUBSCRIPTION_ID,
+        "subscription_id": subscription_id,
         "timestamp": created_at,
-        "url_callback": "https://example.com/webhooks",
+        "url_callback": url_callback,
     }
 
 
@@ -188,22 +191,30 @@ def sample(trigger: str, event_id: int, created_at: str | None = None) -> dict[s
     return samples[trigger]
 
 
-def ping(validation_code: str | None = None, created_at: str | None = None) -> dict[str, Any]:
+def ping(
+    validation_code: str | None = None,
+    created_at: str | None = None,
+    user_id: int = USER_ID,
+    subscription_id: int = SUBSCRIPTION_ID,
+    workspace_id: int = WORKSPACE_ID,
+    url_callback: str = "https://example.com/webhooks",
+    api_url: str = "https://api.track.toggl.com",
+) -> dict[str, Any]:
     created_at = created_at or _now()
     body: dict[str, Any] = {
         "event_id": 0,
         "created_at": created_at,
-        "creator_id": USER_ID,
-        "metadata": {"request_type": "POST", "event_user_id": USER_ID},
+        "creator_id": user_id,
+        "metadata": {"request_type": "POST", "event_user_id": user_id},
         "payload": "ping",
-        "subscription_id": SUBSCRIPTION_ID,
+        "subscription_id": subscription_id,
         "timestamp": created_at,
-        "url_callback": "https://example.com/webhooks",
+        "url_callback": url_callback,
     }
     if validation_code is not None:
         body["validation_code"] = validation_code
         body["validation_code_url"] = (
-            f"https://api.track.toggl.com/webhooks/api/v1/validate/{WORKSPACE_ID}/{SUBSCRIPTION_ID}/{validation_code}"
+            f"{api_url}/webhooks/api/v1/validate/{workspace_id}/{subscription_id}/{validation_code}"
         )
     return body
 

@@ -2,8 +2,10 @@
 from its ``CodeUri`` with the layer on the path, its environment from the template, a context
 object with a deadline.
 
-Functions share the process, so invocations are serialised and the environment is swapped for
-each one; what the layer caches is keyed by the values it read, never by "the first function".
+Functions share the process and may run at once (a function calling Toggl, which calls back a
+webhook function, as in AWS). The process environment holds what all functions share; each
+invocation sees its own function's environment through ``settings.ENVIRONMENT``, set for its
+thread only. What the layer caches is keyed by the values it read, never by "the first function".
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local.template import ROOT, Function
+
+if str(ROOT / "layers" / "toggl" / "python") not in sys.path:
+    sys.path.insert(0, str(ROOT / "layers" / "toggl" / "python"))
+from toggl_connection import settings
 
 LAYER_PATH = ROOT / "layers" / "toggl" / "python"
 _lock = threading.RLock()
@@ -57,12 +63,9 @@ def invoke(fn: Function, event: Any, environment: dict[str, str], timeout: float
     """Call the function's handler with ``event`` under ``environment``; return its result."""
     timeout = timeout or float(fn.properties.get("Timeout", 10))
     with _lock:
-        saved = os.environ.copy()
-        os.environ.update(environment)
-        os.environ["AWS_LAMBDA_FUNCTION_NAME"] = fn.logical_id
-        try:
-            handler = _load(fn)
-            return handler(event, LambdaContext(function_name=fn.logical_id, timeout_seconds=timeout))
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
+        handler = _load(fn)
+    token = settings.ENVIRONMENT.set({**os.environ, **environment, "AWS_LAMBDA_FUNCTION_NAME": fn.logical_id})
+    try:
+        return handler(event, LambdaContext(function_name=fn.logical_id, timeout_seconds=timeout))
+    finally:
+        settings.ENVIRONMENT.reset(token)

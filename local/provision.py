@@ -48,7 +48,9 @@ def provision(
 
     for logical_id, resource in resources.items():
         kind, props = resource.get("Type"), resource.get("Properties", {})
-        if kind == "AWS::Events::EventBus":
+        if kind == "AWS::Serverless::Api":
+            stack.names[logical_id] = "local"  # the local API has no id; URLs are set by the caller
+        elif kind == "AWS::Events::EventBus":
             name = template.resolve(props["Name"], stack.names)
             arn = aws["events"].create_event_bus(Name=name)["EventBusArn"]
             stack.names.update({logical_id: name, f"{logical_id}.Arn": arn, f"{logical_id}.Name": name})

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from toggl_connection.observability import Handler, lambda_entry
-from toggl_connection.webhooks import Trigger, receive
+from toggl_connection.triggers import Trigger
+from toggl_connection.webhooks import receive
 
 
 def webhook_handler(trigger: Trigger | None) -> Handler:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from local.toggl_sandbox.state import PLAN_QUOTA, World
 
-API_MODULES = ("track", "track_reads", "reports")
+API_MODULES = ("track", "track_reads", "reports", "webhooks")
 USER_LEVEL_QUOTA = 30  # /me endpoints, every plan
 QUOTA_WINDOW_SECONDS = 3600
 
@@ -91,15 +91,18 @@ class Request:
 
 
 Handler = Callable[[Request], Any]
-ROUTES: list[tuple[str, re.Pattern[str], Handler, bool]] = []
+ROUTES: list[tuple[str, re.Pattern[str], Handler, bool, bool]] = []
 
 
-def route(method: str, pattern: str, auth: bool = True) -> Callable[[Handler], Handler]:
-    """Register ``pattern`` (``/api/v9/workspaces/{workspace_id}/clients``) for ``method``."""
+def route(method: str, pattern: str, auth: bool = True, locked: bool = True) -> Callable[[Handler], Handler]:
+    """Register ``pattern`` (``/api/v9/workspaces/{workspace_id}/clients``) for ``method``.
+
+    ``locked=False``: the handler runs without the world lock (it may be called back while
+    another handler holds it, as the validation URL is during a subscription's PING)."""
     regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
 
     def register(handler: Handler) -> Handler:
-        ROUTES.append((method, regex, handler, auth))
+        ROUTES.append((method, regex, handler, auth, locked))
         return handler
 
     return register
@@ -117,9 +120,7 @@ class Sandbox:
         quota_per_hour: int | None = None,
         user_quota_per_hour: int | None = USER_LEVEL_QUOTA,
     ) -> None:
-        for module in API_MODULES:  # each registers its routes when imported
-            importlib.import_module(f"local.toggl_sandbox.{module}")
-
+        modules = [importlib.import_module(f"local.toggl_sandbox.{name}") for name in API_MODULES]
         self.world = world
         self.quota_per_hour = quota_per_hour
         self.user_quota_per_hour = user_quota_per_hour
@@ -146,6 +147,11 @@ class Sandbox:
         self.httpd = ThreadingHTTPServer((host, port), HTTPHandler)
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._on_stop: list[Callable[[], None]] = []
+        for module in modules:  # a module may keep per-sandbox state (the webhooks' delivery queue)
+            attach = getattr(module, "attach", None)
+            if attach:
+                attach(self)
 
     # lifecycle -------------------------------------------------------------------------------
     @property
@@ -159,6 +165,8 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
+        for hook in self._on_stop:
+            hook()
         self.httpd.shutdown()
         self.httpd.server_close()
         if self._thread:
@@ -179,7 +187,7 @@ class Sandbox:
 
     # quota -----------------------------------------------------------------------------------
     def _quota_scope(self, user: dict[str, Any], path: str) -> tuple[tuple[int, str], int]:
-        match = re.search(r"/(workspaces|organizations|workspace)/(\d+)", path)
+        match = re.search(r"/(workspaces|organizations|workspace|subscriptions|limits|ping)/(\d+)", path)
         if path.startswith("/api/v9/me") or not match:
             return (user["id"], "me"), self.user_quota_per_hour or 10**9
         kind, ident = match.group(1), int(match.group(2))
@@ -251,14 +259,14 @@ class Sandbox:
         self, http: BaseHTTPRequestHandler, path: str, record: Recorded, headers: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
         found = None
-        for method, regex, handler, auth in ROUTES:
+        for method, regex, handler, auth, locked in ROUTES:
             match = regex.match(path)
             if match and method == record.method:
-                found = (handler, auth, match.groupdict())
+                found = (handler, auth, locked, match.groupdict())
                 break
         if found is None:
             raise TogglError(404, "404 page not found")
-        handler, auth, args = found
+        handler, auth, locked, args = found
         user: dict[str, Any] = {}
         extra: dict[str, str] = {}
         if auth:
@@ -281,7 +289,10 @@ class Sandbox:
                     extra,
                 )
         request = Request(record.method, path, record.query, record.body, user, args, self)
-        with self.world.lock:
+        if locked:
+            with self.world.lock:
+                result = handler(request)
+        else:
             result = handler(request)
         if isinstance(result, Reply):
             return result.status, result.payload, {**extra, **result.headers}

@@ -233,3 +233,18 @@ def invite(req: Request) -> Any:
             req.world.emails_sent.append(email)
         data_out.append(invitation)
     return {"data": data_out, "messages": [f"Invitation sent to {e}" for e in emails]}
+
+
+# --- workspaces --------------------------------------------------------------------------------
+@route("POST", V9 + "/organizations/{organization_id}/workspaces")
+def create_workspace(req: Request) -> Any:
+    oid, data = int(req.args["organization_id"]), body(req)
+    if oid not in req.world.organizations:
+        raise TogglError(403, "Forbidden")
+    name = str(data.get("name") or "").strip()
+    if not name:
+        raise TogglError(400, "Workspace name must not be empty")
+    ws = req.world.add_workspace(oid, name)
+    req.world.workspace_users[ws["id"]].add(req.user["id"])
+    req.sandbox.emit("workspace", "created", public(ws), ws["id"], req)
+    return public(ws)

@@ -67,3 +67,35 @@ def live(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
     yield Live(api=server.url, moto=moto_url, stack=stack)
     server.stop()
     fresh_containers()
+
+
+@dataclass
+class Hooked:
+    """The stack on moto in-process, its API on loopback, the Toggl sandbox delivering to it."""
+
+    api: str
+    connection: Any
+    toggl: Any
+    seeded: Any
+
+    def toggl_call(self, method: str, path: str, body: Any = None) -> Any:
+        """What a person does in Toggl's app: a call to the sandbox as the account's owner."""
+        from tests.conftest import CANARY_TOKEN
+
+        response = requests.request(
+            method, self.toggl.url + path, json=body, auth=(CANARY_TOKEN, "api_token"), timeout=30
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def settle(self) -> None:
+        from local.toggl_sandbox import webhooks
+
+        webhooks.wait_for_deliveries(self.toggl)
+
+
+@pytest.fixture
+def hooked(toggl_connection: Any, toggl: Any, seeded: Any) -> Iterator[Hooked]:
+    server = ApiServer(toggl_connection.environment, port=0).start()
+    yield Hooked(server.url, toggl_connection, toggl, seeded)
+    server.stop()

@@ -233,3 +233,35 @@ def test_every_non_webhook_route_requires_iam() -> None:
     for fn in template.functions():
         for route in fn.routes:
             assert route.iam == (not route.path.startswith("/webhooks")), (fn.logical_id, route.path)
+
+
+def secret_reads(cfn: dict[str, Any], function_id: str) -> set[str]:
+    reads = set()
+    for statement in statements(cfn, function_id):
+        if statement["Action"] == ["secretsmanager:GetSecretValue"]:
+            text = json.dumps(statement["Resource"])
+            reads |= {name for name in ("WebhookSigningSecret", "TogglApiTokenSecret") if name in text}
+    return reads
+
+
+def test_who_reads_which_secret(cfn: dict[str, Any]) -> None:
+    readers = {fn.logical_id: secret_reads(cfn, fn.logical_id) for fn in template.functions()}
+    both = {name for name, reads in readers.items() if reads == {"WebhookSigningSecret", "TogglApiTokenSecret"}}
+    # Only the functions that create subscriptions need both: a subscription carries the secret.
+    assert both == {"SubscriptionSetupFunction", "SubscriptionHealthFunction"}
+    assert readers["WorkspacePollerFunction"] == {"TogglApiTokenSecret"}
+    assert all(not reads or name in both or len(reads) == 1 for name, reads in readers.items())
+
+
+def test_setup_runs_after_the_api_stage_and_keeps_running_on_schedules(cfn: dict[str, Any]) -> None:
+    setup = template.load()["Resources"]["SubscriptionSetup"]["Properties"]
+    assert setup["Stage"] == {"Ref": "Api.Stage"}
+    assert setup["ServiceToken"] == {"Fn::GetAtt": ["SubscriptionSetupFunction", "Arn"]}
+    schedules = {k: v["Properties"] for k, v in cfn.items() if v["Type"] == "AWS::Scheduler::Schedule"}
+    expressions = sorted(json.dumps(p["ScheduleExpression"]) for p in schedules.values())
+    assert expressions == sorted(
+        [json.dumps({"Fn::Sub": "rate(${HealthCheckMinutes} minutes)"}),
+         json.dumps({"Fn::Sub": "rate(${WorkspacePollMinutes} minutes)"})]
+    )  # fmt: skip
+    defaults = template.parameter_defaults(template.load())
+    assert (defaults["HealthCheckMinutes"], defaults["WorkspacePollMinutes"]) == ("15", "30")

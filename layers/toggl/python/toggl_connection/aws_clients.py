@@ -7,12 +7,13 @@ stack, the tests) never hands out a client pointed at the wrong place. boto3 its
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
 import boto3
 from botocore.config import Config
+
+from toggl_connection.settings import getenv
 
 # Fail fast and let the caller decide: a webhook answers 5xx and Toggl redelivers.
 _CONFIG = Config(connect_timeout=3, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
@@ -24,8 +25,8 @@ def _client(service: str, region: str | None, endpoint: str | None) -> Any:
 
 
 def client(service: str) -> Any:
-    region = os.getenv("AWS_REGION") or os.getenv("AWS_DEFAULT_REGION")
-    endpoint = os.getenv(f"AWS_ENDPOINT_URL_{service.upper()}") or os.getenv("AWS_ENDPOINT_URL")
+    region = getenv("AWS_REGION") or getenv("AWS_DEFAULT_REGION") or None
+    endpoint = getenv(f"AWS_ENDPOINT_URL_{service.upper()}") or getenv("AWS_ENDPOINT_URL") or None
     return _client(service, region, endpoint)
 
 

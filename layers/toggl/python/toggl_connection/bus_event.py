@@ -122,3 +122,33 @@ def from_webhook(envelope: Envelope) -> BusEvent:
         detail=detail,
         dedupe_key=dedupe_key(entity, action, envelope.event_id, entity_id),
     )
+
+
+def from_poll(workspace: dict[str, Any], seen_at: datetime) -> BusEvent:
+    """``Workspace Created`` for a workspace the ``/me/workspaces`` poller found."""
+    workspace_id = as_id(workspace.get("id"))
+    created_at = seen_at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{seen_at.microsecond // 1000:03d}Z"
+    detail = {
+        "event_id": f"workspace-created:{workspace_id}",
+        "origin": "poll",
+        "subscription_id": None,
+        "workspace_id": workspace_id,
+        "entity": "workspace",
+        "action": "created",
+        "entity_id": workspace_id,
+        "event_user_id": None,
+        "created_at": created_at,
+        "payload": with_integer_ids(without_secrets(workspace)),
+        "metadata": {},
+    }
+    return BusEvent(
+        detail_type=detail_type("workspace", "created"),
+        time=seen_at,
+        detail=detail,
+        dedupe_key=dedupe_key("workspace", "created", str(detail["event_id"]), workspace_id),
+    )
+
+
+def notice(detail_type_: str, detail: dict[str, Any], at: datetime) -> BusEvent:
+    """An event about the connection itself (``Subscription Repaired``, ...)."""
+    return BusEvent(detail_type=detail_type_, time=at, detail=detail, dedupe_key="")

@@ -26,6 +26,7 @@ class Envelope:
     metadata: dict[str, Any]
     payload: dict[str, Any] | str | None
     validation_code: str | None
+    validation_code_url: str | None = None
 
     @property
     def is_ping(self) -> bool:
@@ -102,4 +103,5 @@ def parse(body: bytes) -> Envelope:
         metadata=metadata,
         payload=payload,
         validation_code=validation_code,
+        validation_code_url=url if isinstance(url := document.get("validation_code_url"), str) else None,
     )

@@ -1,13 +1,16 @@
 """Typed settings, read from the environment that ``template.yaml`` gives each function.
 
-Read per invocation (a handful of ``getenv`` calls) rather than cached at import time, so the same
-process can host several functions with different environments (the local stack does).
-Expensive things keyed by these values (clients, secrets) are cached elsewhere.
+Read per invocation (a handful of look-ups) rather than cached at import time, so the same
+process can host several functions with different environments (the local stack does, each
+invocation in its own thread with ``ENVIRONMENT`` set). Expensive things keyed by these values
+(clients, secrets) are cached elsewhere.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from toggl_connection.errors import ConfigurationError
@@ -16,6 +19,12 @@ DEFAULT_TOGGL_API_URL = "https://api.track.toggl.com"
 DEFAULT_SECRET_CACHE_SECONDS = 300
 # Toggl keeps undelivered events for about a week; remember event ids at least that long.
 DEDUPE_SECONDS = 7 * 24 * 60 * 60
+# In Lambda this stays unset and os.environ is the function's environment.
+ENVIRONMENT: ContextVar[Mapping[str, str] | None] = ContextVar("environment", default=None)
+
+
+def getenv(name: str, default: str = "") -> str:
+    return (ENVIRONMENT.get() or os.environ).get(name, default)
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,8 @@ class Settings:
     toggl_api_url: str
     default_workspace_id: int | None
     secret_cache_seconds: int
+    webhook_base_url: str | None
+    subscription_name: str | None
 
     def require(self, name: str) -> str:
         """The value of a setting this function cannot work without, or a clear error."""
@@ -37,7 +48,7 @@ class Settings:
 
 
 def _optional_int(name: str) -> int | None:
-    raw = os.getenv(name, "").strip()
+    raw = getenv(name).strip()
     if not raw:
         return None
     if not raw.isdigit():
@@ -47,11 +58,13 @@ def _optional_int(name: str) -> int | None:
 
 def load() -> Settings:
     return Settings(
-        event_bus_name=os.getenv("EVENT_BUS_NAME") or None,
-        webhook_secret_id=os.getenv("WEBHOOK_SECRET_ID") or None,
-        toggl_api_token_secret_id=os.getenv("TOGGL_API_TOKEN_SECRET_ID") or None,
-        idempotency_table_name=os.getenv("IDEMPOTENCY_TABLE_NAME") or None,
-        toggl_api_url=(os.getenv("TOGGL_API_URL") or DEFAULT_TOGGL_API_URL).rstrip("/"),
+        event_bus_name=getenv("EVENT_BUS_NAME") or None,
+        webhook_secret_id=getenv("WEBHOOK_SECRET_ID") or None,
+        toggl_api_token_secret_id=getenv("TOGGL_API_TOKEN_SECRET_ID") or None,
+        idempotency_table_name=getenv("IDEMPOTENCY_TABLE_NAME") or None,
+        toggl_api_url=(getenv("TOGGL_API_URL") or DEFAULT_TOGGL_API_URL).rstrip("/"),
         default_workspace_id=_optional_int("DEFAULT_WORKSPACE_ID"),
         secret_cache_seconds=_optional_int("SECRET_CACHE_SECONDS") or DEFAULT_SECRET_CACHE_SECONDS,
+        webhook_base_url=getenv("WEBHOOK_BASE_URL") or None,
+        subscription_name=getenv("SUBSCRIPTION_NAME") or None,
     )

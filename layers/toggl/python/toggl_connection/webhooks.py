@@ -3,27 +3,16 @@ size, signature, envelope, PING, dedupe, publish."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from toggl_connection import bus_event, dedupe, envelope, publisher, responses, settings, signature
 from toggl_connection.errors import ConnectionFailure, SignatureInvalid
 from toggl_connection.observability import count, count_by, logger, tracer
 from toggl_connection.secrets import SigningSecrets
+from toggl_connection.triggers import Trigger
 
 MAX_BODY_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True)
-class Trigger:
-    """What a webhook route is for: one entity and action, or (``None``) any event."""
-
-    entity: str
-    action: str
-
-    @property
-    def detail_type(self) -> str:
-        return bus_event.detail_type(self.entity, self.action)
 
 
 def _verify(body: bytes, header_value: str | None, secrets: SigningSecrets) -> None:
@@ -40,12 +29,35 @@ def _verify(body: bytes, header_value: str | None, secrets: SigningSecrets) -> N
     raise SignatureInvalid("The signature does not match the body signed with the webhook secret.")
 
 
-def _ping_answer(ping: envelope.Envelope) -> dict[str, Any]:
+def _ping_answer(ping: envelope.Envelope, toggl_api_url: str) -> dict[str, Any]:
     logger.info("ping answered", extra={"subscription_id": ping.subscription_id})
     count("WebhookPing")
     if ping.validation_code is not None:
+        _validate_by_url(ping.validation_code_url, toggl_api_url)
         return responses.json_response(200, {"validation_code": ping.validation_code})
     return responses.json_response(200, {"status": "pong"})
+
+
+def _validate_by_url(url: str | None, toggl_api_url: str) -> None:
+    """Toggl's asynchronous validation as well as the echo, so either one validates. Only a
+    validation URL on the configured Toggl API host is called: the PING is signed, but a
+    function that fetches any URL it is handed would be a door left open."""
+    if not url:
+        return
+    target, toggl = urlsplit(url), urlsplit(toggl_api_url)
+    if (target.scheme, target.netloc) != (toggl.scheme, toggl.netloc) or not target.path.startswith(
+        "/webhooks/api/v1/validate/"
+    ):
+        logger.warning("validation URL is not Toggl's; answered by echo only", extra={"host": target.netloc})
+        return
+    import requests  # only PINGs need it: kept off the cold start of every delivery
+
+    try:
+        status = requests.get(url, timeout=(2, 3)).status_code
+    except requests.RequestException as exc:
+        logger.warning("validation URL not reached; answered by echo", extra={"reason": type(exc).__name__})
+        return
+    logger.info("validation URL called", extra={"status": status})
 
 
 @tracer.capture_method(capture_response=False)
@@ -69,7 +81,7 @@ def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> 
 
     delivery = envelope.parse(body)
     if delivery.is_ping:
-        return _ping_answer(delivery)
+        return _ping_answer(delivery, config.toggl_api_url)
 
     event = bus_event.from_webhook(delivery)
     logger.append_keys(event_id=delivery.event_id, entity=delivery.entity, action=delivery.action)

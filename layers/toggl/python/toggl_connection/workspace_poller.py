@@ -1,0 +1,72 @@
+"""``Workspace Created`` that never misses: a subscription lives inside one workspace, so Toggl
+may never deliver a new workspace through one. The poller reads ``GET /me/workspaces`` (mind the
+30/hour user quota: it makes one request per run), remembers the ids it has seen, treats its
+first run as the baseline, and publishes each new workspace once. It shares its dedupe key with
+the webhook route, so a workspace announced by both is published once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from toggl_connection import aws_clients, bus_event, dedupe, publisher, settings
+from toggl_connection.errors import ConfigurationError
+from toggl_connection.observability import count, logger
+from toggl_connection.secrets import api_token
+from toggl_connection.toggl_api import TogglClient
+
+STATE_KEY = "workspace-poller#seen"
+
+
+def _seen(table: str) -> set[int] | None:
+    item = aws_clients.client("dynamodb").get_item(TableName=table, Key={"id": {"S": STATE_KEY}}, ConsistentRead=True)
+    if "Item" not in item:
+        return None
+    return {int(n) for n in item["Item"].get("workspace_ids", {}).get("NS", [])}
+
+
+def _remember(table: str, ids: set[int]) -> None:
+    if not ids:
+        aws_clients.client("dynamodb").put_item(TableName=table, Item={"id": {"S": STATE_KEY}})
+        return
+    aws_clients.client("dynamodb").update_item(
+        TableName=table,
+        Key={"id": {"S": STATE_KEY}},
+        UpdateExpression="ADD workspace_ids :ids",
+        ExpressionAttributeValues={":ids": {"NS": [str(i) for i in sorted(ids)]}},
+    )
+
+
+def _publishing(event: bus_event.BusEvent, bus: str) -> Callable[[], dict[str, Any]]:
+    return lambda: {"published": publisher.publish([event], bus)}
+
+
+def poll(event: Any, context: Any) -> dict[str, Any]:
+    config = settings.load()
+    table, bus = config.require("idempotency_table_name"), config.require("event_bus_name")
+    try:
+        token = api_token(config.require("toggl_api_token_secret_id"), config.secret_cache_seconds)
+    except ConfigurationError:
+        logger.info("workspace poll skipped: the API token secret is empty")
+        return {"status": "skipped"}
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 60.0
+    toggl = TogglClient(config.toggl_api_url, token, deadline=time.monotonic() + remaining)
+    workspaces = [w for w in toggl.get("/api/v9/me/workspaces").data or [] if isinstance(w, dict) and "id" in w]
+    current = {int(w["id"]): w for w in workspaces}
+    seen = _seen(table)
+    if seen is None:
+        _remember(table, set(current))
+        logger.info("workspace poller baseline", extra={"workspaces": len(current)})
+        return {"status": "baseline", "workspaces": len(current)}
+    new = sorted(set(current) - seen)
+    published = duplicates = 0
+    for workspace_id in new:
+        event_ = bus_event.from_poll(current[workspace_id], datetime.now(UTC))
+        outcome = dedupe.once(event_.dedupe_key, _publishing(event_, bus), table, context)
+        published += 0 if outcome["duplicate"] else 1
+        duplicates += 1 if outcome["duplicate"] else 0
+        _remember(table, {workspace_id})  # only once it is on the bus (or already was)
+    count("WorkspacesDiscovered", published)
+    return {"status": "polled", "new": new, "published": published, "duplicates": duplicates}

@@ -1,0 +1,303 @@
+"""Webhooks API v1 and the deliveries it makes: subscriptions with Toggl's limits per plan, the
+PING with ``validation_code`` sent to the callback URL on create, update and enable, the
+validation URL, and signed deliveries of entity changes to enabled, validated subscriptions.
+
+Undocumented Toggl behaviour, chosen here: one ``event_id`` per change (shared by the
+subscriptions that receive it), three failed attempts per delivery, and a subscription disabled
+after ``disable_after`` undelivered events in a row.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import secrets as random_secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from local import deliveries
+from local.toggl_sandbox.server import Reply, Request, Sandbox, TogglError, route
+from local.toggl_sandbox.state import now
+from local.toggl_sandbox.track import body, workspace
+from toggl_connection.signature import HEADER, sign
+
+V1 = "/webhooks/api/v1"
+NAME = re.compile(r"[A-Za-z0-9_*]+")
+PLAN_LIMITS = {"free": (1, 3), "starter": (2, 6), "premium": (3, 12), "enterprise": (10, 50)}
+EVENT_FILTERS = {
+    "client": ["created", "updated", "deleted"], "project": ["created", "updated", "deleted"],
+    "project_group": ["created", "updated", "deleted"], "project_user": ["created", "updated", "deleted"],
+    "tag": ["created", "updated", "deleted"], "task": ["created", "updated", "deleted"],
+    "time_entry": ["created", "updated", "deleted"], "workspace": ["created", "updated", "deleted"],
+    "workspace_user": ["created", "updated", "deleted"],
+}  # fmt: skip
+
+
+@dataclass
+class Webhooks:
+    """Per-sandbox webhook state."""
+
+    subscriptions: dict[int, dict[str, Any]] = field(default_factory=dict)
+    limits: dict[str, tuple[int, int]] = field(default_factory=lambda: dict(PLAN_LIMITS))
+    deliveries: list[dict[str, Any]] = field(default_factory=list)
+    outbox: queue.Queue[tuple[int, dict[str, Any]] | None] = field(default_factory=queue.Queue)
+    failures: dict[int, int] = field(default_factory=dict)
+    disable_after: int = 3
+    retry_delays: tuple[float, ...] = (0.1, 0.3)
+    # Public peers report that Toggl does not deliver "workspace created" through a subscription.
+    deliver_workspace_created: bool = False
+    next_event_id: int = 8023169274704072
+
+
+def state(sandbox: Sandbox) -> Webhooks:
+    webhooks: Webhooks = sandbox.webhooks  # type: ignore[attr-defined]
+    return webhooks
+
+
+def attach(sandbox: Sandbox) -> None:
+    sandbox.webhooks = Webhooks()  # type: ignore[attr-defined]
+    sandbox.observers.append(_on_change)
+    worker = threading.Thread(target=_deliver_forever, args=(sandbox,), name="toggl-webhooks", daemon=True)
+    worker.start()
+    sandbox._on_stop.append(lambda: state(sandbox).outbox.put(None))
+
+
+def wait_for_deliveries(sandbox: Sandbox, timeout: float = 10.0) -> None:
+    """Block until every queued delivery was attempted."""
+    deadline = time.monotonic() + timeout
+    outbox = state(sandbox).outbox
+    while outbox.unfinished_tasks and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+# --- the PING and the handshake -------------------------------------------------------------
+def _post(url: str, document: dict[str, Any], secret: str) -> requests.Response | None:
+    data = json.dumps(document, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "Toggl-Webhooks", HEADER: sign(data, secret)}
+    try:
+        return requests.post(url, data=data, headers=headers, timeout=10)
+    except requests.RequestException:
+        return None
+
+
+def _ping(req: Request, sub: dict[str, Any]) -> bool:
+    """PING the callback; validate on the echo. False when the URL did not answer 2xx."""
+    code = None if sub["validated_at"] else random_secrets.token_hex(16)
+    document = deliveries.ping(
+        code, now(), user_id=sub["user_id"], subscription_id=sub["subscription_id"],
+        workspace_id=sub["workspace_id"], url_callback=sub["url_callback"], api_url=req.sandbox.url,
+    )  # fmt: skip
+    sub["_validation_code"] = code
+    response = _post(sub["url_callback"], document, sub["secret"])
+    if response is None or not 200 <= response.status_code < 300:
+        return False
+    try:
+        echoed = response.json().get("validation_code")
+    except (ValueError, AttributeError):
+        echoed = None
+    if code is not None and echoed == code:
+        sub["validated_at"] = now()
+    return True
+
+
+@route("GET", V1 + "/validate/{workspace_id}/{subscription_id}/{code}", auth=False, locked=False)
+def validate(req: Request) -> Any:
+    sub = state(req.sandbox).subscriptions.get(int(req.args["subscription_id"]))
+    if sub is None or sub.get("_validation_code") != req.args["code"]:
+        raise TogglError(404, "Invalid validation code")
+    sub["validated_at"] = now()
+    return {"status": "validated"}
+
+
+# --- subscriptions ---------------------------------------------------------------------------
+def _visible(sub: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in sub.items() if not k.startswith("_")}
+
+
+def _limits(req: Request, ws: dict[str, Any]) -> tuple[int, int]:
+    return state(req.sandbox).limits[req.world.plan(ws["organization_id"])]
+
+
+def _check(req: Request, ws: dict[str, Any], data: dict[str, Any], current: int | None) -> None:
+    if not isinstance(data.get("url_callback"), str) or not data["url_callback"].startswith(("http://", "https://")):
+        raise TogglError(400, "url_callback must be a valid URL")
+    description = data.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise TogglError(400, "description must not be empty")
+    subs = state(req.sandbox).subscriptions.values()
+    if any(s["workspace_id"] == ws["id"] and s["description"] == description and s["subscription_id"] != current
+           for s in subs):  # fmt: skip
+        raise TogglError(400, "description must be unique in the workspace")
+    filters = data.get("event_filters")
+    if not isinstance(filters, list) or not filters:
+        raise TogglError(400, "event_filters must have at least one filter")
+    seen = set()
+    for f in filters:
+        if not isinstance(f, dict) or not all(
+            isinstance(f.get(k), str) and NAME.fullmatch(f[k]) for k in ("entity", "action")
+        ):
+            raise TogglError(400, "event_filters: entity and action must be letters, digits, _ or *")
+        key = (f["entity"], f["action"])
+        if key in seen:
+            raise TogglError(400, "event_filters must not repeat a filter")
+        seen.add(key)
+    _, max_events = _limits(req, ws)
+    if len(filters) > max_events:
+        raise TogglError(400, f"A webhook may have at most {max_events} events on this plan")
+
+
+@route("GET", V1 + "/limits/{workspace_id}")
+def limits(req: Request) -> Any:
+    max_webhooks, max_events = _limits(req, workspace(req))
+    return {"max_webhooks": max_webhooks, "max_events_per_webhook": max_events}
+
+
+@route("GET", V1 + "/event_filters")
+def event_filters(req: Request) -> Any:
+    return EVENT_FILTERS
+
+
+@route("GET", V1 + "/subscriptions/{workspace_id}")
+def list_subscriptions(req: Request) -> Any:
+    ws = workspace(req)
+    return [_visible(s) for s in sorted(state(req.sandbox).subscriptions.values(), key=lambda s: s["subscription_id"])
+            if s["workspace_id"] == ws["id"]]  # fmt: skip
+
+
+@route("POST", V1 + "/subscriptions/{workspace_id}")
+def create_subscription(req: Request) -> Any:
+    ws, data = workspace(req), body(req)
+    _check(req, ws, data, None)
+    max_webhooks, _ = _limits(req, ws)
+    hooks = state(req.sandbox)
+    if sum(1 for s in hooks.subscriptions.values() if s["workspace_id"] == ws["id"]) >= max_webhooks:
+        raise TogglError(400, f"Maximum number of webhooks ({max_webhooks}) reached for this workspace")
+    sub = {
+        "subscription_id": req.world.next_id(), "workspace_id": ws["id"], "user_id": req.user["id"],
+        "enabled": bool(data.get("enabled", True)), "description": data["description"],
+        "event_filters": data["event_filters"], "url_callback": data["url_callback"],
+        "secret": data.get("secret") or random_secrets.token_urlsafe(20), "validated_at": None,
+        "has_pending_events": False, "created_at": now(), "updated_at": None, "deleted_at": None,
+    }  # fmt: skip
+    if not _ping(req, sub):
+        raise TogglError(400, "The URL did not answer the PING with a 2xx status")
+    hooks.subscriptions[sub["subscription_id"]] = sub
+    return _visible(sub)
+
+
+def _owned(req: Request) -> dict[str, Any]:
+    ws = workspace(req)
+    sub = state(req.sandbox).subscriptions.get(int(req.args["subscription_id"]))
+    if sub is None or sub["workspace_id"] != ws["id"]:
+        raise TogglError(404, "Subscription not found")
+    return sub
+
+
+@route("PUT", V1 + "/subscriptions/{workspace_id}/{subscription_id}")
+def update_subscription(req: Request) -> Any:
+    sub, data = _owned(req), body(req)
+    _check(req, workspace(req), data, sub["subscription_id"])
+    candidate = {**sub, "enabled": bool(data.get("enabled", sub["enabled"])), "description": data["description"],
+                 "event_filters": data["event_filters"], "url_callback": data["url_callback"],
+                 "secret": data.get("secret") or sub["secret"], "updated_at": now()}  # fmt: skip
+    if candidate["url_callback"] != sub["url_callback"]:
+        candidate["validated_at"] = None
+    if not _ping(req, candidate):
+        raise TogglError(400, "The URL did not answer the PING with a 2xx status")
+    sub.update(candidate)
+    state(req.sandbox).failures.pop(sub["subscription_id"], None)
+    return _visible(sub)
+
+
+@route("PATCH", V1 + "/subscriptions/{workspace_id}/{subscription_id}")
+def enable_subscription(req: Request) -> Any:
+    sub, data = _owned(req), body(req)
+    enabled = data.get("enabled")
+    if not isinstance(enabled, bool):
+        raise TogglError(400, "enabled must be true or false")
+    if enabled and not _ping(req, sub):
+        raise TogglError(400, "The URL did not answer the PING with a 2xx status")
+    sub.update(enabled=enabled, updated_at=now())
+    state(req.sandbox).failures.pop(sub["subscription_id"], None)
+    return _visible(sub)
+
+
+@route("DELETE", V1 + "/subscriptions/{workspace_id}/{subscription_id}")
+def delete_subscription(req: Request) -> Any:
+    sub = _owned(req)
+    del state(req.sandbox).subscriptions[sub["subscription_id"]]
+    return _visible({**sub, "deleted_at": now()})
+
+
+@route("POST", V1 + "/ping/{workspace_id}/{subscription_id}")
+def ping(req: Request) -> Any:
+    sub = _owned(req)
+    if not _ping(req, sub):
+        raise TogglError(400, "The URL did not answer the PING with a 2xx status")
+    return Reply(200, {"status": "ok"})
+
+
+# --- deliveries ------------------------------------------------------------------------------
+def _matches(sub: dict[str, Any], model: str, action: str) -> bool:
+    return any(f["entity"] in (model, "*") and f["action"] in (action, "*") for f in sub["event_filters"])
+
+
+def _on_change(
+    sandbox: Sandbox, model: str, action: str, entity: dict[str, Any], workspace_id: int, user: dict[str, Any],
+    req: Request,
+) -> None:  # fmt: skip
+    hooks = state(sandbox)
+    if model == "workspace" and action == "created" and not hooks.deliver_workspace_created:
+        return
+    hooks.next_event_id += 1
+    event_id = hooks.next_event_id
+    for sub in list(hooks.subscriptions.values()):
+        if (sub["workspace_id"] == workspace_id and sub["enabled"] and sub["validated_at"]
+                and sandbox.world.can_see(sub["user_id"], workspace_id) and _matches(sub, model, action)):  # fmt: skip
+            document = deliveries.envelope(
+                model, action, dict(entity), event_id, entity["id"], req.body if isinstance(req.body, dict) else {},
+                path=req.path, created_at=now().replace("+00:00", "Z"), workspace_id=workspace_id,
+                user_id=user["id"], subscription_id=sub["subscription_id"], url_callback=sub["url_callback"],
+            )  # fmt: skip
+            hooks.outbox.put((sub["subscription_id"], document))
+
+
+def _deliver_forever(sandbox: Sandbox) -> None:
+    hooks = state(sandbox)
+    while True:
+        item = hooks.outbox.get()
+        try:
+            if item is None:
+                return
+            _deliver(hooks, *item)
+        finally:
+            hooks.outbox.task_done()
+
+
+def _deliver(hooks: Webhooks, subscription_id: int, document: dict[str, Any]) -> None:
+    sub = hooks.subscriptions.get(subscription_id)
+    if sub is None:
+        return
+    attempts = 0
+    status = None
+    for delay in (0.0, *hooks.retry_delays):
+        time.sleep(delay)
+        attempts += 1
+        response = _post(sub["url_callback"], document, sub["secret"])
+        status = response.status_code if response is not None else None
+        if status is not None and 200 <= status < 300:
+            break
+    delivered = status is not None and 200 <= status < 300
+    hooks.deliveries.append({"subscription_id": subscription_id, "event_id": document["event_id"],
+                             "status": status, "attempts": attempts, "delivered": delivered})  # fmt: skip
+    if delivered:
+        hooks.failures.pop(subscription_id, None)
+        return
+    hooks.failures[subscription_id] = hooks.failures.get(subscription_id, 0) + 1
+    if hooks.failures[subscription_id] >= hooks.disable_after:
+        sub["enabled"] = False

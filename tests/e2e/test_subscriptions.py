@@ -1,0 +1,352 @@
+"""Webhook setup done for the user, against the Toggl sandbox's Webhooks API: the sandbox PINGs
+the local API (real HTTP), the real webhook functions answer, and deliveries land on the bus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import boto3
+import pytest
+
+from local import deliveries
+from local.toggl_sandbox import webhooks as sandbox_webhooks
+from tests.conftest import CANARY_TOKEN
+from tests.e2e.conftest import Hooked
+from toggl_connection.subscriptions import Subscriptions, owns, plan
+from toggl_connection.toggl_api import TogglClient
+
+ALL = {
+    "Time Entry Created", "Time Entry Updated", "Time Entry Deleted", "Project Created", "Project Updated",
+    "Project Deleted", "Workspace Created",
+}  # fmt: skip
+
+
+def client(hooked: Hooked) -> Subscriptions:
+    toggl = TogglClient(hooked.toggl.url, CANARY_TOKEN, deadline=time.monotonic() + 60)
+    return Subscriptions(toggl, hooked.seeded.workspace["id"], "test-stack")
+
+
+def sandbox_subs(hooked: Hooked) -> list[dict[str, Any]]:
+    return list(sandbox_webhooks.state(hooked.toggl).subscriptions.values())
+
+
+def set_plan(hooked: Hooked, plan_name: str) -> None:
+    hooked.seeded.organization["plan"] = plan_name
+
+
+# --- the layout, for every plan ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("webhooks", "events", "foreign", "kind", "count", "not_fitted"),
+    [
+        (1, 3, 0, "packed", 1, []),  # Free
+        (2, 6, 0, "packed", 1, []),  # Starter
+        (3, 12, 0, "packed", 1, []),  # Premium
+        (10, 50, 0, "per-trigger", 7, []),  # Enterprise (custom)
+        (None, None, 0, "per-trigger", 7, []),  # no limits reported
+        (3, 1, 0, "packed", 3, []),
+        (2, 1, 0, "packed", 2, ["Workspace Created"]),
+        (3, 12, 3, "none", 0, sorted(ALL)),  # every slot taken by someone else's webhooks
+        (8, 12, 1, "per-trigger", 7, []),
+        (7, 12, 1, "packed", 1, []),
+    ],
+)
+def test_plan_fits_the_seven_triggers_into_the_limits(
+    webhooks: int | None, events: int | None, foreign: int, kind: str, count: int, not_fitted: list[str]
+) -> None:
+    layout = plan("https://api.example/v1", "stack", webhooks, events, foreign)
+    assert (layout.kind, len(layout.subscriptions), sorted(layout.not_fitted)) == (kind, count, not_fitted)
+    covered = {dt for d in layout.subscriptions for dt in d.covers}
+    assert covered | set(layout.not_fitted) == ALL
+    for desired in layout.subscriptions:
+        assert events is None or len(desired.event_filters) <= events
+        assert desired.description.startswith("stack: ")
+    if kind == "packed":
+        assert {d.url_callback for d in layout.subscriptions} == {"https://api.example/v1/webhooks"}
+        assert {"entity": "time_entry", "action": "*"} in layout.subscriptions[0].event_filters
+
+
+# --- sync against the sandbox ------------------------------------------------------------------
+@pytest.mark.parametrize("plan_name", ["free", "starter", "premium", "enterprise"])
+def test_sync_twice_leaves_one_validated_set_covering_all_triggers(hooked: Hooked, plan_name: str) -> None:
+    set_plan(hooked, plan_name)
+    subs = client(hooked)
+    first = subs.sync(hooked.api, deliveries.TEST_SECRET)
+    assert first.created and not first.unvalidated and not first.not_fitted
+    second = client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    assert (not second.changed and second.unchanged == sorted(first.created)) or second.unchanged == first.created
+    assert second.toggl_requests == 3  # list, limits, list again: nothing else
+    ours = sandbox_subs(hooked)
+    assert all(s["validated_at"] and s["enabled"] and s["secret"] == deliveries.TEST_SECRET for s in ours)
+    expected = 7 if plan_name == "enterprise" else 1
+    assert len(ours) == expected
+    assert "secret" not in json.dumps(second.subscriptions)
+
+
+def test_deliveries_flow_to_the_bus_exactly_once_with_the_free_plan_layout(hooked: Hooked) -> None:
+    set_plan(hooked, "free")
+    client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    wid = hooked.seeded.workspace["id"]
+    entry = hooked.toggl_call("POST", f"/api/v9/workspaces/{wid}/time_entries", {"description": "x", "duration": -1})
+    hooked.toggl_call("PUT", f"/api/v9/workspaces/{wid}/time_entries/{entry['id']}", {"description": "y"})
+    hooked.toggl_call("DELETE", f"/api/v9/workspaces/{wid}/time_entries/{entry['id']}")
+    project = hooked.toggl_call("POST", f"/api/v9/workspaces/{wid}/projects", {"name": "New"})
+    hooked.toggl_call("PUT", f"/api/v9/workspaces/{wid}/projects/{project['id']}", {"name": "Newer"})
+    hooked.toggl_call("DELETE", f"/api/v9/workspaces/{wid}/projects/{project['id']}")
+    hooked.settle()
+    events = hooked.connection.bus_events()
+    assert sorted(e["detail-type"] for e in events) == sorted(ALL - {"Workspace Created"})
+    assert {e["detail"]["entity_id"] for e in events if e["detail"]["entity"] == "time_entry"} == {entry["id"]}
+
+
+def test_a_changed_url_or_secret_updates_in_place(hooked: Hooked) -> None:
+    set_plan(hooked, "free")
+    client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    (before,) = sandbox_subs(hooked)
+    # The stack got a new URL (a second API in front of the same functions) and a new secret.
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=hooked.connection.stack["WebhookSigningSecret"], SecretString="rotated-secret"
+    )
+    from local.api_server import ApiServer
+
+    other = ApiServer(hooked.connection.environment, port=0).start()
+    try:
+        report = client(hooked).sync(other.url, "rotated-secret")
+    finally:
+        other.stop()
+    (after,) = sandbox_subs(hooked)
+    assert report.updated == ["test-stack: all events"] and not report.created and not report.unvalidated
+    assert after["subscription_id"] == before["subscription_id"]
+    assert after["url_callback"] == other.url + "/webhooks" and after["secret"] == "rotated-secret"
+
+
+def test_delete_removes_ours_and_spares_foreign_subscriptions(hooked: Hooked) -> None:
+    set_plan(hooked, "premium")
+    wid = hooked.seeded.workspace["id"]
+    foreign = {"url_callback": hooked.api + "/webhooks", "event_filters": [{"entity": "tag", "action": "*"}],
+               "enabled": True, "description": "someone else's", "secret": deliveries.TEST_SECRET}  # fmt: skip
+    hooked.toggl_call("POST", f"/webhooks/api/v1/subscriptions/{wid}", foreign)
+    subs = client(hooked)
+    subs.sync(hooked.api, deliveries.TEST_SECRET)
+    assert len(sandbox_subs(hooked)) == 2
+    assert subs.delete() == ["test-stack: all events"]
+    assert [s["description"] for s in sandbox_subs(hooked)] == ["someone else's"]
+
+
+def test_a_layout_change_frees_slots_before_creating(hooked: Hooked) -> None:
+    set_plan(hooked, "enterprise")
+    client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    assert len(sandbox_subs(hooked)) == 7
+    set_plan(hooked, "free")  # downgraded: one webhook allowed
+    report = client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    assert len(report.deleted) == 7 and report.created == ["test-stack: all events"]
+    assert [s["description"] for s in sandbox_subs(hooked)] == ["test-stack: all events"]
+
+
+def test_what_does_not_fit_is_said_plainly(hooked: Hooked) -> None:
+    sandbox_webhooks.state(hooked.toggl).limits["free"] = (1, 2)
+    set_plan(hooked, "free")
+    report = client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    assert report.not_fitted == ["Workspace Created"]
+    assert "could not fit: Workspace Created" in report.layout
+
+
+def test_an_unreachable_receiver_is_refused_by_toggl_and_reported(hooked: Hooked) -> None:
+    from toggl_connection.errors import TogglInvalidRequest
+
+    with pytest.raises(TogglInvalidRequest, match="PING"):
+        client(hooked).sync("http://127.0.0.1:9", deliveries.TEST_SECRET)
+    assert sandbox_subs(hooked) == []
+
+
+# --- health: disabled subscriptions healed ------------------------------------------------------
+def test_a_disabled_subscription_is_healed_and_announced(hooked: Hooked) -> None:
+    set_plan(hooked, "free")
+    client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    (sub,) = sandbox_subs(hooked)
+    sub["enabled"] = False  # Toggl disabled it after failed deliveries
+    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
+                                      SUBSCRIPTION_NAME="test-stack")  # fmt: skip
+    assert result["status"] == "repaired"
+    assert sub["enabled"] is True
+    notices = [e for e in hooked.connection.bus_events() if e["detail-type"].startswith("Subscription")]
+    assert [(e["source"], e["detail-type"], e["detail"]["repair"]) for e in notices] == [
+        ("toggl.track", "Subscription Repaired", "re-enabled")
+    ]
+
+
+def test_a_deleted_subscription_is_recreated(hooked: Hooked) -> None:
+    set_plan(hooked, "free")
+    client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    sandbox_webhooks.state(hooked.toggl).subscriptions.clear()
+    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
+                                      SUBSCRIPTION_NAME="test-stack")  # fmt: skip
+    assert result["status"] == "repaired" and len(sandbox_subs(hooked)) == 1
+
+
+def test_a_healthy_check_costs_one_request_and_publishes_nothing(hooked: Hooked) -> None:
+    set_plan(hooked, "free")
+    client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    before = len(hooked.toggl.requests)
+    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
+                                      SUBSCRIPTION_NAME="test-stack",
+                                      DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
+    assert result["status"] == "healthy"
+    assert len(hooked.toggl.requests) - before == 1
+    assert hooked.connection.bus_events() == []
+
+
+def test_failing_deliveries_disable_then_health_repairs_for_real(hooked: Hooked) -> None:
+    set_plan(hooked, "free")
+    client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    (sub,) = sandbox_subs(hooked)
+    good_url = sub["url_callback"]
+    sub["url_callback"] = "http://127.0.0.1:9/webhooks"  # the receiver is unreachable for a while
+    wid = hooked.seeded.workspace["id"]
+    for i in range(3):
+        hooked.toggl_call("POST", f"/api/v9/workspaces/{wid}/projects", {"name": f"lost {i}"})
+    hooked.settle()
+    assert sub["enabled"] is False
+    sub["url_callback"] = good_url
+    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
+                                      SUBSCRIPTION_NAME="test-stack")  # fmt: skip
+    assert result["status"] == "repaired" and sub["enabled"] is True
+
+
+# --- the custom resource -------------------------------------------------------------------------
+class CloudFormation:
+    """Where CloudFormation listens for a custom resource's answer (a presigned S3 URL in AWS)."""
+
+    def __init__(self) -> None:
+        self.answers: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                outer.answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/response"
+
+    def request(self, kind: str, base_url: str, physical_id: str | None = None) -> dict[str, Any]:
+        event = {
+            "RequestType": kind, "ResponseURL": self.url, "StackId": "arn:aws:cloudformation:us-east-1:1:stack/s/1",
+            "RequestId": f"req-{len(self.answers)}", "LogicalResourceId": "SubscriptionSetup",
+            "ResourceType": "Custom::TogglSubscriptions",
+            "ResourceProperties": {"ServiceToken": "arn:fn", "WebhookBaseUrl": base_url, "Name": "test-stack",
+                                   "WorkspaceId": "", "Stage": "v1"},
+        }  # fmt: skip
+        if physical_id:
+            event["PhysicalResourceId"] = physical_id
+        return event
+
+
+@pytest.fixture
+def cloudformation() -> Any:
+    cfn = CloudFormation()
+    yield cfn
+    cfn.server.shutdown()
+
+
+def test_the_custom_resource_creates_updates_and_deletes(hooked: Hooked, cloudformation: CloudFormation) -> None:
+    set_plan(hooked, "free")
+    fn = "SubscriptionSetupFunction"
+    hooked.connection.invoke(fn, cloudformation.request("Create", hooked.api),
+                             DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
+    created = cloudformation.answers[-1]
+    assert created["Status"] == "SUCCESS" and "packed layout" in created["Data"]["Status"]
+    assert created["PhysicalResourceId"] == "toggl-subscriptions:test-stack"
+    assert len(sandbox_subs(hooked)) == 1
+    assert deliveries.TEST_SECRET not in json.dumps(created) and CANARY_TOKEN not in json.dumps(created)
+    hooked.connection.invoke(fn, cloudformation.request("Update", hooked.api + "/", created["PhysicalResourceId"]))
+    assert cloudformation.answers[-1]["Status"] == "SUCCESS"
+    hooked.connection.invoke(fn, cloudformation.request("Delete", hooked.api, created["PhysicalResourceId"]))
+    assert cloudformation.answers[-1]["Status"] == "SUCCESS" and sandbox_subs(hooked) == []
+
+
+def test_the_custom_resource_skips_with_an_empty_token(hooked: Hooked, cloudformation: CloudFormation) -> None:
+    secret_id = hooked.connection.stack["TogglApiTokenSecret"]
+    boto3.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString='{"api_token": ""}')
+    hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Create", hooked.api))
+    answer = cloudformation.answers[-1]
+    assert answer["Status"] == "SUCCESS"
+    assert answer["Data"]["Status"] == f"skipped: put the token in {secret_id} and run make subscribe"
+    hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Delete", hooked.api, "x"))
+    assert cloudformation.answers[-1]["Status"] == "SUCCESS"
+
+
+def test_the_custom_resource_fails_clearly_when_toggl_refuses(hooked: Hooked, cloudformation: CloudFormation) -> None:
+    hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Create", "http://127.0.0.1:9"))
+    answer = cloudformation.answers[-1]
+    assert answer["Status"] == "FAILED" and "PING" in answer["Reason"]
+
+
+# --- Workspace Created that never misses -------------------------------------------------------
+def poll(hooked: Hooked) -> dict[str, Any]:
+    result: dict[str, Any] = hooked.connection.invoke("WorkspacePollerFunction", {})
+    return result
+
+
+def test_the_poller_takes_a_baseline_then_announces_each_new_workspace_once(hooked: Hooked) -> None:
+    assert poll(hooked)["status"] == "baseline"
+    assert hooked.connection.bus_events() == []
+    oid = hooked.seeded.organization["id"]
+    ws = hooked.toggl_call("POST", f"/api/v9/organizations/{oid}/workspaces", {"name": "Second"})
+    first, second = poll(hooked), poll(hooked)
+    assert (first["published"], second["published"]) == (1, 0)
+    (event,) = hooked.connection.bus_events()
+    assert event["detail-type"] == "Workspace Created"
+    detail = event["detail"]
+    assert (detail["origin"], detail["event_id"], detail["entity_id"]) == ("poll", f"workspace-created:{ws['id']}",
+                                                                            ws["id"])  # fmt: skip
+    assert "api_token" not in json.dumps(event)
+
+
+def test_a_workspace_announced_by_webhook_and_poller_is_published_once(hooked: Hooked) -> None:
+    poll(hooked)
+    document = deliveries.envelope("workspace", "created", {"id": 8800001, "name": "W"}, 5005, 8800001,
+                                   workspace_id=8800001)  # fmt: skip
+    assert hooked.connection.deliver("/webhooks/workspace-created", document)["statusCode"] == 200
+    hooked.seeded.world.workspaces[8800001] = {"id": 8800001, "organization_id": hooked.seeded.organization["id"],
+                                               "name": "W", "premium": True}  # fmt: skip
+    hooked.seeded.world.workspace_users[8800001] = {hooked.seeded.owner["id"]}
+    result = poll(hooked)
+    assert (result["published"], result["duplicates"]) == (0, 1)
+    assert [e["detail"]["origin"] for e in hooked.connection.bus_events()] == ["webhook"]
+
+
+# --- the command line ------------------------------------------------------------------------
+def test_the_command_line_syncs_and_reports(hooked: Hooked) -> None:
+    set_plan(hooked, "free")
+    env = {
+        "PATH": "/usr/bin:/bin", "TOGGL_API_URL": hooked.toggl.url, "TOGGL_API_TOKEN": CANARY_TOKEN,
+        "TOGGL_WEBHOOK_SECRET": deliveries.TEST_SECRET, "WEBHOOK_BASE_URL": hooked.api,
+        "TOGGL_WORKSPACE_ID": str(hooked.seeded.workspace["id"]), "SUBSCRIPTION_NAME": "cli",
+    }  # fmt: skip
+    command = [sys.executable, "-c", "from toggl_connection.cli import main; main()", "subscriptions"]
+    import os
+
+    env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "") + ":" + ":".join(sys.path)
+    first = subprocess.run([*command, "sync"], env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+    assert "packed layout: 1 subscription(s) covering 7 of 7 triggers" in first.stdout
+    assert "created    cli: all events" in first.stdout and "all validated" in first.stdout
+    second = subprocess.run([*command, "sync", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert json.loads(second.stdout)["unchanged"] == ["cli: all events"]
+    status = subprocess.run([*command, "status", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0 and json.loads(status.stdout)["problems"] == []
+    for output in (first.stdout, second.stdout, status.stdout, first.stderr):
+        assert CANARY_TOKEN not in output and deliveries.TEST_SECRET not in output
+    assert [owns("cli", s) for s in sandbox_subs(hooked)] == [True]
