@@ -13,7 +13,7 @@ export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
 
 STACK ?= toggl-connection
 
-.PHONY: help venv lint typecheck template-check events test test-unit build run subscribe clean
+.PHONY: help venv lint typecheck template-check events test test-unit build run demo post subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,9 +56,14 @@ build: $(SAM_VENV)/bin/sam ## sam build, without Docker (wheels for Lambda arm64
 subscribe: $(STAMP) ## Sync the Toggl webhook subscriptions of a deployed stack (STACK=name)
 	$(BIN)/toggl-connection subscriptions sync --stack $(STACK)
 
-run: $(STAMP) ## Start the whole connection locally (see README)
-	@echo "make run arrives with the local stack (issue 6): moto, the Toggl sandbox and the API on 127.0.0.1:3000." >&2
-	@exit 2
+run: $(STAMP) ## Start the whole connection locally: API on 127.0.0.1:3000, moto, Toggl sandbox (Ctrl-C stops)
+	@$(BIN)/python -m local.run
+
+demo: $(STAMP) ## With make run running: every trigger, action and query, and their events
+	@$(BIN)/python -m local.demo
+
+post: $(STAMP) ## With make run running: send one sample event (EVENT=events/<file>.json)
+	@$(BIN)/python -m local.post $(EVENT)
 
 clean: ## Remove build output and local state (keeps .venv)
 	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache

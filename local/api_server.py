@@ -18,7 +18,7 @@ from local import apigw, lambda_runtime, template
 
 # A function's environment, given the function (the stack's names resolved by the caller).
 Environment = Callable[[template.Function], dict[str, str]]
-# Checks a request's SigV4 signature; returns an error message or None when it is valid.
+# Checks a request's SigV4 signature; returns API Gateway's refusal, or None when it is valid.
 Authenticator = Callable[[str, str, dict[str, str], bytes], str | None]
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -36,10 +36,13 @@ class ApiServer:
         port: int = 3000,
         authenticate: Authenticator = _refuse_all,
         on_request: Callable[[str, str, int, float], None] | None = None,
+        caller_arn: str | None = None,
     ) -> None:
+        """``caller_arn``: the identity API Gateway reports for a request ``authenticate`` let in."""
         self.environment = environment
         self.authenticate = authenticate
         self.on_request = on_request
+        self.caller_arn = caller_arn
         self.routes = [(route, fn) for fn in template.functions() for route in fn.routes]
         server = self
 
@@ -120,7 +123,10 @@ class ApiServer:
             binary = False
         except UnicodeDecodeError:
             text, binary = body, True  # not text: API Gateway passes it base64-encoded
-        event = apigw.proxy_event(request.command, path, text, headers, query, resource=route.path, binary=binary)
+        event = apigw.proxy_event(
+            request.command, path, text, headers, query, resource=route.path, binary=binary,
+            caller_arn=self.caller_arn if route.iam else None,
+        )  # fmt: skip
         try:
             result = lambda_runtime.invoke(fn, event, self.environment(fn))
         except Exception as exc:  # noqa: BLE001 - what API Gateway answers when a function fails

@@ -1,0 +1,137 @@
+"""``make demo`` (with ``make run`` running): every trigger, every action and every query through
+the local API, and the events they produced on the bus."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+
+from local.sample_events import QUERY_EXAMPLES
+from local.sigv4 import LocalCredentials
+from local.template import ROOT
+
+TRIGGERS = (
+    "Time Entry Created", "Time Entry Updated", "Time Entry Deleted", "Project Created", "Project Updated",
+    "Project Deleted", "Workspace Created",
+)  # fmt: skip
+
+
+@dataclass
+class LocalClient:
+    state: dict[str, Any]
+
+    @classmethod
+    def from_state(cls) -> LocalClient:
+        path = Path(os.environ.get("TOGGL_LOCAL_DIR", str(ROOT / ".local"))) / "stack.json"
+        if not path.exists():
+            raise SystemExit("No local stack is running: start it with make run (in another terminal).")
+        return cls(json.loads(path.read_text()))
+
+    @property
+    def api(self) -> str:
+        return str(self.state["api"])
+
+    @property
+    def credentials(self) -> LocalCredentials:
+        return LocalCredentials(self.state["access_key_id"], self.state["secret_access_key"], self.state["region"])
+
+    def signed(self, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> Any:
+        url = self.api + path
+        signed = self.credentials.sign(method, url, body, headers)
+        return requests.request(method, url, data=body, headers=signed, timeout=60)
+
+    def toggl(self, method: str, path: str, body: Any = None) -> Any:
+        """A change made in Toggl, as a person in Toggl's app would make it."""
+        response = requests.request(method, self.state["toggl"] + path, json=body,
+                                    auth=(self.state["toggl_token"], "api_token"), timeout=30)  # fmt: skip
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def events_since(self, offset: int) -> list[dict[str, Any]]:
+        with open(self.state["events"]) as events:
+            events.seek(offset)
+            return [json.loads(line) for line in events if line.strip()]
+
+    def events_offset(self) -> int:
+        return Path(self.state["events"]).stat().st_size
+
+
+def wait_for(client: LocalClient, offset: int, wanted: set[str], timeout: float = 40.0) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + timeout
+    while True:
+        events = client.events_since(offset)
+        if wanted <= {e["detail-type"] for e in events} or time.monotonic() > deadline:
+            return events
+        time.sleep(0.5)
+
+
+def main() -> int:
+    client = LocalClient.from_state()
+    wid, oid = client.state["workspace_id"], client.state["organization_id"]
+    offset = client.events_offset()
+    print("== Triggers: changes made in Toggl (the sandbox), delivered as signed webhooks ==")
+    entry = client.toggl("POST", f"/api/v9/workspaces/{wid}/time_entries", {"description": "Demo", "duration": -1})
+    client.toggl("PUT", f"/api/v9/workspaces/{wid}/time_entries/{entry['id']}", {"description": "Demo, renamed"})
+    client.toggl("DELETE", f"/api/v9/workspaces/{wid}/time_entries/{entry['id']}")
+    project = client.toggl("POST", f"/api/v9/workspaces/{wid}/projects", {"name": f"Demo {int(time.time())}"})
+    client.toggl("PUT", f"/api/v9/workspaces/{wid}/projects/{project['id']}", {"name": project["name"] + " v2"})
+    client.toggl("DELETE", f"/api/v9/workspaces/{wid}/projects/{project['id']}")
+    workspace = client.toggl("POST", f"/api/v9/organizations/{oid}/workspaces", {"name": "Demo workspace"})
+    print(f"time entry {entry['id']} created, updated, deleted; project {project['id']} created, updated, "
+          f"deleted; workspace {workspace['id']} created")  # fmt: skip
+    events = wait_for(client, offset, set(TRIGGERS))
+    print(f"\n{len(events)} event(s) on the bus:")
+    for event in events:
+        d = event["detail"]
+        print(f"  {event['detail-type']:<20} entity_id={d['entity_id']:<10} origin={d['origin']:<8} "
+              f"event_id={d['event_id']}")  # fmt: skip
+    missing = set(TRIGGERS) - {e["detail-type"] for e in events}
+    if missing:
+        print(f"  still waiting for: {', '.join(sorted(missing))}")
+
+    print("\n== Actions: IAM-signed POSTs ==")
+    stamp = int(time.time())
+    requests_ = {
+        "create-client": {"name": f"Demo client {stamp}"},
+        "create-user-invitation": {"emails": [f"demo.{stamp}@example.com"]},
+        "add-project-member": {"project_id": client.state["project_id"], "user_id": client.state["member_id"]},
+        "create-task": {"project_id": client.state["project_id"], "name": f"Demo task {stamp}"},
+    }
+    for name, body in requests_.items():
+        headers = {"Content-Type": "application/json", "Idempotency-Key": f"demo-{name}-{stamp}"}
+        response = client.signed("POST", f"/actions/{name}", json.dumps(body).encode(), headers)
+        print(f"  POST /actions/{name:<24} -> {response.status_code} {_short(response.json())}")
+    unsigned = requests.post(client.api + "/actions/create-client", json={"name": "x"}, timeout=30)
+    print(f"  POST /actions/create-client (unsigned) -> {unsigned.status_code} {unsigned.json()['message']}")
+
+    print("\n== Queries: IAM-signed GETs ==")
+    for name, params in QUERY_EXAMPLES.items():
+        params = {k: v for k, v in params.items() if k != "workspace_id"}  # the stack's default workspace
+        response = client.signed("GET", f"/queries/{name}" + (f"?{urlencode(params)}" if params else ""))
+        body = response.json()
+        summary = (f"{body['count']} item(s), truncated={body['truncated']}" if "items" in body
+                   else "item" if body.get("item") is not None else "no item" if "item" in body else body)  # fmt: skip
+        print(f"  GET /queries/{name:<20} -> {response.status_code} {summary}, "
+              f"toggl_requests={body.get('toggl_requests')}")  # fmt: skip
+    return 0 if not missing else 1
+
+
+def _short(body: Any) -> str:
+    if isinstance(body, dict) and "data" in body:
+        body = body["data"][0] if body["data"] else body
+    if isinstance(body, dict):
+        keys = [k for k in ("id", "invitation_id", "name", "email", "project_id", "user_id", "error") if k in body]
+        return "{" + ", ".join(f"{k}: {body[k]}" for k in keys) + "}"
+    return str(body)[:80]
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,287 @@
+"""``make run``: the whole connection on one machine, no AWS account, no Toggl account.
+
+- moto in server mode, with the bus, archive, table and secrets that template.yaml declares,
+  and a rule that taps every ``toggl.track`` event;
+- the Toggl sandbox, seeded with a small account, with its Webhooks API;
+- the API on 127.0.0.1:3000 serving every route of template.yaml with the real handlers
+  (IAM routes need a SigV4 signature made with the local key pair);
+- the subscription sync against the sandbox, so the real handshake and deliveries flow;
+- the scheduled functions (subscription health, workspace poller) on short timers.
+
+Every event that reaches the bus is printed as one JSON line on stdout and appended to
+``.local/events.jsonl``; request logs go to stderr. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from local import deliveries, template
+from local.template import ROOT
+
+REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Options:
+    api_port: int
+    moto_port: int
+    toggl_port: int
+    state_dir: Path
+    webhook_secret: str
+    access_key_id: str
+    secret_access_key: str
+    poll_seconds: float
+    health_seconds: float
+    plan: str
+
+    @classmethod
+    def from_environment(cls) -> Options:
+        env = os.environ.get
+        return cls(
+            api_port=int(env("TOGGL_LOCAL_API_PORT", "3000")),
+            moto_port=int(env("TOGGL_LOCAL_MOTO_PORT", "5055")),
+            toggl_port=int(env("TOGGL_LOCAL_TOGGL_PORT", "9055")),
+            state_dir=Path(env("TOGGL_LOCAL_DIR", str(ROOT / ".local"))),
+            webhook_secret=env("TOGGL_WEBHOOK_SECRET") or deliveries.TEST_SECRET,
+            access_key_id=env("TOGGL_LOCAL_ACCESS_KEY_ID", "LOCALACCESSKEY"),
+            secret_access_key=env("TOGGL_LOCAL_SECRET_ACCESS_KEY", "local-secret-access-key"),
+            poll_seconds=float(env("TOGGL_LOCAL_POLL_SECONDS", "10")),
+            health_seconds=float(env("TOGGL_LOCAL_HEALTH_SECONDS", "60")),
+            # Starter: webhooks packed (2 webhooks of 6 events), and tasks (a paid feature) work.
+            plan=env("TOGGL_LOCAL_PLAN", "starter"),
+        )
+
+
+class PortInUse(Exception):
+    pass
+
+
+def _check_free(port: int, variable: str) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise PortInUse(
+                f"port {port} on 127.0.0.1 is in use: stop what uses it (a running make run?) or set {variable}"
+            ) from exc
+
+
+def _log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+class LocalStack:
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.stopping = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.events_file = options.state_dir / "events.jsonl"
+        self._events_lock = threading.Lock()
+        # stdout carries the bus events only; anything else printed (EMF metrics) goes to stderr.
+        self.out = sys.stdout
+        sys.stdout = sys.stderr
+
+    # --- start ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        o = self.options
+        for port, variable in ((o.api_port, "TOGGL_LOCAL_API_PORT"), (o.moto_port, "TOGGL_LOCAL_MOTO_PORT"),
+                               (o.toggl_port, "TOGGL_LOCAL_TOGGL_PORT")):  # fmt: skip
+            _check_free(port, variable)
+        o.state_dir.mkdir(parents=True, exist_ok=True)
+        self.events_file.touch()
+
+        # AWS: moto in server mode. This process talks to nothing else (no real credentials used).
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=o.moto_port, verbose=False)
+        self.moto.start()
+        moto_url = f"http://127.0.0.1:{o.moto_port}"
+        os.environ.update({
+            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": moto_url, "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        })  # fmt: skip
+        for key in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE"):
+            os.environ.pop(key, None)
+        from toggl_connection.observability import logger
+
+        logger.registered_handler.setStream(sys.stderr)  # type: ignore[attr-defined]
+
+        # Toggl: the sandbox, seeded.
+        from local.toggl_sandbox import Sandbox
+        from local.toggl_sandbox.state import seed
+
+        self.seeded = seed(token="sandbox-api-token", plan=o.plan)
+        self.toggl = Sandbox(self.seeded.world, port=o.toggl_port).start()
+
+        # The stack's resources, as the template declares them.
+        from local.provision import provision
+
+        self.stack = provision(
+            webhook_secret=o.webhook_secret, api_token=self.seeded.token, stack_name="toggl-local",
+            parameters={"TogglApiUrl": self.toggl.url, "DefaultWorkspaceId": str(self.seeded.workspace["id"])},
+        )  # fmt: skip
+        api_url = f"http://127.0.0.1:{o.api_port}"
+        self.base_env = {k: os.environ[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
+                                                    "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")}  # fmt: skip
+        self.extra_env = {"WEBHOOK_BASE_URL": api_url, "SUBSCRIPTION_NAME": "toggl-local"}
+
+        # The API, with SigV4 on the IAM routes.
+        from local.api_server import ApiServer
+        from local.sigv4 import LocalCredentials
+
+        self.credentials = LocalCredentials(o.access_key_id, o.secret_access_key, REGION)
+        self.api = ApiServer(
+            self.environment, port=o.api_port, authenticate=self.credentials.verify,
+            on_request=lambda m, p, s, t: _log(f"{m} {p} -> {s} ({t * 1000:.0f} ms)"),
+            caller_arn=self.credentials.caller_arn,
+        ).start()  # fmt: skip
+
+        self._every(0.2, self._drain_tap, "tap")
+        self._sync_subscriptions(api_url)
+        self._invoke("WorkspacePollerFunction")  # the baseline, before anything can change
+        self._every(o.poll_seconds, lambda: self._invoke("WorkspacePollerFunction"), "workspace-poller")
+        self._every(o.health_seconds, lambda: self._invoke("SubscriptionHealthFunction"), "subscription-health")
+        self._write_state(api_url, moto_url)
+
+    def environment(self, fn: template.Function) -> dict[str, str]:
+        return {**self.base_env, **template.environment(fn, self.stack.names), **self.extra_env}
+
+    def _invoke(self, logical_id: str) -> Any:
+        from local import lambda_runtime
+
+        fn = template.function(logical_id)
+        return lambda_runtime.invoke(fn, {}, self.environment(fn))
+
+    def _sync_subscriptions(self, api_url: str) -> None:
+        import time as clock
+
+        from toggl_connection.subscriptions import Subscriptions
+        from toggl_connection.toggl_api import TogglClient
+
+        toggl = TogglClient(self.toggl.url, self.seeded.token, deadline=clock.monotonic() + 60)
+        report = Subscriptions(toggl, self.seeded.workspace["id"], "toggl-local").sync(
+            api_url, self.options.webhook_secret
+        )
+        self.subscription_report = report
+        _log(f"subscriptions: {report.layout}; unvalidated: {', '.join(report.unvalidated) or 'none'}")
+
+    def _every(self, seconds: float, work: Any, name: str) -> None:
+        def loop() -> None:
+            while not self.stopping.wait(seconds):
+                try:
+                    work()
+                except Exception as exc:  # noqa: BLE001 - a background job must not take the stack down
+                    _log(f"{name}: {type(exc).__name__}: {exc}")
+
+        thread = threading.Thread(target=loop, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def _drain_tap(self) -> None:
+        from local.provision import drain
+
+        assert self.stack.tap_queue_url
+        for event in drain(self.stack.tap_queue_url, region=REGION, wait=True):
+            line = json.dumps(event, separators=(",", ":"), sort_keys=True)
+            with self._events_lock, self.events_file.open("a") as out:
+                out.write(line + "\n")
+            print(line, file=self.out, flush=True)
+
+    def _write_state(self, api_url: str, moto_url: str) -> None:
+        """What ``make demo`` and other local tools need to talk to this stack (local values only)."""
+        state = {
+            "api": api_url, "moto": moto_url, "toggl": self.toggl.url, "toggl_token": self.seeded.token,
+            "webhook_secret": self.options.webhook_secret, "access_key_id": self.options.access_key_id,
+            "secret_access_key": self.options.secret_access_key, "region": REGION,
+            "workspace_id": self.seeded.workspace["id"], "organization_id": self.seeded.organization["id"],
+            "project_id": self.seeded.project["id"], "member_id": self.seeded.member["id"],
+            "events": str(self.events_file), "pid": os.getpid(),
+        }  # fmt: skip
+        (self.options.state_dir / "stack.json").write_text(json.dumps(state, indent=2) + "\n")
+
+    # --- stop ----------------------------------------------------------------------------------
+    def stop(self) -> None:
+        self.stopping.set()
+        sys.stdout = self.out
+        for thread in self.threads:
+            thread.join(timeout=5)
+        for part in ("api", "toggl"):
+            if hasattr(self, part):
+                getattr(self, part).stop()
+        if hasattr(self, "moto"):
+            self.moto.stop()
+        state = self.options.state_dir / "stack.json"
+        state.unlink(missing_ok=True)
+
+
+def banner(stack: LocalStack) -> str:
+    o, s = stack.options, stack.seeded
+    secret_source = "TOGGL_WEBHOOK_SECRET" if os.environ.get("TOGGL_WEBHOOK_SECRET") else (
+        f"the test secret {deliveries.TEST_SECRET!r}")  # fmt: skip
+    return f"""
+Toggl Track Connection is running locally.
+
+  API (every route of template.yaml)  http://127.0.0.1:{o.api_port}
+  Toggl sandbox                       {stack.toggl.url}   token: {s.token}
+  AWS (moto, server mode)             http://127.0.0.1:{o.moto_port}
+  Events                              printed below as JSON lines, and appended to {stack.events_file}
+
+  Webhook signing secret: {secret_source}
+  IAM routes need SigV4 (service execute-api, region {REGION}) with the local key pair:
+      access key id {o.access_key_id}, secret access key {o.secret_access_key}
+  Subscriptions: {stack.subscription_report.layout}
+
+What you can do now:
+  make demo                                  every trigger, action and query, and the events they make
+  make post EVENT=events/webhook-project-created.json   send one of events/ (signed) to the API
+  change things in Toggl: POST {stack.toggl.url}/api/v9/workspaces/{s.workspace["id"]}/time_entries
+      (Basic auth {s.token}:api_token), and watch the events arrive
+
+Ctrl-C stops everything.
+"""
+
+
+def main() -> int:
+    options = Options.from_environment()
+    stack = LocalStack(options)
+    stopped = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        stopped.set()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        stack.start()
+    except PortInUse as error:
+        _log(f"make run: {error}")
+        stack.stop()
+        return 1
+    except Exception:
+        stack.stop()
+        raise
+    _log(banner(stack))
+    while not stopped.wait(0.5):
+        pass
+    _log("stopping...")
+    stack.stop()
+    _log("stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
