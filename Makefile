@@ -13,7 +13,7 @@ export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
 
 STACK ?= toggl-connection
 
-.PHONY: help venv lint typecheck template-check events test test-unit build run demo post subscribe clean
+.PHONY: help venv lint typecheck template-check events test test-unit build run demo post bench subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ $(SAM_VENV)/bin/sam:
 build: $(SAM_VENV)/bin/sam ## sam build, without Docker (wheels for Lambda arm64 / Python 3.13)
 	$(SAM_VENV)/bin/sam build
 
+bench: $(STAMP) ## Benchmarks: cold start, warm webhook cost, calls per event/action, sizes (.bench/results.json)
+	$(BIN)/python -m bench.run
+
 subscribe: $(STAMP) ## Sync the Toggl webhook subscriptions of a deployed stack (STACK=name)
 	$(BIN)/toggl-connection subscriptions sync --stack $(STACK)
 
@@ -66,4 +69,4 @@ post: $(STAMP) ## With make run running: send one sample event (EVENT=events/<fi
 	@$(BIN)/python -m local.post $(EVENT)
 
 clean: ## Remove build output and local state (keeps .venv)
-	rm -rf .aws-sam .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache

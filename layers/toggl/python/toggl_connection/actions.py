@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -14,9 +13,8 @@ from toggl_connection import dedupe, invocation, settings
 from toggl_connection.bus_event import without_secrets
 from toggl_connection.errors import ConnectionFailure, TogglAlreadyExists, TogglNotFound, TogglOutcomeUnknown
 from toggl_connection.models import emails, non_blank, not_negative, parse, positive
-from toggl_connection.observability import count_by, logger, tracer
-from toggl_connection.secrets import api_token
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.observability import count_by, logger
+from toggl_connection.toggl_api import TogglClient, toggl_client
 
 V9 = "/api/v9"
 # A retry with the same Idempotency-Key within this window returns the first result.
@@ -160,17 +158,10 @@ ACTIONS = {
 
 
 # --- running one ---------------------------------------------------------------------------
-def toggl_client(config: settings.Settings, context: Any) -> TogglClient:
-    token = api_token(config.require("toggl_api_token_secret_id"), config.secret_cache_seconds)
-    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 30.0
-    return TogglClient(config.toggl_api_url, token, deadline=time.monotonic() + remaining)
-
-
 def _fingerprint(item: Any) -> str:
     return hashlib.sha256(json.dumps(asdict(item), sort_keys=True).encode()).hexdigest()
 
 
-@tracer.capture_method(capture_response=False)
 def run(name: str, event: Any, context: Any) -> Any:
     """Perform action ``name`` for any kind of invocation; errors answered in one place."""
     action = ACTIONS[name]

@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from toggl_connection import aws_clients
 from toggl_connection.bus_event import BusEvent
 from toggl_connection.errors import PublishFailed
-from toggl_connection.observability import logger, tracer
+from toggl_connection.observability import logger
 
 BATCH_SIZE = 10
 # EventBridge's limit for one entry (Time, Source, DetailType, Detail and Resources, in bytes).
@@ -42,7 +42,6 @@ def _fitted(event: BusEvent, bus_name: str) -> dict[str, Any]:
     return smaller.entry(bus_name)
 
 
-@tracer.capture_method(capture_response=False)
 def publish(events: Sequence[BusEvent], bus_name: str) -> int:
     """Publish every event or raise ``PublishFailed``. Returns the number of ``PutEvents`` calls."""
     client = aws_clients.client("events")

@@ -9,10 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toggl_connection import invocation, paging, settings
-from toggl_connection.actions import toggl_client
 from toggl_connection.bus_event import without_secrets
 from toggl_connection.errors import ConnectionFailure, ValidationFailed
-from toggl_connection.observability import count_by, logger, tracer
+from toggl_connection.observability import count_by, logger
 from toggl_connection.query_params import (
     Converter,
     active_filter,
@@ -26,7 +25,7 @@ from toggl_connection.query_params import (
     text,
     unix_time,
 )
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.toggl_api import TogglClient, toggl_client
 
 V9 = "/api/v9"
 REPORTS = "/reports/api/v3"
@@ -268,7 +267,6 @@ def _request(event: Any) -> tuple[str, dict[str, Any]]:
     return event["query"], params
 
 
-@tracer.capture_method(capture_response=False)
 def run(event: Any, context: Any) -> Any:
     kind = invocation.kind_of(event)
     try:

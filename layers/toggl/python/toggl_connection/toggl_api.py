@@ -15,10 +15,7 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import Any
-
-import requests
-from requests.adapters import HTTPAdapter
+from typing import TYPE_CHECKING, Any
 
 from toggl_connection.errors import (
     TogglAlreadyExists,
@@ -32,6 +29,11 @@ from toggl_connection.errors import (
     TogglUnavailable,
 )
 from toggl_connection.observability import logger, metrics
+from toggl_connection.secrets import api_token
+from toggl_connection.settings import Settings
+
+if TYPE_CHECKING:
+    import requests
 
 USER_AGENT = "toggl-track-connection/0.1 (AWS Lambda; +https://github.com/toggl-track-connection)"
 CONNECT_TIMEOUT = 3.05
@@ -63,6 +65,11 @@ class TogglResponse:
 
 @cache
 def _session() -> requests.Session:
+    # Imported on the first Toggl call rather than at cold start: the webhook functions never
+    # call Toggl, and the others save ~30 ms of their init.
+    import requests
+    from requests.adapters import HTTPAdapter
+
     session = requests.Session()
     session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
     session.mount("https://", HTTPAdapter(pool_connections=4, pool_maxsize=8, max_retries=0))
@@ -140,14 +147,14 @@ class TogglClient:
     ) -> TogglResponse:
         """Call Toggl; return its answer or raise the ``TogglFailure`` that says what happened.
 
-        ``retry_ambiguous=False`` keeps a non-idempotent request from being repeated after a
-        failure that may have happened after Toggl acted (5xx, read timeout).
+        ``retry_ambiguous=False`` keeps a non-idempotent request from being repeated after a 5xx
+        (a POST is never repeated after a timeout or a broken connection: Toggl may have acted).
         """
-        repeatable = method in IDEMPOTENT_METHODS or retry_ambiguous
+        idempotent = method in IDEMPOTENT_METHODS
         attempt = 0
         while True:
             attempt += 1
-            failure, wait = self._attempt(method, path, params, body, repeatable)
+            failure, wait = self._attempt(method, path, params, body, idempotent, retry_ambiguous)
             if isinstance(failure, TogglResponse):
                 return failure
             if wait is None or attempt >= MAX_ATTEMPTS:
@@ -159,13 +166,25 @@ class TogglClient:
             time.sleep(delay)
 
     def _attempt(
-        self, method: str, path: str, params: dict[str, Any] | None, body: Any, repeatable: bool
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        body: Any,
+        idempotent: bool,
+        retry_5xx: bool,
     ) -> tuple[TogglResponse | TogglFailure, float | None]:
         """One call. Returns the response, or the failure and how long to wait before a retry
-        (0: back off with jitter; None: do not retry)."""
+        (0: back off with jitter; None: do not retry).
+
+        A request that timed out or lost its connection after being sent may have been carried
+        out: only an idempotent one is repeated. A 5xx is repeated for idempotent requests and,
+        following Toggl's guidance, for others unless ``retry_5xx`` is off."""
         remaining = self.deadline - time.monotonic() - TIME_MARGIN
         if remaining < 1:
             return TogglUnavailable("No time left to call Toggl before the function's timeout."), None
+        import requests
+
         started = time.monotonic()
         self.requests_made += 1
         try:
@@ -182,9 +201,9 @@ class TogglClient:
         except requests.ConnectionError as exc:
             if _never_sent(exc):
                 return TogglUnavailable(f"Could not connect to Toggl ({type(exc).__name__})."), 0
-            return self._ambiguous(f"The connection to Toggl broke ({type(exc).__name__}).", None, repeatable)
+            return self._ambiguous(f"The connection to Toggl broke ({type(exc).__name__}).", None, idempotent)
         except requests.Timeout:
-            return self._ambiguous("Toggl did not answer in time.", None, repeatable)
+            return self._ambiguous("Toggl did not answer in time.", None, idempotent)
 
         elapsed_ms = round((time.monotonic() - started) * 1000)
         request_id = response.headers.get("X-Toggl-Request-Id")
@@ -221,7 +240,7 @@ class TogglClient:
         if status in (404, 410):
             return TogglNotFound(f"Toggl found no such thing: {message}", request_id, status), None
         if status >= 500:
-            return self._ambiguous(f"Toggl failed ({status}): {message}", request_id, repeatable, status)
+            return self._ambiguous(f"Toggl failed ({status}): {message}", request_id, idempotent or retry_5xx, status)
         lowered = message.lower()
         if "already exists" in lowered or "already been taken" in lowered:
             return TogglAlreadyExists(message, request_id, status), None
@@ -261,3 +280,11 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
 
 def forget_session() -> None:
     _session.cache_clear()
+
+
+def toggl_client(config: Settings, context: Any) -> TogglClient:
+    """A client for this invocation: the stack's Toggl URL, the token from its secret (cached
+    per container), and the Lambda's remaining time as the deadline for retries."""
+    token = api_token(config.require("toggl_api_token_secret_id"), config.secret_cache_seconds)
+    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 30.0
+    return TogglClient(config.toggl_api_url, token, deadline=time.monotonic() + remaining)

@@ -11,17 +11,11 @@ from typing import Any
 from toggl_connection import bus_event, publisher, settings
 from toggl_connection.errors import ConfigurationError, ConnectionFailure
 from toggl_connection.observability import count, logger
-from toggl_connection.secrets import SigningSecrets, api_token
+from toggl_connection.secrets import SigningSecrets
 from toggl_connection.subscriptions import DEFAULT_NAME, Report, Subscriptions
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.toggl_api import TogglClient, toggl_client
 
 SKIPPED = "skipped: put the token in {secret} and run make subscribe"
-
-
-def _toggl(config: settings.Settings, context: Any) -> TogglClient:
-    token = api_token(config.require("toggl_api_token_secret_id"), config.secret_cache_seconds)
-    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 60.0
-    return TogglClient(config.toggl_api_url, token, deadline=time.monotonic() + remaining)
 
 
 _default_workspaces: dict[str, int] = {}
@@ -74,7 +68,7 @@ def custom_resource(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def _apply(request_type: str, props: dict[str, Any], name: str, context: Any) -> dict[str, Any]:
     config = settings.load()
     try:
-        toggl = _toggl(config, context)
+        toggl = toggl_client(config, context)
     except ConfigurationError:
         if request_type == "Delete":
             return {"Status": "nothing to delete: no token"}
@@ -118,7 +112,7 @@ def health(event: Any, context: Any) -> dict[str, Any]:
     config = settings.load()
     base_url = config.require("webhook_base_url")
     try:
-        toggl = _toggl(config, context)
+        toggl = toggl_client(config, context)
     except ConfigurationError:
         logger.info("health check skipped: the API token secret is empty")
         return {"status": "skipped"}

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from toggl_connection import bus_event, dedupe, envelope, publisher, responses, settings, signature
 from toggl_connection.errors import ConnectionFailure, SignatureInvalid
-from toggl_connection.observability import count, count_by, logger, tracer
+from toggl_connection.observability import count, count_by, logger
 from toggl_connection.secrets import SigningSecrets
 from toggl_connection.triggers import Trigger
 
@@ -60,7 +60,6 @@ def _validate_by_url(url: str | None, toggl_api_url: str) -> None:
     logger.info("validation URL called", extra={"status": status})
 
 
-@tracer.capture_method(capture_response=False)
 def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
     """Answer one delivery. Every failure becomes a JSON error answer here."""
     try:

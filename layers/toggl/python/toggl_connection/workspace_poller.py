@@ -6,7 +6,6 @@ the webhook route, so a workspace announced by both is published once."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,8 +13,7 @@ from typing import Any
 from toggl_connection import aws_clients, bus_event, dedupe, publisher, settings
 from toggl_connection.errors import ConfigurationError
 from toggl_connection.observability import count, logger
-from toggl_connection.secrets import api_token
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.toggl_api import toggl_client
 
 STATE_KEY = "workspace-poller#seen"
 
@@ -47,12 +45,10 @@ def poll(event: Any, context: Any) -> dict[str, Any]:
     config = settings.load()
     table, bus = config.require("idempotency_table_name"), config.require("event_bus_name")
     try:
-        token = api_token(config.require("toggl_api_token_secret_id"), config.secret_cache_seconds)
+        toggl = toggl_client(config, context)
     except ConfigurationError:
         logger.info("workspace poll skipped: the API token secret is empty")
         return {"status": "skipped"}
-    remaining = context.get_remaining_time_in_millis() / 1000 if context is not None else 60.0
-    toggl = TogglClient(config.toggl_api_url, token, deadline=time.monotonic() + remaining)
     workspaces = [w for w in toggl.get("/api/v9/me/workspaces").data or [] if isinstance(w, dict) and "id" in w]
     current = {int(w["id"]): w for w in workspaces}
     seen = _seen(table)

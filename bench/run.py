@@ -1,0 +1,102 @@
+"""``make bench``: measures the connection against its goals and against the simplest possible
+implementation, prints a table and writes ``.bench/results.json``."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+from typing import Any
+
+from local.template import ROOT
+
+GOALS = {
+    "cold_start_ratio": ("<=", 1.3),
+    "warm_webhook_ratio": ("<=", 1.5),
+    "put_events_per_event": ("==", 1.0),
+    "secret_fetches_per_1000_invocations": ("<=", 1),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def main() -> int:
+    from bench import cold_start, sizes, toggl_requests, warm
+
+    results: dict[str, Any] = {}
+    print("cold start (fresh processes)...", file=sys.stderr)
+    results.update(cold_start.measure())
+
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+    port = _free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "POWERTOOLS_METRICS_NAMESPACE": "TogglConnection",
+    })  # fmt: skip
+    try:
+        from local import deliveries
+        from local.provision import provision
+
+        token = "bench-token-not-a-secret"
+        stack = provision(webhook_secret=deliveries.TEST_SECRET, api_token=token, tap=False)
+        print("warm webhook invocations on moto (server mode)...", file=sys.stderr)
+        results.update(warm.measure(stack.names))
+        print("Toggl requests per action (sandbox)...", file=sys.stderr)
+        results.update(toggl_requests.measure(stack.names, token))
+    finally:
+        moto.stop()
+    print("deployment sizes (layer built for arm64 / Python 3.13)...", file=sys.stderr)
+    results.update(sizes.measure())
+
+    out = ROOT / ".bench"
+    out.mkdir(exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+    return 0
+
+
+def _ok(key: str, value: Any) -> str:
+    if key not in GOALS or value is None:
+        return ""
+    op, goal = GOALS[key]
+    met = value <= goal if op == "<=" else value == goal
+    return f"{op} {goal}  {'met' if met else 'NOT MET'}"
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [
+        ("cold_start_ratio", results["cold_start_ratio"], f"worst: {results['cold_start_worst_function']}; "
+         f"boto3 alone {results['cold_start_boto3_ms']} ms"),
+        ("  import ms by handler module", json.dumps(results["cold_start_import_ms"]), ""),
+        ("warm_webhook_ratio", results["warm_webhook_ratio"],
+         f"{results['warm_webhook_ms']} ms - dedupe {results['warm_dedupe_ms']} ms vs "
+         f"{results['warm_minimal_handler_ms']} ms minimal"),
+        ("  with dedupe", results["warm_webhook_ratio_with_dedupe"], ""),
+        ("put_events_per_event", results["put_events_per_event"], ""),
+        ("secret_fetches_per_1000_invocations", results["secret_fetches_per_1000_invocations"], ""),
+        ("toggl_requests_per_action", json.dumps(results["toggl_requests_per_action"]),
+         f"first call: {json.dumps(results['toggl_requests_per_action_first_call'])}"),
+        ("layer_zip_bytes", results["layer_zip_bytes"], ""),
+        ("function_zip_bytes (max)", max(results["function_zip_bytes"].values()), ""),
+    ]  # fmt: skip
+    lines = [f"{'metric':<38} {'value':<22} {'goal':<18} notes", "-" * 110]
+    for key, value, note in rows:
+        lines.append(f"{key:<38} {value!s:<22} {_ok(key.strip(), value):<18} {note}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
