@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 # Python 3.13, the Lambda runtime. pyenv machines need PYENV_VERSION to reach it.
 PYTHON_313 := $(shell command -v python3.13 >/dev/null 2>&1 && PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null || PYENV_VERSION=3.13 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 STAMP := $(VENV)/.installed
 # The layer is on the path as it is in Lambda (/opt/python); the repo root for local/.
 export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
@@ -34,8 +35,14 @@ lint: $(STAMP) ## ruff
 typecheck: $(STAMP) ## mypy --strict on the layer, the handlers and the local tools
 	$(BIN)/mypy
 
-template-check: $(STAMP) ## cfn-lint template.yaml
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON_313) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	@touch $@
+
+template-check: $(STAMP) $(CHECKOV_VENV)/.installed ## cfn-lint and checkov on template.yaml (every checkov skip says why in the template)
 	$(BIN)/cfn-lint template.yaml
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet
 
 events: $(STAMP) ## Regenerate events/ (signed sample API Gateway events)
 	$(BIN)/python -m local.sample_events

@@ -265,3 +265,26 @@ def test_setup_runs_after_the_api_stage_and_keeps_running_on_schedules(cfn: dict
     )  # fmt: skip
     defaults = template.parameter_defaults(template.load())
     assert (defaults["HealthCheckMinutes"], defaults["WorkspacePollMinutes"]) == ("15", "30")
+
+
+def test_every_checkov_skip_says_why() -> None:
+    skips = [
+        (logical_id, skip)
+        for logical_id, resource in template.load()["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+    ]
+    assert skips
+    for logical_id, skip in skips:
+        assert skip["id"].startswith("CKV_"), logical_id
+        assert len(str(skip.get("comment", ""))) >= 40, (logical_id, skip)
+
+
+def test_no_wildcard_actions_and_no_wildcard_resources_in_our_policies(cfn: dict[str, Any]) -> None:
+    roles = [k for k, v in cfn.items() if v["Type"] == "AWS::IAM::Role"]
+    assert roles
+    for role in roles:
+        for policy in cfn[role]["Properties"].get("Policies", []):
+            for statement in policy["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                assert all("*" not in action for action in actions), (role, actions)
+                assert statement.get("Resource") != "*", (role, statement)
