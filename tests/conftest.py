@@ -82,3 +82,6 @@ def toggl_connection(
 ) -> Iterator[Connection]:
     """The stack on moto in-process, its TOGGL_API_URL pointing at the sandbox."""
     yield from _stack(aws_env, {"TogglApiUrl": toggl.url}, CANARY_TOKEN)
+
+
+from tests.servers import hooked, live, moto_url  # noqa: E402, F401 - shared by the e2e and reliability tiers

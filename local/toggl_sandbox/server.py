@@ -194,7 +194,7 @@ class Sandbox:
         org = ident if kind == "organizations" else self.world.workspaces.get(ident, {}).get("organization_id")
         if org is None or org not in self.world.organizations:
             return (user["id"], f"unknown:{ident}"), 10**9
-        limit = self.quota_per_hour or PLAN_QUOTA[self.world.plan(org)]
+        limit = self.quota_per_hour if self.quota_per_hour is not None else PLAN_QUOTA[self.world.plan(org)]
         return (user["id"], f"org:{org}"), limit
 
     def _charge(self, user: dict[str, Any], path: str) -> tuple[bool, dict[str, str]]:

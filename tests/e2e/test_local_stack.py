@@ -21,7 +21,7 @@ import requests
 from local.demo import TRIGGERS, LocalClient, wait_for
 from local.sample_events import QUERY_EXAMPLES
 from local.template import ROOT
-from tests.e2e.conftest import free_port
+from tests.servers import free_port
 
 
 @dataclass

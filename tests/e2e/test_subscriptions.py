@@ -17,7 +17,7 @@ import pytest
 from local import deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from tests.conftest import CANARY_TOKEN
-from tests.e2e.conftest import Hooked
+from tests.servers import Hooked
 from toggl_connection.subscriptions import Subscriptions, owns, plan
 from toggl_connection.toggl_api import TogglClient
 

@@ -12,7 +12,7 @@ import requests
 from local import deliveries
 from local.provision import TAP_RULE
 from local.template import ROOT
-from tests.e2e.conftest import Live
+from tests.servers import Live
 
 
 def test_every_checked_in_event_is_published_once_over_http(live: Live) -> None:

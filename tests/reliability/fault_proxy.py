@@ -1,0 +1,89 @@
+"""A fault-injecting HTTP proxy in front of moto's EventBridge: a share of ``PutEvents`` calls
+fail, half as a 500 (which the SDK retries) and half as a 200 with ``FailedEntryCount`` (which it
+does not), the way EventBridge fails in production. Everything else passes through."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import requests
+
+
+class FaultyEventBridge:
+    def __init__(self, upstream: str, failure_rate: float, seed: int = 7) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.failure_rate = failure_rate
+        self.random = random.Random(seed)
+        self.lock = threading.Lock()
+        self.put_events = 0
+        self.failed = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                proxy.handle(self)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._local = threading.local()
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        session: requests.Session = self._local.session
+        return session
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _fault(self, target: str) -> str | None:
+        if target != "AWSEvents.PutEvents":
+            return None
+        with self.lock:
+            self.put_events += 1
+            if self.random.random() >= self.failure_rate:
+                return None
+            self.failed += 1
+            return self.random.choice(["http-500", "failed-entry"])
+
+    def handle(self, http: BaseHTTPRequestHandler) -> None:
+        body = http.rfile.read(int(http.headers.get("Content-Length") or 0))
+        fault = self._fault(http.headers.get("X-Amz-Target", ""))
+        if fault == "http-500":
+            self._send(http, 500, {"__type": "InternalException", "message": "injected fault"})
+            return
+        if fault == "failed-entry":
+            entries = json.loads(body).get("Entries", [])
+            self._send(http, 200, {"FailedEntryCount": len(entries), "Entries": [
+                {"ErrorCode": "InternalFailure", "ErrorMessage": "injected fault"} for _ in entries]})  # fmt: skip
+            return
+        headers = {k: v for k, v in http.headers.items() if k.lower() not in ("host", "content-length")}
+        upstream = self._session().post(self.upstream + http.path, data=body, headers=headers, timeout=30)
+        http.send_response(upstream.status_code)
+        for key in ("Content-Type", "x-amzn-RequestId"):
+            if key in upstream.headers:
+                http.send_header(key, upstream.headers[key])
+        http.send_header("Content-Length", str(len(upstream.content)))
+        http.end_headers()
+        http.wfile.write(upstream.content)
+
+    @staticmethod
+    def _send(http: BaseHTTPRequestHandler, status: int, document: Any) -> None:
+        data = json.dumps(document).encode()
+        http.send_response(status)
+        http.send_header("Content-Type", "application/x-amz-json-1.1")
+        http.send_header("Content-Length", str(len(data)))
+        http.end_headers()
+        http.wfile.write(data)
