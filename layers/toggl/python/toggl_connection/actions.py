@@ -6,13 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import Any, NamedTuple
 
-from toggl_connection import dedupe, invocation, settings
+from toggl_connection import invocation, settings
 from toggl_connection.bus_event import without_secrets
 from toggl_connection.errors import ConnectionFailure, TogglAlreadyExists, TogglNotFound, TogglOutcomeUnknown
-from toggl_connection.models import emails, non_blank, not_negative, parse, positive
+from toggl_connection.models import Check, emails, non_blank, not_negative, parse, positive
 from toggl_connection.observability import count_by, logger
 from toggl_connection.toggl_api import TogglClient, toggl_client
 
@@ -22,40 +21,30 @@ IDEMPOTENCY_SECONDS = 24 * 60 * 60
 
 
 # --- inputs (Toggl's own field names) ------------------------------------------------------
-@dataclass(frozen=True)
-class CreateClient:
+class CreateClient(NamedTuple):
     workspace_id: int
     name: str
     notes: str | None = None
     external_reference: str | None = None
-    CHECKS: ClassVar = {"workspace_id": positive, "name": non_blank}
 
 
-@dataclass(frozen=True)
-class CreateUserInvitation:
+class CreateUserInvitation(NamedTuple):
     workspace_id: int
     emails: list[str]
     admin: bool = False
     skip_email: bool | None = None
-    CHECKS: ClassVar = {"workspace_id": positive, "emails": emails}
 
 
-@dataclass(frozen=True)
-class AddProjectMember:
+class AddProjectMember(NamedTuple):
     workspace_id: int
     project_id: int
     user_id: int
     manager: bool = False
     rate: float | None = None
     labor_cost: float | None = None
-    CHECKS: ClassVar = {
-        "workspace_id": positive, "project_id": positive, "user_id": positive, "rate": not_negative,
-        "labor_cost": not_negative,
-    }  # fmt: skip
 
 
-@dataclass(frozen=True)
-class CreateTask:
+class CreateTask(NamedTuple):
     workspace_id: int
     project_id: int
     name: str
@@ -63,27 +52,37 @@ class CreateTask:
     user_id: int | None = None
     active: bool | None = None
     external_reference: str | None = None
-    CHECKS: ClassVar = {
+
+
+# Beyond the types: what Toggl would refuse anyway, refused before spending a request on it.
+CHECKS: dict[type, dict[str, Check]] = {
+    CreateClient: {"workspace_id": positive, "name": non_blank},
+    CreateUserInvitation: {"workspace_id": positive, "emails": emails},
+    AddProjectMember: {
+        "workspace_id": positive, "project_id": positive, "user_id": positive, "rate": not_negative,
+        "labor_cost": not_negative,
+    },
+    CreateTask: {
         "workspace_id": positive, "project_id": positive, "name": non_blank, "estimated_seconds": not_negative,
         "user_id": positive,
-    }  # fmt: skip
+    },
+}  # fmt: skip
 
 
-def _fields(model: Any, *names: str) -> dict[str, Any]:
+def _given(item: Any, *names: str) -> dict[str, Any]:
     """The named fields that were given (Toggl applies its own defaults to the rest)."""
-    values = asdict(model)
+    values = item._asdict()
     return {name: values[name] for name in names if values.get(name) is not None}
 
 
 # --- what each action does -----------------------------------------------------------------
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     status: int  # 201 created, 200 already there
     body: Any
 
 
 def create_client(toggl: TogglClient, item: CreateClient) -> Outcome:
-    body = {"name": item.name.strip(), **_fields(item, "notes", "external_reference")}
+    body = {"name": item.name.strip(), **_given(item, "notes", "external_reference")}
     return Outcome(201, toggl.post(f"{V9}/workspaces/{item.workspace_id}/clients", body).data)
 
 
@@ -107,7 +106,7 @@ def create_user_invitation(toggl: TogglClient, item: CreateUserInvitation) -> Ou
     body: dict[str, Any] = {
         "emails": item.emails,
         "workspaces": [{"workspace_id": item.workspace_id, "admin": item.admin}],
-        **_fields(item, "skip_email"),
+        **_given(item, "skip_email"),
     }
     # Never repeated after an ambiguous failure: a second POST is a second e-mail.
     response = toggl.post(f"{V9}/organizations/{organization_id}/invitations", body, retry_ambiguous=False)
@@ -117,7 +116,7 @@ def create_user_invitation(toggl: TogglClient, item: CreateUserInvitation) -> Ou
 def add_project_member(toggl: TogglClient, item: AddProjectMember) -> Outcome:
     body = {
         "project_id": item.project_id, "user_id": item.user_id, "manager": item.manager,
-        **_fields(item, "rate", "labor_cost"),
+        **_given(item, "rate", "labor_cost"),
     }  # fmt: skip
     path = f"{V9}/workspaces/{item.workspace_id}/project_users"
     try:
@@ -132,13 +131,12 @@ def add_project_member(toggl: TogglClient, item: AddProjectMember) -> Outcome:
 
 
 def create_task(toggl: TogglClient, item: CreateTask) -> Outcome:
-    body = {"name": item.name.strip(), **_fields(item, "estimated_seconds", "user_id", "active", "external_reference")}
+    body = {"name": item.name.strip(), **_given(item, "estimated_seconds", "user_id", "active", "external_reference")}
     path = f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks"
     return Outcome(201, toggl.post(path, body).data)
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     name: str
     model: type
     perform: Callable[[TogglClient, Any], Outcome]
@@ -159,7 +157,7 @@ ACTIONS = {
 
 # --- running one ---------------------------------------------------------------------------
 def _fingerprint(item: Any) -> str:
-    return hashlib.sha256(json.dumps(asdict(item), sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(item._asdict(), sort_keys=True).encode()).hexdigest()
 
 
 def run(name: str, event: Any, context: Any) -> Any:
@@ -169,7 +167,9 @@ def run(name: str, event: Any, context: Any) -> Any:
     try:
         request = invocation.read(event)
         config = settings.load()
-        item: Any = parse(action.model, request.payload, {"workspace_id": config.default_workspace_id})
+        item: Any = parse(
+            action.model, request.payload, {"workspace_id": config.default_workspace_id}, CHECKS[action.model]
+        )
         logger.append_keys(action=name, workspace_id=getattr(item, "workspace_id", None))
         outcome = _perform(action, item, request.idempotency_key, config, context)
     except Exception as failure:  # noqa: BLE001 - answered (or raised) in invocation.fail
@@ -197,6 +197,9 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
         key = f"content:{fingerprint}"
     if key is None:
         return work()
+    # Only keyed requests need the idempotency machinery: kept off the cold start of the others.
+    from toggl_connection import dedupe
+
     table = config.require("idempotency_table_name")
     return dedupe.once(
         key, work, table, context, prefix=f"action:{action.name}",

@@ -4,9 +4,8 @@ bus"): ``Source`` ``toggl.track``, ``DetailType`` in Title Case, ``Detail`` norm
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from toggl_connection.envelope import Envelope, as_id
 
@@ -14,8 +13,7 @@ SOURCE = "toggl.track"
 SECRET_FIELDS = frozenset({"api_token"})
 
 
-@dataclass(frozen=True)
-class BusEvent:
+class BusEvent(NamedTuple):
     detail_type: str
     time: datetime
     detail: dict[str, Any]

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from toggl_connection.errors import InvalidBody
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(NamedTuple):
     event_id: int
     created_at: str
     created: datetime

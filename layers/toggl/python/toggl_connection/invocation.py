@@ -4,8 +4,7 @@ request, an EventBridge event (a rule target) and a direct invocation (Step Func
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from toggl_connection import responses
 from toggl_connection.errors import ConnectionFailure, ValidationFailed
@@ -15,8 +14,7 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_FIELD = "idempotency_key"
 
 
-@dataclass(frozen=True)
-class Invocation:
+class Invocation(NamedTuple):
     kind: str  # "http", "eventbridge" or "direct"
     payload: dict[str, Any]
     query: dict[str, str]

@@ -11,8 +11,7 @@ A failure part-way raises: nothing half-read is returned as whole.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from toggl_connection.errors import TogglFailure, TogglUnavailable
 from toggl_connection.toggl_api import TogglClient
@@ -20,8 +19,7 @@ from toggl_connection.toggl_api import TogglClient
 MAX_PER_PAGE = 200
 
 
-@dataclass(frozen=True)
-class Listing:
+class Listing(NamedTuple):
     items: list[Any]
     truncated: bool
     warning: str | None = None

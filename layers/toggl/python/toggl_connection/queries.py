@@ -5,8 +5,8 @@ call it makes and how that call pages. Lists come back whole up to ``limit``; si
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from toggl_connection import invocation, paging, settings
 from toggl_connection.bus_event import without_secrets
@@ -34,16 +34,14 @@ MAX_LIMIT = 10000
 Fetch = Callable[[TogglClient, dict[str, Any], int], "paging.Listing | Single"]
 
 
-@dataclass(frozen=True)
-class Single:
+class Single(NamedTuple):
     item: Any
 
 
-@dataclass(frozen=True)
-class Query:
+class Query(NamedTuple):
     name: str
     fetch: Fetch
-    params: Mapping[str, Converter] = field(default_factory=dict)
+    params: Mapping[str, Converter] = MappingProxyType({})
     workspace: bool = False  # takes workspace_id (defaulting to DEFAULT_WORKSPACE_ID)
     check: Callable[[dict[str, Any]], None] | None = None  # rules across parameters
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from toggl_connection.errors import ConfigurationError
 
@@ -27,8 +27,7 @@ def getenv(name: str, default: str = "") -> str:
     return (ENVIRONMENT.get() or os.environ).get(name, default)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     event_bus_name: str | None
     webhook_secret_id: str | None
     toggl_api_token_secret_id: str | None

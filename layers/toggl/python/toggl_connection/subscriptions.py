@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from toggl_connection.errors import TogglFailure
 from toggl_connection.observability import logger
@@ -30,16 +30,14 @@ PACKED_FILTERS = (
 )
 
 
-@dataclass(frozen=True)
-class Desired:
+class Desired(NamedTuple):
     description: str
     url_callback: str
     event_filters: list[dict[str, str]]
     covers: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     kind: str  # "per-trigger", "packed" or "none"
     subscriptions: list[Desired]
     not_fitted: list[str]

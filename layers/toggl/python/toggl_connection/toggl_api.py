@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from toggl_connection.errors import (
     TogglAlreadyExists,
@@ -48,14 +46,12 @@ QUOTA_REMAINING = "X-Toggl-Quota-Remaining"
 QUOTA_RESETS_IN = "X-Toggl-Quota-Resets-In"
 
 
-@dataclass(frozen=True)
-class Quota:
+class Quota(NamedTuple):
     remaining: int | None
     resets_in: int | None
 
 
-@dataclass(frozen=True)
-class TogglResponse:
+class TogglResponse(NamedTuple):
     status: int
     data: Any
     headers: dict[str, str]
@@ -92,6 +88,8 @@ def _retry_after(headers: Any) -> float | None:
     try:
         return max(0.0, float(value))
     except ValueError:
+        from email.utils import parsedate_to_datetime  # rare: Retry-After as an HTTP date
+
         try:
             return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
         except (TypeError, ValueError):

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from toggl_connection.bus_event import detail_type
 
 ANY_EVENT_PATH = "/webhooks"
 
 
-@dataclass(frozen=True)
-class Trigger:
+class Trigger(NamedTuple):
     """What a webhook route is for: one entity and one action."""
 
     entity: str
