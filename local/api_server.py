@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
 from local import apigw, lambda_runtime, template
+from local.loopback import LoopbackServer
 
 # A function's environment, given the function (the stack's names resolved by the caller).
 Environment = Callable[[template.Function], dict[str, str]]
@@ -28,7 +28,9 @@ def _refuse_all(method: str, url: str, headers: dict[str, str], body: bytes) -> 
     return "Missing Authentication Token"
 
 
-class ApiServer:
+class ApiServer(LoopbackServer):
+    name = "api"
+
     def __init__(
         self,
         environment: Environment,
@@ -44,38 +46,7 @@ class ApiServer:
         self.on_request = on_request
         self.caller_arn = caller_arn
         self.routes = [(route, fn) for fn in template.functions() for route in fn.routes]
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # on_request reports each request once, briefly
-
-            def _serve(self) -> None:
-                server.serve(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-        self.httpd = ThreadingHTTPServer((host, port), Handler)
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> ApiServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="api", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        super().__init__(host, port)
 
     def match(self, method: str, path: str) -> tuple[template.Route, template.Function] | None:
         for route, fn in self.routes:

@@ -64,6 +64,16 @@ class LocalClient:
         return Path(self.state["events"]).stat().st_size
 
 
+def action_requests(state: dict[str, Any], stamp: int) -> dict[str, dict[str, Any]]:
+    """One request per action, new each time (``stamp``), for the local stack's account."""
+    return {
+        "create-client": {"name": f"Demo client {stamp}"},
+        "create-user-invitation": {"emails": [f"demo.{stamp}@example.com"]},
+        "add-project-member": {"project_id": state["project_id"], "user_id": state["member_id"]},
+        "create-task": {"project_id": state["project_id"], "name": f"Demo task {stamp}"},
+    }
+
+
 def wait_for(client: LocalClient, offset: int, wanted: set[str], timeout: float = 40.0) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
@@ -99,13 +109,7 @@ def main() -> int:
 
     print("\n== Actions: IAM-signed POSTs ==")
     stamp = int(time.time())
-    requests_ = {
-        "create-client": {"name": f"Demo client {stamp}"},
-        "create-user-invitation": {"emails": [f"demo.{stamp}@example.com"]},
-        "add-project-member": {"project_id": client.state["project_id"], "user_id": client.state["member_id"]},
-        "create-task": {"project_id": client.state["project_id"], "name": f"Demo task {stamp}"},
-    }
-    for name, body in requests_.items():
+    for name, body in action_requests(client.state, stamp).items():
         headers = {"Content-Type": "application/json", "Idempotency-Key": f"demo-{name}-{stamp}"}
         response = client.signed("POST", f"/actions/{name}", json.dumps(body).encode(), headers)
         print(f"  POST /actions/{name:<24} -> {response.status_code} {_short(response.json())}")

@@ -14,10 +14,11 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local.loopback import LoopbackServer
 from local.toggl_sandbox.state import PLAN_QUOTA, World
 
 API_MODULES = ("track", "track_reads", "reports", "webhooks")
@@ -111,7 +112,9 @@ def route(method: str, pattern: str, auth: bool = True, locked: bool = True) -> 
 Observer = Callable[["Sandbox", str, str, dict[str, Any], int, dict[str, Any], Request], None]
 
 
-class Sandbox:
+class Sandbox(LoopbackServer):
+    name = "toggl-sandbox"
+
     def __init__(
         self,
         world: World,
@@ -131,22 +134,7 @@ class Sandbox:
         self.report_cursor_override: tuple[int, int] | None = None
         self._calls: dict[tuple[int, str], deque[float]] = {}
         self._lock = threading.RLock()
-        sandbox = self
-
-        class HTTPHandler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _serve(self) -> None:
-                sandbox._serve(self)
-
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
-
-        self.httpd = ThreadingHTTPServer((host, port), HTTPHandler)
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        super().__init__(host, port)
         self._on_stop: list[Callable[[], None]] = []
         for module in modules:  # a module may keep per-sandbox state (the webhooks' delivery queue)
             attach = getattr(module, "attach", None)
@@ -154,23 +142,10 @@ class Sandbox:
                 attach(self)
 
     # lifecycle -------------------------------------------------------------------------------
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Sandbox:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="toggl-sandbox", daemon=True)
-        self._thread.start()
-        return self
-
     def stop(self) -> None:
         for hook in self._on_stop:
             hook()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        super().stop()
 
     # test controls ---------------------------------------------------------------------------
     def fail(self, fault: Fault) -> None:
@@ -213,7 +188,7 @@ class Sandbox:
         return allowed, {"X-Toggl-Quota-Remaining": str(remaining), "X-Toggl-Quota-Resets-In": str(resets)}
 
     # serving ---------------------------------------------------------------------------------
-    def _serve(self, http: BaseHTTPRequestHandler) -> None:
+    def serve(self, http: BaseHTTPRequestHandler) -> None:
         url = urlsplit(http.path)
         length = int(http.headers.get("Content-Length") or 0)
         raw = http.rfile.read(length) if length else b""

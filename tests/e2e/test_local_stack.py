@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import requests
 
-from local.demo import TRIGGERS, LocalClient, wait_for
+from local.demo import TRIGGERS, LocalClient, action_requests, wait_for
 from local.sample_events import QUERY_EXAMPLES
 from local.template import ROOT
 from tests.servers import free_port
@@ -113,14 +113,7 @@ def assert_each_trigger_once(client: LocalClient, offset: int, ids: dict[str, An
 
 
 def call_actions_and_queries(client: LocalClient) -> None:
-    stamp = time.time_ns()
-    bodies = {
-        "create-client": {"name": f"e2e client {stamp}"},
-        "create-user-invitation": {"emails": [f"e2e.{stamp}@example.com"]},
-        "add-project-member": {"project_id": client.state["project_id"], "user_id": client.state["member_id"]},
-        "create-task": {"project_id": client.state["project_id"], "name": f"e2e task {stamp}"},
-    }
-    for name, body in bodies.items():
+    for name, body in action_requests(client.state, time.time_ns()).items():
         data = json.dumps(body).encode()
         signed = client.signed("POST", f"/actions/{name}", data, {"Content-Type": "application/json"})
         assert signed.status_code in (200, 201), (name, signed.text)

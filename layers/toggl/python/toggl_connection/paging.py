@@ -40,41 +40,34 @@ def _finish(items: list[Any], limit: int, more: bool) -> Listing:
     return Listing(items[:limit], truncated=more or len(items) > limit)
 
 
-def bare_pages(toggl: TogglClient, path: str, params: dict[str, Any], limit: int) -> Listing:
+def _numbered_pages(toggl: TogglClient, path: str, params: dict[str, Any], limit: int, envelope: bool) -> Listing:
+    """``page``/``per_page`` paging: a short page ends it, and so does ``total_count`` when the
+    answer is an envelope ``{"data": [...], "total_count": n}``."""
     per_page = min(MAX_PER_PAGE, limit + 1)
     items: list[Any] = []
     page = 1
     while True:
         try:
-            data = toggl.get(path, {**params, "page": page, "per_page": per_page}).data or []
+            body = toggl.get(path, {**params, "page": page, "per_page": per_page}).data
         except TogglFailure as failure:
             raise _partial(failure, len(items), page - 1) from None
+        data = (body or {}).get("data") if envelope and isinstance(body, dict) else (body or [])
         if not isinstance(data, list):
             raise TogglUnavailable(f"Toggl answered {path} with something that is not a list.")
         items.extend(data)
-        if len(data) < per_page or len(items) > limit:
-            return _finish(items, limit, more=False)
+        total = body.get("total_count") if envelope and isinstance(body, dict) else None
+        total = total if isinstance(total, int) else None
+        if len(data) < per_page or (total is not None and len(items) >= total) or len(items) > limit:
+            return _finish(items, limit, more=total is not None and total > limit)
         page += 1
+
+
+def bare_pages(toggl: TogglClient, path: str, params: dict[str, Any], limit: int) -> Listing:
+    return _numbered_pages(toggl, path, params, limit, envelope=False)
 
 
 def envelope_pages(toggl: TogglClient, path: str, params: dict[str, Any], limit: int) -> Listing:
-    per_page = min(MAX_PER_PAGE, limit + 1)
-    items: list[Any] = []
-    page = 1
-    while True:
-        try:
-            body = toggl.get(path, {**params, "page": page, "per_page": per_page}).data or {}
-        except TogglFailure as failure:
-            raise _partial(failure, len(items), page - 1) from None
-        data = body.get("data") if isinstance(body, dict) else body
-        if not isinstance(data, list):
-            raise TogglUnavailable(f"Toggl answered {path} with something that is not a list.")
-        items.extend(data)
-        total = body.get("total_count") if isinstance(body, dict) else None
-        done = len(data) < per_page or (isinstance(total, int) and len(items) >= total)
-        if done or len(items) > limit:
-            return _finish(items, limit, more=isinstance(total, int) and total > limit)
-        page += 1
+    return _numbered_pages(toggl, path, params, limit, envelope=True)
 
 
 def cursor_pages(toggl: TogglClient, path: str, body: dict[str, Any], limit: int) -> Listing:
