@@ -20,10 +20,6 @@ class Invocation(NamedTuple):
     query: dict[str, str]
     idempotency_key: str | None
 
-    @property
-    def is_http(self) -> bool:
-        return self.kind == "http"
-
 
 def _key(value: Any) -> str | None:
     if value is None:

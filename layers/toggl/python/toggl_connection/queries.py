@@ -46,10 +46,6 @@ class Query(NamedTuple):
     check: Callable[[dict[str, Any]], None] | None = None  # rules across parameters
 
 
-def _ws(params: dict[str, Any]) -> int:
-    return int(params.pop("workspace_id"))
-
-
 def _query_value(value: Any) -> Any:
     """A value as Toggl takes it in a query string: lists comma-separated, booleans lower case."""
     if isinstance(value, bool):
@@ -91,10 +87,6 @@ def _paged(
 
 def _rest(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k != "workspace_id"}
-
-
-def _time_entries(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
-    return _get_list(V9 + "/me/time_entries")(toggl, params, limit)
 
 
 def _detailed_report(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
@@ -165,7 +157,7 @@ QUERIES = {
         ),
         Query(
             "time-entries",
-            _time_entries,
+            _get_list(V9 + "/me/time_entries"),
             {
                 "start_date": day_or_timestamp,
                 "end_date": day_or_timestamp,

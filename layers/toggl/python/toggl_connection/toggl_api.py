@@ -276,10 +276,6 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
     return any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))
 
 
-def forget_session() -> None:
-    _session.cache_clear()
-
-
 def toggl_client(config: Settings, context: Any) -> TogglClient:
     """A client for this invocation: the stack's Toggl URL, the token from its secret (cached
     per container), and the Lambda's remaining time as the deadline for retries."""
