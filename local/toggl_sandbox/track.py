@@ -38,6 +38,15 @@ def body(req: Request) -> dict[str, Any]:
     return req.body
 
 
+def created(
+    req: Request, collection: dict[int, dict[str, Any]], model: str, entity: dict[str, Any], workspace_id: int
+) -> dict[str, Any]:
+    """Store a new entity, tell the webhooks, and answer with it, as Toggl's create calls do."""
+    collection[entity["id"]] = entity
+    req.sandbox.emit(model, "created", entity, workspace_id, req)
+    return entity
+
+
 def int_field(data: dict[str, Any], name: str, message: str) -> int:
     value = data.get(name)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -85,9 +94,7 @@ def create_client(req: Request) -> Any:
         "id": req.world.next_id(), "wid": ws["id"], "name": name, "archived": False, "at": now(),
         "notes": data.get("notes"), "external_reference": data.get("external_reference"), "creator_id": req.user["id"],
     }  # fmt: skip
-    req.world.clients[client["id"]] = client
-    req.sandbox.emit("client", "created", client, ws["id"], req)
-    return client
+    return created(req, req.world.clients, "client", client, ws["id"])
 
 
 # --- projects ------------------------------------------------------------------------------
@@ -110,9 +117,7 @@ def create_project(req: Request) -> Any:
         "is_private": data.get("is_private", True), "billable": data.get("billable", False),
         "color": data.get("color", "#0b83d9"), "at": now(), "created_at": now(),
     }  # fmt: skip
-    req.world.projects[project["id"]] = project
-    req.sandbox.emit("project", "created", project, ws["id"], req)
-    return project
+    return created(req, req.world.projects, "project", project, ws["id"])
 
 
 @route("PUT", V9 + "/workspaces/{workspace_id}/projects/{project_id}")
@@ -151,9 +156,7 @@ def add_project_user(req: Request) -> Any:
         "manager": bool(data.get("manager", False)), "rate": data.get("rate"), "labor_cost": data.get("labor_cost"),
         "at": now(),
     }  # fmt: skip
-    req.world.project_users[member["id"]] = member
-    req.sandbox.emit("project_user", "created", member, ws["id"], req)
-    return member
+    return created(req, req.world.project_users, "project_user", member, ws["id"])
 
 
 @route("GET", V9 + "/workspaces/{workspace_id}/project_users")
@@ -191,9 +194,7 @@ def create_task(req: Request) -> Any:
         "user_id": assignee, "active": data.get("active", True), "estimated_seconds": data.get("estimated_seconds"),
         "tracked_seconds": 0, "external_reference": data.get("external_reference"), "at": now(),
     }  # fmt: skip
-    req.world.tasks[task["id"]] = task
-    req.sandbox.emit("task", "created", task, ws["id"], req)
-    return task
+    return created(req, req.world.tasks, "task", task, ws["id"])
 
 
 # --- invitations ---------------------------------------------------------------------------

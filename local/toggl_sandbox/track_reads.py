@@ -8,7 +8,7 @@ from typing import Any
 
 from local.toggl_sandbox.server import Request, TogglError, route
 from local.toggl_sandbox.state import now
-from local.toggl_sandbox.track import V9, body, public, workspace
+from local.toggl_sandbox.track import V9, body, created, public, workspace
 
 DEFAULT_PER_PAGE = {"projects": 151, "tasks": 50, "tags": 200}
 MAX_PER_PAGE = 200
@@ -164,9 +164,7 @@ def create_time_entry(req: Request) -> Any:
         "duration": -int(started.timestamp()) if running else duration, "duronly": True, "at": now(),
         "server_deleted_at": None,
     }  # fmt: skip
-    req.world.time_entries[entry["id"]] = entry
-    req.sandbox.emit("time_entry", "created", entry, ws["id"], req)
-    return entry
+    return created(req, req.world.time_entries, "time_entry", entry, ws["id"])
 
 
 @route("PUT", V9 + "/workspaces/{workspace_id}/time_entries/{time_entry_id}")
