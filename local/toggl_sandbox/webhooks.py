@@ -51,6 +51,8 @@ class Webhooks:
     retry_delays: tuple[float, ...] = (0.1, 0.3)
     # Public peers report that Toggl does not deliver "workspace created" through a subscription.
     deliver_workspace_created: bool = False
+    # Undocumented: whether a wildcard filter counts as one event or as every event it matches.
+    wildcards_count_each: bool = False
     next_event_id: int = 8023169274704072
 
 
@@ -147,7 +149,14 @@ def _check(req: Request, ws: dict[str, Any], data: dict[str, Any], current: int 
             raise TogglError(400, "event_filters must not repeat a filter")
         seen.add(key)
     _, max_events = _limits(req, ws)
-    if len(filters) > max_events:
+    count = len(filters)
+    if state(req.sandbox).wildcards_count_each:
+        count = sum(
+            (len(EVENT_FILTERS) if f["entity"] == "*" else 1)
+            * (len(EVENT_FILTERS.get(f["entity"], ["*"])) if f["action"] == "*" else 1)
+            for f in filters
+        )
+    if count > max_events:
         raise TogglError(400, f"A webhook may have at most {max_events} events on this plan")
 
 

@@ -350,3 +350,32 @@ def test_the_command_line_syncs_and_reports(hooked: Hooked) -> None:
     for output in (first.stdout, second.stdout, status.stdout, first.stderr):
         assert CANARY_TOKEN not in output and deliveries.TEST_SECRET not in output
     assert [owns("cli", s) for s in sandbox_subs(hooked)] == [True]
+
+
+# --- an unknown of Toggl's: does a wildcard filter count as one event or as three? -------------
+def test_plan_without_wildcards_uses_one_filter_per_trigger() -> None:
+    layout = plan("https://api.example/v1", "stack", 1, 3, wildcards=False)
+    assert layout.kind == "packed (explicit filters)"
+    (desired,) = layout.subscriptions
+    assert desired.event_filters == [{"entity": "time_entry", "action": a} for a in ("created", "updated", "deleted")]
+    assert sorted(layout.not_fitted) == sorted(ALL - {"Time Entry Created", "Time Entry Updated", "Time Entry Deleted"})
+    assert len(plan("https://api.example/v1", "stack", 3, 12, wildcards=False).subscriptions) == 1
+
+
+def test_a_toggl_that_counts_wildcards_as_several_events_gets_explicit_filters(hooked: Hooked) -> None:
+    set_plan(hooked, "free")
+    sandbox_webhooks.state(hooked.toggl).wildcards_count_each = True
+    first = client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    assert first.layout.startswith("packed (explicit filters)") and first.created == ["test-stack: all events"]
+    assert sorted(first.not_fitted) == ["Project Created", "Project Deleted", "Project Updated", "Workspace Created"]
+    assert not first.unvalidated
+    (sub,) = sandbox_subs(hooked)
+    assert len(sub["event_filters"]) == 3 and all(f["action"] != "*" for f in sub["event_filters"])
+    second = client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    assert not second.changed
+    # The health check knows what could not fit, and does not sync again for it.
+    before = len(hooked.toggl.requests)
+    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
+                                      SUBSCRIPTION_NAME="test-stack",
+                                      DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
+    assert result["status"] == "healthy" and len(hooked.toggl.requests) - before == 1

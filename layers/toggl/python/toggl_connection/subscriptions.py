@@ -15,7 +15,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-from toggl_connection.errors import TogglFailure
+from toggl_connection.errors import TogglFailure, TogglInvalidRequest
 from toggl_connection.observability import logger
 from toggl_connection.toggl_api import TogglClient
 from toggl_connection.triggers import ANY_EVENT_PATH, TRIGGERS, Trigger
@@ -28,6 +28,14 @@ PACKED_FILTERS = (
     ({"entity": "project", "action": "*"}, ("Project Created", "Project Updated", "Project Deleted")),
     ({"entity": "workspace", "action": "created"}, ("Workspace Created",)),
 )
+
+
+# If Toggl counts a wildcard filter as every event it matches (undocumented), packing falls
+# back to one explicit filter per trigger.
+EXPLICIT_FILTERS = tuple(({"entity": t.entity, "action": t.action}, (t.detail_type,)) for t in TRIGGERS)
+# What the last sync in this container could not fit, by (Toggl URL, workspace, name): the
+# health check does not sync again for those alone.
+_not_fitted: dict[tuple[str, int, str], frozenset[str]] = {}
 
 
 class Desired(NamedTuple):
@@ -54,9 +62,17 @@ def owns(name: str, subscription: dict[str, Any]) -> bool:
     return str(subscription.get("description", "")).startswith(f"{name}: ")
 
 
-def plan(base_url: str, name: str, max_webhooks: int | None, max_events: int | None, foreign: int = 0) -> Layout:
+def plan(
+    base_url: str,
+    name: str,
+    max_webhooks: int | None,
+    max_events: int | None,
+    foreign: int = 0,
+    wildcards: bool = True,
+) -> Layout:
     """The subscriptions that cover the triggers within ``max_webhooks`` (less ``foreign`` ones
-    already there) of at most ``max_events`` filters each. ``None`` means no limit."""
+    already there) of at most ``max_events`` filters each. ``None`` means no limit.
+    ``wildcards=False``: one filter per trigger, for a Toggl that counts ``time_entry/*`` as three."""
     base = base_url.rstrip("/")
     slots = (max_webhooks if max_webhooks is not None else 10**6) - foreign
     per_sub = max_events if max_events is not None else 10**6
@@ -68,7 +84,7 @@ def plan(base_url: str, name: str, max_webhooks: int | None, max_events: int | N
         )
     if slots <= 0 or per_sub <= 0:
         return Layout("none", [], [t.detail_type for t in TRIGGERS])
-    filters = list(PACKED_FILTERS)
+    filters = list(PACKED_FILTERS if wildcards else EXPLICIT_FILTERS)
     needed = math.ceil(len(filters) / per_sub)
     count = min(needed, slots)
     chunks = [filters[i * per_sub : (i + 1) * per_sub] for i in range(count)]
@@ -83,7 +99,7 @@ def plan(base_url: str, name: str, max_webhooks: int | None, max_events: int | N
         )
         for i, chunk in enumerate(chunks)
     ]
-    return Layout("packed", subscriptions, not_fitted)
+    return Layout("packed" if wildcards else "packed (explicit filters)", subscriptions, not_fitted)
 
 
 def _per_trigger(base: str, name: str, trigger: Trigger) -> Desired:
@@ -136,16 +152,27 @@ class Subscriptions:
         data = self.toggl.get(f"{WEBHOOKS}/limits/{self.workspace_id}").data or {}
         return _limit(data.get("max_webhooks")), _limit(data.get("max_events_per_webhook"))
 
-    def layout(self, base_url: str, existing: list[dict[str, Any]]) -> Layout:
+    def layout(self, base_url: str, existing: list[dict[str, Any]], wildcards: bool = True) -> Layout:
         max_webhooks, max_events = self.limits()
         foreign = sum(1 for s in existing if not owns(self.name, s))
-        return plan(base_url, self.name, max_webhooks, max_events, foreign)
+        return plan(base_url, self.name, max_webhooks, max_events, foreign, wildcards)
 
     def sync(self, base_url: str, secret: str) -> Report:
         """Make our subscriptions match the plan's layout; validate them; report."""
+        try:
+            report = self._sync(base_url, secret, wildcards=True)
+        except TogglInvalidRequest as refusal:
+            if not _counts_wildcards(refusal.message):
+                raise
+            logger.warning("Toggl counts wildcard filters as several events; using explicit filters")
+            report = self._sync(base_url, secret, wildcards=False)
+        _not_fitted[(self.toggl.base_url, self.workspace_id, self.name)] = frozenset(report.not_fitted)
+        return report
+
+    def _sync(self, base_url: str, secret: str, wildcards: bool) -> Report:
         report = Report(self.workspace_id)
         existing = self.listed()
-        layout = self.layout(base_url, existing)
+        layout = self.layout(base_url, existing, wildcards)
         report.layout, report.not_fitted = layout.describe(), layout.not_fitted
         ours = {s["description"]: s for s in existing if owns(self.name, s)}
         wanted = {d.description: d for d in layout.subscriptions}
@@ -213,7 +240,8 @@ class Subscriptions:
                 for trigger in TRIGGERS:
                     if f.get("entity") in (trigger.entity, "*") and f.get("action") in (trigger.action, "*"):
                         covered.add(trigger.detail_type)
-        missing = [t.detail_type for t in TRIGGERS if t.detail_type not in covered]
+        known = _not_fitted.get((self.toggl.base_url, self.workspace_id, self.name), frozenset())
+        missing = [t.detail_type for t in TRIGGERS if t.detail_type not in covered and t.detail_type not in known]
         if missing:
             problems.append(f"not covered: {', '.join(missing)}")
         return ours, problems
@@ -226,6 +254,12 @@ class Subscriptions:
                 self.toggl.request("DELETE", f"{WEBHOOKS}/subscriptions/{self.workspace_id}/{sub['subscription_id']}")
                 deleted.append(str(sub["description"]))
         return deleted
+
+
+def _counts_wildcards(message: str) -> bool:
+    """Toggl refused a subscription for having too many events (its exact words are unknown)."""
+    text = message.lower()
+    return "event" in text and any(word in text for word in ("at most", "limit", "maximum", "exceed", "too many"))
 
 
 def _limit(value: Any) -> int | None:
