@@ -20,6 +20,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -167,12 +168,10 @@ class LocalStack:
         return lambda_runtime.invoke(fn, {}, self.environment(fn))
 
     def _sync_subscriptions(self, api_url: str) -> None:
-        import time as clock
-
         from toggl_connection.subscriptions import Subscriptions
         from toggl_connection.toggl_api import TogglClient
 
-        toggl = TogglClient(self.toggl.url, self.seeded.token, deadline=clock.monotonic() + 60)
+        toggl = TogglClient(self.toggl.url, self.seeded.token, deadline=time.monotonic() + 60)
         report = Subscriptions(toggl, self.seeded.workspace["id"], "toggl-local").sync(
             api_url, self.options.webhook_secret
         )

@@ -97,12 +97,19 @@ def create_client(req: Request) -> Any:
     return created(req, req.world.clients, "client", client, ws["id"])
 
 
+def in_workspace(
+    collection: dict[int, dict[str, Any]], ident: Any, ws: dict[str, Any], status: int, message: str
+) -> dict[str, Any]:
+    """The entity ``ident`` of ``collection`` if it lives in ``ws``; else Toggl's error."""
+    entity = collection.get(int(ident)) if str(ident).isdigit() else None
+    if entity is None or entity["workspace_id"] != ws["id"]:
+        raise TogglError(status, message)
+    return entity
+
+
 # --- projects ------------------------------------------------------------------------------
-def project_in(req: Request, ws: dict[str, Any], key: str = "project_id") -> dict[str, Any]:
-    project = req.world.projects.get(int(req.args[key]))
-    if project is None or project["workspace_id"] != ws["id"]:
-        raise TogglError(404, "Project not found/accessible")
-    return project
+def project_in(req: Request, ws: dict[str, Any]) -> dict[str, Any]:
+    return in_workspace(req.world.projects, req.args["project_id"], ws, 404, "Project not found/accessible")
 
 
 @route("POST", V9 + "/workspaces/{workspace_id}/projects")
@@ -144,9 +151,7 @@ def add_project_user(req: Request) -> Any:
     ws, data = workspace(req), body(req)
     project_id = int_field(data, "project_id", "Invalid project_id")
     user_id = int_field(data, "user_id", "Invalid user_id")
-    project = req.world.projects.get(project_id)
-    if project is None or project["workspace_id"] != ws["id"]:
-        raise TogglError(400, "Invalid project_id")
+    in_workspace(req.world.projects, project_id, ws, 400, "Invalid project_id")
     if user_id not in req.world.workspace_users.get(ws["id"], set()):
         raise TogglError(400, "Invalid user_id")
     if any(pu["project_id"] == project_id and pu["user_id"] == user_id for pu in req.world.project_users.values()):
@@ -180,9 +185,7 @@ def create_task(req: Request) -> Any:
     if not ws["premium"]:
         # A paid-plan feature; the exact text is undocumented.
         raise TogglError(402, "Tasks are available on paid plans only")
-    project = req.world.projects.get(int(req.args["project_id"]))
-    if project is None or project["workspace_id"] != ws["id"]:
-        raise TogglError(400, "Project not found/accessible")
+    project = in_workspace(req.world.projects, req.args["project_id"], ws, 400, "Project not found/accessible")
     name = str(data.get("name") or "").strip()
     if not name:
         raise TogglError(400, "Task name can't be blank")

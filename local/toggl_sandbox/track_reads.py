@@ -8,7 +8,7 @@ from typing import Any
 
 from local.toggl_sandbox.server import Request, TogglError, route
 from local.toggl_sandbox.state import now
-from local.toggl_sandbox.track import V9, body, created, public, workspace
+from local.toggl_sandbox.track import V9, body, created, in_workspace, public, workspace
 
 DEFAULT_PER_PAGE = {"projects": 151, "tasks": 50, "tags": 200}
 MAX_PER_PAGE = 200
@@ -142,10 +142,7 @@ def current_time_entry(req: Request) -> Any:
 
 
 def _entry(req: Request, ws: dict[str, Any]) -> dict[str, Any]:
-    entry = req.world.time_entries.get(int(req.args["time_entry_id"]))
-    if entry is None or entry["workspace_id"] != ws["id"]:
-        raise TogglError(404, "Time entry not found")
-    return entry
+    return in_workspace(req.world.time_entries, req.args["time_entry_id"], ws, 404, "Time entry not found")
 
 
 @route("POST", V9 + "/workspaces/{workspace_id}/time_entries")

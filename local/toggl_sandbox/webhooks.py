@@ -23,7 +23,7 @@ import requests
 from local import deliveries
 from local.toggl_sandbox.server import Reply, Request, Sandbox, TogglError, route
 from local.toggl_sandbox.state import now
-from local.toggl_sandbox.track import body, workspace
+from local.toggl_sandbox.track import body, in_workspace, workspace
 from toggl_connection.signature import HEADER, sign
 
 V1 = "/webhooks/api/v1"
@@ -200,11 +200,8 @@ def create_subscription(req: Request) -> Any:
 
 
 def _owned(req: Request) -> dict[str, Any]:
-    ws = workspace(req)
-    sub = state(req.sandbox).subscriptions.get(int(req.args["subscription_id"]))
-    if sub is None or sub["workspace_id"] != ws["id"]:
-        raise TogglError(404, "Subscription not found")
-    return sub
+    subscriptions = state(req.sandbox).subscriptions
+    return in_workspace(subscriptions, req.args["subscription_id"], workspace(req), 404, "Subscription not found")
 
 
 @route("PUT", V1 + "/subscriptions/{workspace_id}/{subscription_id}")
