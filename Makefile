@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
 
 STACK ?= toggl-connection
 
-.PHONY: help venv lint typecheck template-check events test test-unit build run demo post bench subscribe clean
+.PHONY: help venv lint typecheck template-check events docs test test-unit build run demo post bench subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ template-check: $(STAMP) $(CHECKOV_VENV)/.installed ## cfn-lint and checkov on t
 
 events: $(STAMP) ## Regenerate events/ (signed sample API Gateway events)
 	$(BIN)/python -m local.sample_events
+
+docs: $(STAMP) ## Regenerate the Toggl contract table in docs/toggl-api.md
+	$(BIN)/python -m local.docs
 
 test: lint typecheck template-check ## Lint, type checks, template checks and every test
 	$(BIN)/python -m pytest

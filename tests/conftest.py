@@ -9,6 +9,8 @@ from moto import mock_aws
 from local import deliveries
 from local.provision import provision
 from local.toggl_sandbox import Sandbox
+from local.toggl_sandbox.behaviour import Behaviour
+from local.toggl_sandbox.server import UNDOCUMENTED
 from local.toggl_sandbox.state import Seeded, seed
 from tests.connection import Connection, fresh_containers
 from toggl_connection.observability import logger
@@ -37,6 +39,16 @@ AWS_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "TogglConnection",
 }
+
+
+@pytest.fixture(autouse=True)
+def toggl_as_documented() -> Iterator[None]:
+    """Every test: each request the connection sends to the sandbox, and each answer the sandbox
+    gives on an endpoint the connection uses, is one Toggl's documents describe."""
+    UNDOCUMENTED.clear()
+    yield
+    found, UNDOCUMENTED[:] = list(UNDOCUMENTED), []
+    assert not found, "Not as Toggl's documents describe it:\n" + "\n".join(dict.fromkeys(found))
 
 
 @pytest.fixture
@@ -69,9 +81,15 @@ def seeded() -> Seeded:
 
 
 @pytest.fixture
-def toggl(seeded: Seeded) -> Iterator[Sandbox]:
+def behaviour() -> Behaviour:
+    """How the sandbox plays what Toggl's documents leave open (a module may override this)."""
+    return Behaviour()
+
+
+@pytest.fixture
+def toggl(seeded: Seeded, behaviour: Behaviour) -> Iterator[Sandbox]:
     """The Toggl sandbox on a free loopback port, seeded with a small account."""
-    sandbox = Sandbox(seeded.world, quota_per_hour=10_000, user_quota_per_hour=10_000).start()
+    sandbox = Sandbox(seeded.world, quota_per_hour=10_000, user_quota_per_hour=10_000, behaviour=behaviour).start()
     yield sandbox
     sandbox.stop()
 
@@ -84,4 +102,4 @@ def toggl_connection(
     yield from _stack(aws_env, {"TogglApiUrl": toggl.url}, CANARY_TOKEN)
 
 
-from tests.servers import hooked, live, moto_url  # noqa: E402, F401 - shared by the e2e and reliability tiers
+from tests.servers import cloudformation, hooked, live, moto_url  # noqa: E402, F401 - shared by the e2e and reliability tiers

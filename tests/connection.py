@@ -8,7 +8,7 @@ from typing import Any
 
 from local import apigw, deliveries, lambda_runtime, template
 from local.provision import Stack, drain
-from toggl_connection import aws_clients, dedupe, secrets
+from toggl_connection import aws_clients, dedupe, secrets, whoami
 
 
 def fresh_containers() -> None:
@@ -16,6 +16,7 @@ def fresh_containers() -> None:
     aws_clients.forget_clients()
     secrets.forget_secrets()
     dedupe.forget_stores()
+    whoami.forget()
 
 
 class Connection:

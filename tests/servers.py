@@ -3,9 +3,12 @@ handlers. Nothing here talks to anything but 127.0.0.1."""
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -99,3 +102,44 @@ def hooked(toggl_connection: Any, toggl: Any, seeded: Any) -> Iterator[Hooked]:
     server = ApiServer(toggl_connection.environment, port=0).start()
     yield Hooked(server.url, toggl_connection, toggl, seeded)
     server.stop()
+
+
+class CloudFormation:
+    """Where CloudFormation listens for a custom resource's answer (a presigned S3 URL in AWS)."""
+
+    def __init__(self) -> None:
+        self.answers: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_PUT(self) -> None:
+                outer.answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/response"
+
+    def request(self, kind: str, base_url: str, physical_id: str | None = None) -> dict[str, Any]:
+        event = {
+            "RequestType": kind, "ResponseURL": self.url, "StackId": "arn:aws:cloudformation:us-east-1:1:stack/s/1",
+            "RequestId": f"req-{len(self.answers)}", "LogicalResourceId": "SubscriptionSetup",
+            "ResourceType": "Custom::TogglSubscriptions",
+            "ResourceProperties": {"ServiceToken": "arn:fn", "WebhookBaseUrl": base_url, "Name": "test-stack",
+                                   "WorkspaceId": "", "Stage": "v1"},
+        }  # fmt: skip
+        if physical_id:
+            event["PhysicalResourceId"] = physical_id
+        return event
+
+
+@pytest.fixture
+def cloudformation() -> Any:
+    cfn = CloudFormation()
+    yield cfn
+    cfn.server.shutdown()

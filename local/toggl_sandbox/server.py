@@ -1,6 +1,9 @@
 """The sandbox's HTTP machinery: routes registered by the API modules, Basic auth the way
 Toggl does it, hourly quota with Toggl's headers and 402, and switchable faults (429, 5xx,
-slowness) for fault tests. Everything it is asked is recorded for assertions."""
+slowness) for fault tests. Everything it is asked is recorded for assertions, and every request
+the connection sends is checked against Toggl's documents (``documented``): what they do not
+describe is kept in ``undocumented`` (and in ``UNDOCUMENTED`` for the whole process), so a test
+fails on it."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import base64
 import importlib
 import json
 import re
+import sys
 import threading
 import time
 import uuid
@@ -19,26 +23,36 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local.loopback import LoopbackServer
+from local.toggl_sandbox import documented
+from local.toggl_sandbox.behaviour import Behaviour
 from local.toggl_sandbox.state import PLAN_QUOTA, World
 
 API_MODULES = ("track", "track_reads", "reports", "webhooks")
 USER_LEVEL_QUOTA = 30  # /me endpoints, every plan
 QUOTA_WINDOW_SECONDS = 3600
+# Every request of the connection, and every answer of the sandbox, that Toggl's documents do
+# not describe, in this process (the tests fail on any).
+UNDOCUMENTED: list[str] = []
 
 
 class TogglError(Exception):
-    """An error answer; Toggl's bodies are JSON strings such as ``"Invalid project_id"``."""
+    """An error answer; Toggl's bodies are JSON strings such as ``"Invalid project_id"``.
 
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+    ``played``: an answer the documents do not give, played on purpose where they are silent
+    (``docs/toggl-api.md`` lists them); the documented-answer check leaves it alone."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None, played: bool = False) -> None:
         super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
+        self.status, self.message, self.headers, self.played = status, message, headers or {}, played
 
 
 @dataclass
 class Fault:
     """Answer the next ``times`` matching requests with ``status`` (after ``delay`` seconds).
 
-    ``status=0`` with a ``delay`` only slows the request down and then serves it."""
+    ``status=0`` with a ``delay`` only slows the request down and then serves it. ``after``: do
+    the work first, then lose the answer (the status instead, or a dropped connection): the
+    create happened and the caller cannot know."""
 
     status: int = 503
     times: int = 1
@@ -48,6 +62,7 @@ class Fault:
     delay: float = 0.0
     body: Any = "Service Unavailable"
     drop: bool = False  # close the connection without answering
+    after: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         return path.startswith(self.path_prefix) and (self.method is None or self.method == method)
@@ -71,6 +86,10 @@ class Recorded:
     status: int = 0
     user_agent: str = ""
 
+    @property
+    def by_connection(self) -> bool:
+        return self.user_agent.startswith(documented.CONNECTION_AGENT)
+
 
 @dataclass
 class Request:
@@ -89,6 +108,12 @@ class Request:
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
         return values[-1] if values else None
+
+    def refused(self, status: int, fallback: str) -> TogglError:
+        """Toggl's documented text for ``status`` on this endpoint (the first one it lists)."""
+        found = documented.endpoint(self.method, self.path)
+        texts = found[0].errors.get(status, ()) if found else ()
+        return TogglError(status, texts[0] if texts else fallback)
 
 
 Handler = Callable[[Request], Any]
@@ -122,9 +147,15 @@ class Sandbox(LoopbackServer):
         port: int = 0,
         quota_per_hour: int | None = None,
         user_quota_per_hour: int | None = USER_LEVEL_QUOTA,
+        behaviour: Behaviour | None = None,
+        report_undocumented: bool = False,
     ) -> None:
+        """``report_undocumented``: also print each undocumented request on stderr (make run)."""
         modules = [importlib.import_module(f"local.toggl_sandbox.{name}") for name in API_MODULES]
         self.world = world
+        self.behaviour = behaviour or Behaviour()
+        self.report_undocumented = report_undocumented
+        self.undocumented: list[str] = []
         self.quota_per_hour = quota_per_hour
         self.user_quota_per_hour = user_quota_per_hour
         self.faults: list[Fault] = []
@@ -202,25 +233,51 @@ class Sandbox(LoopbackServer):
         )  # fmt: skip
         with self._lock:
             self.requests.append(record)
+        if record.by_connection:
+            self._check_documented(record)
         headers = {"X-Toggl-Request-Id": uuid.uuid4().hex}
+        played = False
         try:
             status, payload, extra = self._answer(http, url.path, record, headers)
         except TogglError as error:
-            status, payload, extra = error.status, error.message, error.headers
+            status, payload, extra, played = error.status, error.message, error.headers, error.played
         except _Dropped:
             record.status = -1
             http.close_connection = True
             return
         record.status = status
+        answer_problems = [] if played else documented.answer_problems(record.method, url.path, status, payload)
+        if answer_problems:
+            with self._lock:
+                self.undocumented.extend(f"answer: {p}" for p in answer_problems)
+                UNDOCUMENTED.extend(f"answer: {p}" for p in answer_problems)
         headers.update(extra)
         data = json.dumps(payload).encode()
         http.send_response(status)
         headers.setdefault("Content-Type", "application/json; charset=utf-8")
         for key, value in headers.items():
-            http.send_header(key, value)
+            http.send_header(key.lower() if self.behaviour.lowercase_headers else key, value)
         http.send_header("Content-Length", str(len(data)))
         http.end_headers()
         http.wfile.write(data)
+
+    def _check_documented(self, record: Recorded) -> None:
+        problems = [f"request: {p}" for p in documented.request_problems(
+            record.method, record.path, record.query, record.body)]  # fmt: skip
+        with self._lock:
+            self.undocumented.extend(problems)
+            UNDOCUMENTED.extend(problems)
+        if problems and self.report_undocumented:
+            print(f"toggl sandbox: undocumented request: {'; '.join(problems)}", file=sys.stderr, flush=True)
+
+    @staticmethod
+    def _act_out(fault: Fault) -> None:
+        time.sleep(fault.delay)
+        if fault.drop:
+            raise _Dropped
+        if fault.status:
+            fault_headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            raise TogglError(fault.status, fault.body, fault_headers)
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self._lock:
@@ -245,35 +302,35 @@ class Sandbox(LoopbackServer):
         user: dict[str, Any] = {}
         extra: dict[str, str] = {}
         if auth:
-            user = self._authenticate(http.headers.get("Authorization"))
+            user = self._authenticate(http.headers.get("Authorization"), record.method, path)
         fault = self._take_fault(record.method, path)
-        if fault:
-            time.sleep(fault.delay)
-            if fault.drop:
-                raise _Dropped
-            if fault.status:
-                fault_headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
-                raise TogglError(fault.status, fault.body, fault_headers)
+        if fault and not fault.after:
+            self._act_out(fault)
         if auth:
             allowed, extra = self._charge(user, path)
             if not allowed:
-                raise TogglError(
-                    402,
-                    f"You have hit your hourly API request quota. It resets in "
-                    f"{extra['X-Toggl-Quota-Resets-In']} seconds.",
-                    extra,
-                )
+                raise self._quota_spent(extra)
         request = Request(record.method, path, record.query, record.body, user, args, self)
         if locked:
             with self.world.lock:
                 result = handler(request)
         else:
             result = handler(request)
+        if fault and fault.after:
+            self._act_out(fault)
         if isinstance(result, Reply):
             return result.status, result.payload, {**extra, **result.headers}
         return 200, result, extra
 
-    def _authenticate(self, header: str | None) -> dict[str, Any]:
+    def _quota_spent(self, quota_headers: dict[str, str]) -> TogglError:
+        """Toggl's 402 for a spent hourly quota, in the form ``behaviour.quota_402`` picks."""
+        if self.behaviour.quota_402 == "bare":
+            return TogglError(402, "You have reached the hourly limit of API requests for your plan.")
+        seconds = quota_headers["X-Toggl-Quota-Resets-In"]
+        return TogglError(402, f"You have hit your hourly API request quota. It resets in {seconds} seconds.",
+                          quota_headers)  # fmt: skip
+
+    def _authenticate(self, header: str | None, method: str, path: str) -> dict[str, Any]:
         if not header:
             raise TogglError(401, "Unauthorized", {"X-Authorization-Missing": "true"})
         scheme, _, encoded = header.partition(" ")
@@ -283,7 +340,9 @@ class Sandbox(LoopbackServer):
             token, password = "", ""
         user = self.world.user_by_token(token) if scheme.lower() == "basic" and password == "api_token" else None
         if user is None:
-            raise TogglError(403, "Incorrect username and/or password")
+            found = documented.endpoint(method, path)
+            texts = found[0].errors.get(403, ()) if found else ()
+            raise TogglError(403, texts[0] if texts else "Forbidden")
         return user
 
 

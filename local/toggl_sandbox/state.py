@@ -29,6 +29,9 @@ class World:
     tags: dict[int, dict[str, Any]] = field(default_factory=dict)
     time_entries: dict[int, dict[str, Any]] = field(default_factory=dict)
     invitations: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Deleted entities by kind ("time_entry", "project"), with ``server_deleted_at`` set: what a
+    # ``since`` read returns besides the live ones ("including deleted ones", say the documents).
+    deleted: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict)
     emails_sent: list[str] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(100001))
@@ -71,6 +74,14 @@ class World:
         for wid in workspace_ids:
             self.workspace_users.setdefault(wid, set()).add(user["id"])
         return user
+
+    def delete(self, kind: str, collection: dict[int, dict[str, Any]], ident: int) -> dict[str, Any]:
+        """Remove an entity, keeping its tombstone for ``since`` reads."""
+        entity = collection.pop(ident)
+        stamp = now()
+        tombstone = {**entity, "server_deleted_at": stamp, "at": stamp}
+        self.deleted.setdefault(kind, {})[ident] = tombstone
+        return tombstone
 
     def plan(self, organization_id: int) -> str:
         return str(self.organizations[organization_id]["plan"])

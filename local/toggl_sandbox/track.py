@@ -1,7 +1,8 @@
 """Track API v9: the calls the actions make, and the entity changes the webhooks report.
 
-Status codes and error texts follow ../shared/TOGGL_API.md. Where Toggl's behaviour is not
-documented (who may see a workspace, the text of a plan 402) the sandbox picks one and says so.
+Status codes, fields and error texts follow Toggl's documents (``documented``; a test holds the
+sandbox to them). Where Toggl's behaviour is not documented (who may see a workspace, the text of
+a plan 402, duplicate client names) the sandbox picks one, says so, and ``behaviour`` switches it.
 """
 
 from __future__ import annotations
@@ -23,18 +24,33 @@ def public(entity: dict[str, Any]) -> dict[str, Any]:
     return dict(entity)
 
 
+# Observed in public clients' reports when a Free workspace asks for a paid feature (tasks).
+PLAN_402 = "Request tried to utilized Premium functionality on workspace which is not Premium!"
+
+
 def workspace(req: Request, key: str = "workspace_id") -> dict[str, Any]:
-    wid = int(req.args[key])
+    wid = int(req.args[key]) if req.args[key].isdigit() else 0
     ws = req.world.workspaces.get(wid)
     if ws is None or not req.world.can_see(req.user["id"], wid):
-        # Undocumented: the sandbox answers an inaccessible workspace like a refused token.
-        raise TogglError(403, "Forbidden")
+        raise req.refused(403, "Forbidden")  # the endpoint's documented 403
     return ws
+
+
+def organization(req: Request, org: dict[str, Any]) -> dict[str, Any]:
+    """An organization as GET /me/organizations lists it: the plan is ``pricing_plan_name``."""
+    plan = str(org["plan"])
+    return {
+        "id": org["id"], "name": org["name"], "pricing_plan_name": plan.capitalize(),
+        "pricing_plan_enterprise": plan == "enterprise", "admin": True, "owner": True,
+        "created_at": org["created_at"], "at": org["at"],
+        "user_count": len({u for wid, users in req.world.workspace_users.items()
+                           if req.world.workspaces[wid]["organization_id"] == org["id"] for u in users}),
+    }  # fmt: skip
 
 
 def body(req: Request) -> dict[str, Any]:
     if not isinstance(req.body, dict):
-        raise TogglError(400, "JSON is not valid")
+        raise TogglError(400, "Invalid JSON input", played=True)
     return req.body
 
 
@@ -66,7 +82,7 @@ def my_organizations(req: Request) -> Any:
     org_ids = {
         ws["organization_id"] for wid, ws in req.world.workspaces.items() if req.world.can_see(req.user["id"], wid)
     }
-    return [public(req.world.organizations[oid]) for oid in sorted(org_ids)]
+    return [organization(req, req.world.organizations[oid]) for oid in sorted(org_ids)]
 
 
 @route("GET", V9 + "/me/workspaces")
@@ -88,8 +104,9 @@ def create_client(req: Request) -> Any:
         raise TogglError(400, "Client name cannot be empty")
     if len(name) > 100:
         raise TogglError(400, "Client name maximum length is 100 characters")
-    if any(c["wid"] == ws["id"] and c["name"].lower() == name.lower() for c in req.world.clients.values()):
-        raise TogglError(400, "Client with this name already exists")  # text undocumented
+    duplicate = any(c["wid"] == ws["id"] and c["name"].lower() == name.lower() for c in req.world.clients.values())
+    if duplicate and req.sandbox.behaviour.duplicate_client_names == "refused":
+        raise TogglError(400, "Client with this name already exists", played=True)
     client = {
         "id": req.world.next_id(), "wid": ws["id"], "name": name, "archived": False, "at": now(),
         "notes": data.get("notes"), "external_reference": data.get("external_reference"), "creator_id": req.user["id"],
@@ -140,7 +157,7 @@ def update_project(req: Request) -> Any:
 @route("DELETE", V9 + "/workspaces/{workspace_id}/projects/{project_id}")
 def delete_project(req: Request) -> Any:
     ws = workspace(req)
-    project = req.world.projects.pop(project_in(req, ws)["id"])
+    project = req.world.delete("project", req.world.projects, project_in(req, ws)["id"])
     req.sandbox.emit("project", "deleted", {"id": project["id"]}, ws["id"], req)
     return None
 
@@ -183,15 +200,14 @@ def list_project_users(req: Request) -> Any:
 def create_task(req: Request) -> Any:
     ws, data = workspace(req), body(req)
     if not ws["premium"]:
-        # A paid-plan feature; the exact text is undocumented.
-        raise TogglError(402, "Tasks are available on paid plans only")
+        raise TogglError(402, PLAN_402, played=True)  # a paid-plan feature: undocumented here
     project = in_workspace(req.world.projects, req.args["project_id"], ws, 400, "Project not found/accessible")
     name = str(data.get("name") or "").strip()
     if not name:
-        raise TogglError(400, "Task name can't be blank")
+        raise TogglError(400, "Task name can't be blank", played=True)
     assignee = data.get("user_id")
     if assignee is not None and assignee not in req.world.workspace_users.get(ws["id"], set()):
-        raise TogglError(400, "Invalid user_id")
+        raise TogglError(400, "Invalid user_id", played=True)  # undocumented for this endpoint
     task = {
         "id": req.world.next_id(), "name": name, "project_id": project["id"], "workspace_id": ws["id"],
         "user_id": assignee, "active": data.get("active", True), "estimated_seconds": data.get("estimated_seconds"),
@@ -211,32 +227,41 @@ def invite(req: Request) -> Any:
         raise TogglError(403, "Forbidden")
     emails = data.get("emails")
     if not isinstance(emails, list) or not emails:
-        raise TogglError(400, "At least one e-mail is required")
+        raise TogglError(400, "at least one email is required")
     for email in emails:
         if not isinstance(email, str) or not EMAIL.fullmatch(email):
             raise TogglError(400, f"Invalid e-mail: '{email}'")
     workspaces = data.get("workspaces") or []
+    if not workspaces:
+        raise TogglError(400, "at least one workspace is required")
     for item in workspaces:
         wid = item.get("workspace_id") if isinstance(item, dict) else None
         if wid not in req.world.workspaces or req.world.workspaces[wid]["organization_id"] != oid:
-            raise TogglError(400, "Invalid workspace_id")
+            raise TogglError(400, "invalid workspace ID")
     if req.world.plan(oid) == "free":
         members = {u for wid, users in req.world.workspace_users.items()
                    if req.world.workspaces[wid]["organization_id"] == oid for u in users}  # fmt: skip
         if len(members) + len(emails) > FREE_ACTIVE_USER_LIMIT:
-            raise TogglError(400, f"Active user limit is {FREE_ACTIVE_USER_LIMIT} on the Free plan")
-    data_out = []
+            raise TogglError(400, f"Active user limit is {FREE_ACTIVE_USER_LIMIT}. Upgrade to add more active users")
+    org = req.world.organizations[oid]
+    data_out, invitations = [], []
     for email in emails:
         invitation = {
             "invitation_id": req.world.next_id(), "email": email, "organization_id": oid,
             "invite_url": f"https://track.toggl.com/invite/{req.world.next_id()}", "sender_id": req.user["id"],
-            "workspaces": workspaces,
+            "recipient_id": None,
+            "workspaces": [{"user_id": None, "workspace_id": w["workspace_id"], "workspace_user_id": None}
+                           for w in workspaces],
         }  # fmt: skip
         req.world.invitations[invitation["invitation_id"]] = invitation
         if not data.get("skip_email"):
             req.world.emails_sent.append(email)
         data_out.append(invitation)
-    return {"data": data_out, "messages": [f"Invitation sent to {e}" for e in emails]}
+        invitations.append({
+            "code": str(invitation["invite_url"]).rsplit("/", 1)[-1], "email": email, "organization_id": oid,
+            "organization_name": org["name"], "sender_email": req.user["email"], "sender_name": req.user["fullname"],
+        })  # fmt: skip
+    return {"data": data_out, "invitations": invitations, "messages": [f"Invitation sent to {e}" for e in emails]}
 
 
 # --- workspaces --------------------------------------------------------------------------------

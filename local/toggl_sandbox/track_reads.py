@@ -19,9 +19,9 @@ def _page(req: Request, kind: str) -> tuple[int, int]:
         page = int(req.param("page") or 1)
         per_page = int(req.param("per_page") or DEFAULT_PER_PAGE[kind])
     except ValueError as exc:
-        raise TogglError(400, "page and per_page must be numbers") from exc
+        raise TogglError(400, "page and per_page must be numbers", played=True) from exc
     if page < 1 or per_page < 1:
-        raise TogglError(400, "page and per_page must be positive")
+        raise TogglError(400, "page and per_page must be positive", played=True)
     return page, min(per_page, MAX_PER_PAGE)
 
 
@@ -37,15 +37,35 @@ def _ids(value: str | None) -> set[int]:
     return {int(v) for v in (value or "").split(",") if v.strip().isdigit()}
 
 
+def _since(req: Request) -> float | None:
+    value = req.param("since")
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise TogglError(400, "Invalid since", played=True)
+    return float(value)
+
+
+def _changed_since(req: Request, kind: str, live: list[dict[str, Any]], since: float) -> list[dict[str, Any]]:
+    """What a ``since`` read returns: live and deleted entities changed at or after ``since``."""
+    every = live + list(req.world.deleted.get(kind, {}).values())
+    return [e for e in every if datetime.fromisoformat(e["at"]).timestamp() >= since]
+
+
 @route("GET", V9 + "/workspaces/{workspace_id}/projects")
 def list_projects(req: Request) -> Any:
     ws = workspace(req)
-    active = _truthy(req.param("active"), "true")
+    since = _since(req)
+    # With ``since`` every project changed since then, active or not, deleted included.
+    active = "both" if since is not None else _truthy(req.param("active"), "true")
     name = (req.param("name") or "").lower()
     client_ids = _ids(req.param("client_ids"))
+    projects = list(req.world.projects.values())
+    if since is not None:
+        projects = _changed_since(req, "project", projects, since)
     items = [
         public(p)
-        for p in sorted(req.world.projects.values(), key=lambda p: p["id"])
+        for p in sorted(projects, key=lambda p: p["id"])
         if p["workspace_id"] == ws["id"]
         and (active == "both" or str(p["active"]).lower() == active)
         and name in p["name"].lower()
@@ -90,6 +110,17 @@ def list_tasks(req: Request) -> Any:
     }  # fmt: skip
 
 
+@route("GET", V9 + "/workspaces/{workspace_id}/projects/{project_id}/tasks")
+def list_project_tasks(req: Request) -> Any:
+    ws = workspace(req)
+    project = in_workspace(req.world.projects, req.args["project_id"], ws, 400, "Invalid project_id")
+    active = req.param("active")  # true: active ones only; false or left out: all of them
+    return [
+        t for t in sorted(req.world.tasks.values(), key=lambda t: t["id"])
+        if t["project_id"] == project["id"] and (active != "true" or t["active"])
+    ]  # fmt: skip
+
+
 @route("GET", V9 + "/workspaces/{workspace_id}/tags")
 def list_tags(req: Request) -> Any:
     ws = workspace(req)
@@ -106,7 +137,11 @@ def list_tags(req: Request) -> Any:
 def list_workspace_users(req: Request) -> Any:
     ws = workspace(req)
     users = [req.world.users[uid] for uid in sorted(req.world.workspace_users.get(ws["id"], set()))]
-    return [{k: v for k, v in u.items() if k != "api_token"} for u in users]
+    return [
+        {"id": u["id"], "email": u["email"], "fullname": u["fullname"], "role": "admin" if ws["admin"] else "user",
+         "is_admin": bool(ws["admin"]), "is_active": True, "inactive": False}
+        for u in users
+    ]  # fmt: skip
 
 
 # --- time entries ----------------------------------------------------------------------------
@@ -114,7 +149,7 @@ def _parse_time(value: str, field: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value if "T" in value else value + "T00:00:00+00:00")
     except ValueError as exc:
-        raise TogglError(400, f"Invalid {field}") from exc
+        raise TogglError(400, f"Invalid {field}", played=True) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -123,21 +158,25 @@ def my_time_entries(req: Request) -> Any:
     since, before = req.param("since"), req.param("before")
     start, end = req.param("start_date"), req.param("end_date")
     if since and before:
-        raise TogglError(400, "since and before cannot be used together")
+        raise TogglError(400, "since and before cannot be used together", played=True)
     if bool(start) != bool(end):
-        raise TogglError(400, "start_date and end_date must both be set")
-    entries = [e for e in req.world.time_entries.values() if e["user_id"] == req.user["id"]]
+        raise TogglError(400, "start_date and end_date must both be set", played=True)
+    entries = list(req.world.time_entries.values())
     if start and end:
         lo, hi = _parse_time(start, "start_date"), _parse_time(end, "end_date")
         entries = [e for e in entries if lo <= _parse_time(e["start"], "start") < hi]
-    if since:
-        entries = [e for e in entries if datetime.fromisoformat(e["at"]).timestamp() >= int(since)]
-    return sorted(entries, key=lambda e: e["start"], reverse=True)
+    moment = _since(req)
+    if moment is not None:
+        entries = _changed_since(req, "time_entry", entries, moment)
+    mine = [e for e in entries if e["user_id"] == req.user["id"]]
+    return sorted(mine, key=lambda e: e["start"], reverse=True)
 
 
 @route("GET", V9 + "/me/time_entries/current")
 def current_time_entry(req: Request) -> Any:
     running = [e for e in req.world.time_entries.values() if e["user_id"] == req.user["id"] and e["stop"] is None]
+    if not running and req.sandbox.behaviour.no_running_entry == "404":
+        raise TogglError(404, "Resource can not be found")
     return running[0] if running else None
 
 
@@ -177,6 +216,7 @@ def update_time_entry(req: Request) -> Any:
 @route("DELETE", V9 + "/workspaces/{workspace_id}/time_entries/{time_entry_id}")
 def delete_time_entry(req: Request) -> Any:
     ws = workspace(req)
-    entry = req.world.time_entries.pop(_entry(req, ws)["id"])
-    req.sandbox.emit("time_entry", "deleted", {"id": entry["id"], "server_deleted_at": now()}, ws["id"], req)
+    entry = req.world.delete("time_entry", req.world.time_entries, _entry(req, ws)["id"])
+    req.sandbox.emit("time_entry", "deleted", {"id": entry["id"], "server_deleted_at": entry["server_deleted_at"]},
+                     ws["id"], req)  # fmt: skip
     return None

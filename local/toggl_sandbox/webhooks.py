@@ -2,9 +2,11 @@
 PING with ``validation_code`` sent to the callback URL on create, update and enable, the
 validation URL, and signed deliveries of entity changes to enabled, validated subscriptions.
 
-Undocumented Toggl behaviour, chosen here: one ``event_id`` per change (shared by the
-subscriptions that receive it), three failed attempts per delivery, and a subscription disabled
-after ``disable_after`` undelivered events in a row.
+Limits are per user and count enabled subscriptions only, and error texts are the documented
+ones (``documented``). Undocumented Toggl behaviour, chosen here: one ``event_id`` per change
+(shared by the subscriptions that receive it), three failed attempts per delivery, and a
+subscription disabled after ``disable_after`` undelivered events in a row. Whether
+``workspace/created`` is offered, and whether unlisted filters are refused, is ``behaviour``'s.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from local.toggl_sandbox.track import body, in_workspace, workspace
 from toggl_connection.signature import HEADER, sign
 
 V1 = "/webhooks/api/v1"
-NAME = re.compile(r"[A-Za-z0-9_*]+")
+NAME = re.compile(r"[A-Za-z0-9_]+|\*")
+PLURAL = {"entity": "entities", "action": "actions"}
 PLAN_LIMITS = {"free": (1, 3), "starter": (2, 6), "premium": (3, 12), "enterprise": (10, 50)}
 EVENT_FILTERS = {
     "client": ["created", "updated", "deleted"], "project": ["created", "updated", "deleted"],
@@ -53,6 +56,9 @@ class Webhooks:
     deliver_workspace_created: bool = False
     # Undocumented: whether a wildcard filter counts as one event or as every event it matches.
     wildcards_count_each: bool = False
+    # Filters refused ("Invalid value ...") although /event_filters lists them: a Toggl whose
+    # listing and checks disagree.
+    refused_filters: set[tuple[str, str]] = field(default_factory=set)
     next_event_id: int = 8023169274704072
 
 
@@ -87,8 +93,8 @@ def _post(url: str, document: dict[str, Any], secret: str) -> requests.Response 
         return None
 
 
-def _ping(req: Request, sub: dict[str, Any]) -> bool:
-    """PING the callback; validate on the echo. False when the URL did not answer 2xx."""
+def _ping(req: Request, sub: dict[str, Any]) -> str | None:
+    """PING the callback; validate on the echo. Toggl's refusal when the URL did not answer 2xx."""
     code = None if sub["validated_at"] else random_secrets.token_hex(16)
     document = deliveries.ping(
         code, now(), user_id=sub["user_id"], subscription_id=sub["subscription_id"],
@@ -96,24 +102,29 @@ def _ping(req: Request, sub: dict[str, Any]) -> bool:
     )  # fmt: skip
     sub["_validation_code"] = code
     response = _post(sub["url_callback"], document, sub["secret"])
-    if response is None or not 200 <= response.status_code < 300:
-        return False
+    if response is None:
+        return f"URL endpoint {sub['url_callback']} request failed with error: connection failed"
+    if not 200 <= response.status_code < 300:
+        return f"URL endpoint {sub['url_callback']} responded with status {response.status_code} instead of 200"
     try:
         echoed = response.json().get("validation_code")
     except (ValueError, AttributeError):
         echoed = None
     if code is not None and echoed == code:
         sub["validated_at"] = now()
-    return True
+    return None
 
 
 @route("GET", V1 + "/validate/{workspace_id}/{subscription_id}/{code}", auth=False, locked=False)
 def validate(req: Request) -> Any:
-    sub = state(req.sandbox).subscriptions.get(int(req.args["subscription_id"]))
-    if sub is None or sub.get("_validation_code") != req.args["code"]:
-        raise TogglError(404, "Invalid validation code")
+    wid, sid, code = req.args["workspace_id"], req.args["subscription_id"], req.args["code"]
+    sub = state(req.sandbox).subscriptions.get(int(sid)) if sid.isdigit() else None
+    if sub is not None and sub["validated_at"]:
+        raise TogglError(400, f"subscription {sid} has already been validated")
+    if sub is None or str(sub["workspace_id"]) != wid or sub.get("_validation_code") != code:
+        raise TogglError(400, f"subscription {sid} for workspace {wid} and validation code '{code}' was not found")
     sub["validated_at"] = now()
-    return {"status": "validated"}
+    return "OK"
 
 
 # --- subscriptions ---------------------------------------------------------------------------
@@ -125,39 +136,69 @@ def _limits(req: Request, ws: dict[str, Any]) -> tuple[int, int]:
     return state(req.sandbox).limits[req.world.plan(ws["organization_id"])]
 
 
+def offered(sandbox: Sandbox) -> dict[str, list[str]]:
+    """What GET /event_filters lists."""
+    listing = {entity: list(actions) for entity, actions in EVENT_FILTERS.items()}
+    if not sandbox.behaviour.offers_workspace_created:
+        listing["workspace"] = [a for a in listing["workspace"] if a != "created"]
+    return listing
+
+
 def _check(req: Request, ws: dict[str, Any], data: dict[str, Any], current: int | None) -> None:
+    """A subscription body, refused as the Webhooks document says Toggl refuses it."""
     if not isinstance(data.get("url_callback"), str) or not data["url_callback"].startswith(("http://", "https://")):
-        raise TogglError(400, "url_callback must be a valid URL")
+        raise TogglError(400, f"URL endpoint {data.get('url_callback')} request failed with error: invalid URL")
     description = data.get("description")
     if not isinstance(description, str) or not description.strip():
-        raise TogglError(400, "description must not be empty")
+        raise TogglError(400, "Subscription description must not be empty")
     subs = state(req.sandbox).subscriptions.values()
     if any(s["workspace_id"] == ws["id"] and s["description"] == description and s["subscription_id"] != current
            for s in subs):  # fmt: skip
-        raise TogglError(400, "description must be unique in the workspace")
+        raise TogglError(400, f"Subscription description '{description}' is already in use for workspace {ws['id']}")
     filters = data.get("event_filters")
     if not isinstance(filters, list) or not filters:
-        raise TogglError(400, "event_filters must have at least one filter")
+        raise TogglError(400, "The list of event filters must not be empty")
     seen = set()
+    listing = offered(req.sandbox)
     for f in filters:
-        if not isinstance(f, dict) or not all(
-            isinstance(f.get(k), str) and NAME.fullmatch(f[k]) for k in ("entity", "action")
-        ):
-            raise TogglError(400, "event_filters: entity and action must be letters, digits, _ or *")
+        f = f if isinstance(f, dict) else {}
+        for part in ("entity", "action"):
+            value = f.get(part)
+            if not isinstance(value, str) or not value:
+                raise TogglError(400, f"The {part} field for each subscription event filter must be non-empty")
+            if not NAME.fullmatch(value):
+                raise TogglError(400, f"The value '{value}' for the filter {part} can only contain letters, numbers "
+                                      f"and '_' or be '*' to match all {PLURAL[part]}")  # fmt: skip
         key = (f["entity"], f["action"])
         if key in seen:
-            raise TogglError(400, "event_filters must not repeat a filter")
+            raise TogglError(400, f"The following event filter appears more than once for your subscription: "
+                                  f"{f['entity']}/{f['action']}")  # fmt: skip
         seen.add(key)
+        unlisted = f["entity"] != "*" and f["action"] != "*" and f["action"] not in listing.get(f["entity"], [])
+        if (req.sandbox.behaviour.refuses_unlisted_filters and unlisted) or key in state(req.sandbox).refused_filters:
+            raise TogglError(400, f"Invalid value '{f['action']}' for event filter action")
     _, max_events = _limits(req, ws)
     count = len(filters)
     if state(req.sandbox).wildcards_count_each:
         count = sum(
-            (len(EVENT_FILTERS) if f["entity"] == "*" else 1)
-            * (len(EVENT_FILTERS.get(f["entity"], ["*"])) if f["action"] == "*" else 1)
+            (len(listing) if f["entity"] == "*" else 1)
+            * (len(listing.get(f["entity"], ["*"])) if f["action"] == "*" else 1)
             for f in filters
         )
     if count > max_events:
-        raise TogglError(400, f"A webhook may have at most {max_events} events on this plan")
+        raise TogglError(400, f"The limit of {max_events} event filters for your subscription has been exceeded as "
+                              f"you're trying to set {count} filters")  # fmt: skip
+
+
+def _enabled_limit(req: Request, ws: dict[str, Any], current: int | None) -> None:
+    """The plan's webhook limit: per user, counting enabled subscriptions only."""
+    max_webhooks, _ = _limits(req, ws)
+    enabled = sum(1 for s in state(req.sandbox).subscriptions.values()
+                  if s["workspace_id"] == ws["id"] and s["user_id"] == req.user["id"] and s["enabled"]
+                  and s["subscription_id"] != current)  # fmt: skip
+    if enabled >= max_webhooks:
+        raise TogglError(400, f"User {req.user['id']} already reached the limit of {max_webhooks} enabled "
+                              f"subscriptions for workspace {ws['id']}")  # fmt: skip
 
 
 @route("GET", V1 + "/limits/{workspace_id}")
@@ -168,7 +209,7 @@ def limits(req: Request) -> Any:
 
 @route("GET", V1 + "/event_filters")
 def event_filters(req: Request) -> Any:
-    return EVENT_FILTERS
+    return offered(req.sandbox)
 
 
 @route("GET", V1 + "/subscriptions/{workspace_id}")
@@ -182,10 +223,9 @@ def list_subscriptions(req: Request) -> Any:
 def create_subscription(req: Request) -> Any:
     ws, data = workspace(req), body(req)
     _check(req, ws, data, None)
-    max_webhooks, _ = _limits(req, ws)
+    if data.get("enabled", True):
+        _enabled_limit(req, ws, None)
     hooks = state(req.sandbox)
-    if sum(1 for s in hooks.subscriptions.values() if s["workspace_id"] == ws["id"]) >= max_webhooks:
-        raise TogglError(400, f"Maximum number of webhooks ({max_webhooks}) reached for this workspace")
     sub = {
         "subscription_id": req.world.next_id(), "workspace_id": ws["id"], "user_id": req.user["id"],
         "enabled": bool(data.get("enabled", True)), "description": data["description"],
@@ -193,15 +233,16 @@ def create_subscription(req: Request) -> Any:
         "secret": data.get("secret") or random_secrets.token_urlsafe(20), "validated_at": None,
         "has_pending_events": False, "created_at": now(), "updated_at": None, "deleted_at": None,
     }  # fmt: skip
-    if not _ping(req, sub):
-        raise TogglError(400, "The URL did not answer the PING with a 2xx status")
+    refusal = _ping(req, sub)
+    if refusal:
+        raise TogglError(400, refusal)
     hooks.subscriptions[sub["subscription_id"]] = sub
     return _visible(sub)
 
 
 def _owned(req: Request) -> dict[str, Any]:
-    subscriptions = state(req.sandbox).subscriptions
-    return in_workspace(subscriptions, req.args["subscription_id"], workspace(req), 404, "Subscription not found")
+    subscriptions, ws, sid = state(req.sandbox).subscriptions, workspace(req), req.args["subscription_id"]
+    return in_workspace(subscriptions, sid, ws, 404, f"subscription {sid} for workspace {ws['id']} was not found")
 
 
 @route("PUT", V1 + "/subscriptions/{workspace_id}/{subscription_id}")
@@ -213,8 +254,11 @@ def update_subscription(req: Request) -> Any:
                  "secret": data.get("secret") or sub["secret"], "updated_at": now()}  # fmt: skip
     if candidate["url_callback"] != sub["url_callback"]:
         candidate["validated_at"] = None
-    if not _ping(req, candidate):
-        raise TogglError(400, "The URL did not answer the PING with a 2xx status")
+    if candidate["enabled"]:
+        _enabled_limit(req, workspace(req), sub["subscription_id"])
+    refusal = _ping(req, candidate)
+    if refusal:
+        raise TogglError(400, refusal)
     sub.update(candidate)
     state(req.sandbox).failures.pop(sub["subscription_id"], None)
     return _visible(sub)
@@ -225,9 +269,12 @@ def enable_subscription(req: Request) -> Any:
     sub, data = _owned(req), body(req)
     enabled = data.get("enabled")
     if not isinstance(enabled, bool):
-        raise TogglError(400, "enabled must be true or false")
-    if enabled and not _ping(req, sub):
-        raise TogglError(400, "The URL did not answer the PING with a 2xx status")
+        raise TogglError(400, "enabled must be true or false", played=True)
+    if enabled:
+        _enabled_limit(req, workspace(req), sub["subscription_id"])
+        refusal = _ping(req, sub)
+        if refusal:
+            raise TogglError(400, refusal)
     sub.update(enabled=enabled, updated_at=now())
     state(req.sandbox).failures.pop(sub["subscription_id"], None)
     return _visible(sub)
@@ -243,8 +290,9 @@ def delete_subscription(req: Request) -> Any:
 @route("POST", V1 + "/ping/{workspace_id}/{subscription_id}")
 def ping(req: Request) -> Any:
     sub = _owned(req)
-    if not _ping(req, sub):
-        raise TogglError(400, "The URL did not answer the PING with a 2xx status")
+    refusal = _ping(req, sub)
+    if refusal:
+        raise TogglError(400, refusal, played=True)  # the PING's own refusal; undocumented here
     return Reply(200, {"status": "ok"})
 
 

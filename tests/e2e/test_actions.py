@@ -19,6 +19,10 @@ def workspace_id(seeded: Seeded) -> int:
     return int(seeded.workspace["id"])
 
 
+def clients_named(seeded: Seeded, name: str) -> int:
+    return sum(1 for c in seeded.world.clients.values() if c["name"] == name)
+
+
 def only_call(toggl: Sandbox, method: str, prefix: str) -> Any:
     calls = toggl.calls(method, prefix)
     assert len(calls) == 1, [(c.method, c.path) for c in toggl.requests]
@@ -242,26 +246,32 @@ def test_an_unknown_workspace_is_reported_not_crashed(toggl_connection: Connecti
 
 
 # --- retries that stop ---------------------------------------------------------------------
-def test_a_5xx_burst_that_recovers_is_retried_and_creates_once(
+def test_a_5xx_on_a_create_is_looked_up_then_sent_again_and_creates_once(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
-    toggl.fail(Fault(status=503, times=2, path_prefix="/api/v9/workspaces"))
+    # Given Toggl answers the create with a 503 (before doing anything)
+    toggl.fail(Fault(status=503, times=1, method="POST", path_prefix="/api/v9/workspaces"))
+    # When the action creates a client
     response = toggl_connection.post_json(
         "/actions/create-client", {"workspace_id": workspace_id(seeded), "name": "Retry"}
     )
+    # Then it looked for the client first, found none, sent the create again: one client
     assert response["statusCode"] == 201
-    assert len(toggl.calls("POST")) == 3
-    assert sum(1 for c in seeded.world.clients.values() if c["name"] == "Retry") == 1
+    assert [(c.method, c.status) for c in toggl.requests] == [("POST", 503), ("GET", 200), ("POST", 200)]
+    assert toggl.requests[1].query == {"name": ["Retry"], "status": ["both"]}
+    assert clients_named(seeded, "Retry") == 1
 
 
-def test_a_5xx_burst_that_does_not_recover_ends_in_a_503(
+def test_a_5xx_burst_that_does_not_recover_ends_in_outcome_unknown_and_is_bounded(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
     toggl.fail(Fault(status=500, times=100, path_prefix="/api/v9/workspaces"))
     response = toggl_connection.post_json("/actions/create-client", {"workspace_id": workspace_id(seeded), "name": "x"})
-    assert response["statusCode"] == 503
-    assert body_of(response)["error"] == "toggl_unavailable"
-    assert len(toggl.calls("POST")) == 4  # bounded
+    # The create may have happened and it could not be checked: said so, not sent again.
+    assert response["statusCode"] == 502
+    assert body_of(response)["error"] == "outcome_unknown"
+    assert len(toggl.calls("POST")) == 1
+    assert 1 <= len(toggl.calls("GET")) <= 4  # the look-up's retries are bounded too
 
 
 def test_a_429_is_retried_after_retry_after(toggl_connection: Connection, toggl: Sandbox, seeded: Seeded) -> None:

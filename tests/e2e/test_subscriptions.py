@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import boto3
@@ -159,7 +157,7 @@ def test_what_does_not_fit_is_said_plainly(hooked: Hooked) -> None:
 def test_an_unreachable_receiver_is_refused_by_toggl_and_reported(hooked: Hooked) -> None:
     from toggl_connection.errors import TogglInvalidRequest
 
-    with pytest.raises(TogglInvalidRequest, match="PING"):
+    with pytest.raises(TogglInvalidRequest, match=r"URL endpoint http://127\.0\.0\.1:9/webhooks"):
         client(hooked).sync("http://127.0.0.1:9", deliveries.TEST_SECRET)
     assert sandbox_subs(hooked) == []
 
@@ -219,48 +217,7 @@ def test_failing_deliveries_disable_then_health_repairs_for_real(hooked: Hooked)
 
 
 # --- the custom resource -------------------------------------------------------------------------
-class CloudFormation:
-    """Where CloudFormation listens for a custom resource's answer (a presigned S3 URL in AWS)."""
-
-    def __init__(self) -> None:
-        self.answers: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                outer.answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/response"
-
-    def request(self, kind: str, base_url: str, physical_id: str | None = None) -> dict[str, Any]:
-        event = {
-            "RequestType": kind, "ResponseURL": self.url, "StackId": "arn:aws:cloudformation:us-east-1:1:stack/s/1",
-            "RequestId": f"req-{len(self.answers)}", "LogicalResourceId": "SubscriptionSetup",
-            "ResourceType": "Custom::TogglSubscriptions",
-            "ResourceProperties": {"ServiceToken": "arn:fn", "WebhookBaseUrl": base_url, "Name": "test-stack",
-                                   "WorkspaceId": "", "Stage": "v1"},
-        }  # fmt: skip
-        if physical_id:
-            event["PhysicalResourceId"] = physical_id
-        return event
-
-
-@pytest.fixture
-def cloudformation() -> Any:
-    cfn = CloudFormation()
-    yield cfn
-    cfn.server.shutdown()
-
-
-def test_the_custom_resource_creates_updates_and_deletes(hooked: Hooked, cloudformation: CloudFormation) -> None:
+def test_the_custom_resource_creates_updates_and_deletes(hooked: Hooked, cloudformation: Any) -> None:
     set_plan(hooked, "free")
     fn = "SubscriptionSetupFunction"
     hooked.connection.invoke(fn, cloudformation.request("Create", hooked.api),
@@ -276,7 +233,7 @@ def test_the_custom_resource_creates_updates_and_deletes(hooked: Hooked, cloudfo
     assert cloudformation.answers[-1]["Status"] == "SUCCESS" and sandbox_subs(hooked) == []
 
 
-def test_the_custom_resource_skips_with_an_empty_token(hooked: Hooked, cloudformation: CloudFormation) -> None:
+def test_the_custom_resource_skips_with_an_empty_token(hooked: Hooked, cloudformation: Any) -> None:
     secret_id = hooked.connection.stack["TogglApiTokenSecret"]
     boto3.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString='{"api_token": ""}')
     hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Create", hooked.api))
@@ -287,10 +244,10 @@ def test_the_custom_resource_skips_with_an_empty_token(hooked: Hooked, cloudform
     assert cloudformation.answers[-1]["Status"] == "SUCCESS"
 
 
-def test_the_custom_resource_fails_clearly_when_toggl_refuses(hooked: Hooked, cloudformation: CloudFormation) -> None:
+def test_the_custom_resource_fails_clearly_when_toggl_refuses(hooked: Hooked, cloudformation: Any) -> None:
     hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Create", "http://127.0.0.1:9"))
     answer = cloudformation.answers[-1]
-    assert answer["Status"] == "FAILED" and "PING" in answer["Reason"]
+    assert answer["Status"] == "FAILED" and "URL endpoint http://127.0.0.1:9/webhooks" in answer["Reason"]
 
 
 # --- Workspace Created that never misses -------------------------------------------------------

@@ -81,11 +81,15 @@ def test_a_5xx_burst_on_creates_never_creates_twice(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
     wid = seeded.workspace["id"]
-    toggl.fail(Fault(status=503, times=3, method="POST"))
+    # Given two 503s, one before Toggl did anything and one after it added the member
+    toggl.fail(Fault(status=503, times=1, method="POST"))
+    toggl.fail(Fault(status=503, times=1, method="POST", after=True))
     request = {"workspace_id": wid, "project_id": seeded.project["id"], "user_id": seeded.member["id"]}
+    # When the action adds the member, Then the member is added once and the answer says it was found
     member = toggl_connection.invoke("AddProjectMemberFunction", request)
-    assert member["user_id"] == seeded.member["id"]
+    assert member["user_id"] == seeded.member["id"] and member["found_existing"] is True
     assert sum(1 for m in seeded.world.project_users.values() if m["user_id"] == seeded.member["id"]) == 1
+    assert [c.method for c in toggl.requests] == ["POST", "GET", "POST", "GET"]
 
 
 def test_quota_402_during_a_query_is_not_retried(toggl_connection: Connection, toggl: Sandbox, seeded: Seeded) -> None:

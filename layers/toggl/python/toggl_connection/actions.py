@@ -1,23 +1,35 @@
 """The four actions: what each takes, the one Toggl call it makes, and how it stays safe to
-retry. Handlers in ``functions/actions`` only pick one by name and call ``run``."""
+retry: a create whose answer was lost is never sent again blindly (``perform``), and a caller's
+retry is answered from what the first attempt did. Handlers in ``functions/actions`` only pick
+one by name and call ``run``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from toggl_connection import invocation, settings
+from toggl_connection import invocation, settings, unknown_outcomes
 from toggl_connection.bus_event import without_secrets
-from toggl_connection.errors import ConnectionFailure, TogglAlreadyExists, TogglNotFound, TogglOutcomeUnknown
+from toggl_connection.errors import (
+    ConnectionFailure,
+    TogglAlreadyExists,
+    TogglFailure,
+    TogglNotFound,
+    TogglOutcomeUnknown,
+)
 from toggl_connection.models import Check, emails, non_blank, not_negative, parse, positive
 from toggl_connection.observability import count_by, logger
 from toggl_connection.toggl_api import TogglClient, toggl_client
 
 V9 = "/api/v9"
-# A retry with the same Idempotency-Key within this window returns the first result.
+# A retry with the same Idempotency-Key (or of the same request after an unknown outcome) within
+# this window is answered from what the first one did.
 IDEMPOTENCY_SECONDS = 24 * 60 * 60
+# Every record the actions keep starts so (the table's policy lets them touch nothing else).
+KEY_PREFIX = "action:"
 
 
 # --- inputs (Toggl's own field names) ------------------------------------------------------
@@ -81,9 +93,16 @@ class Outcome(NamedTuple):
     body: Any
 
 
-def create_client(toggl: TogglClient, item: CreateClient) -> Outcome:
+def create_client(toggl: TogglClient, item: CreateClient) -> Any:
     body = {"name": item.name.strip(), **_given(item, "notes", "external_reference")}
-    return Outcome(201, toggl.post(f"{V9}/workspaces/{item.workspace_id}/clients", body).data)
+    return toggl.post(f"{V9}/workspaces/{item.workspace_id}/clients", body).data
+
+
+def find_client(toggl: TogglClient, item: CreateClient) -> Any:
+    """The client named exactly so in the workspace (Toggl's ``name`` filter is a substring match)."""
+    name = item.name.strip()
+    clients = toggl.get(f"{V9}/workspaces/{item.workspace_id}/clients", {"name": name, "status": "both"}).data
+    return next((c for c in clients or [] if isinstance(c, dict) and c.get("name") == name), None)
 
 
 _organizations: dict[tuple[str, int], int] = {}
@@ -101,63 +120,113 @@ def organization_of(toggl: TogglClient, workspace_id: int) -> int:
     return _organizations[key]
 
 
-def create_user_invitation(toggl: TogglClient, item: CreateUserInvitation) -> Outcome:
+def create_user_invitation(toggl: TogglClient, item: CreateUserInvitation) -> Any:
     organization_id = organization_of(toggl, item.workspace_id)
     body: dict[str, Any] = {
         "emails": item.emails,
         "workspaces": [{"workspace_id": item.workspace_id, "admin": item.admin}],
         **_given(item, "skip_email"),
     }
-    # Never repeated after an ambiguous failure: a second POST is a second e-mail.
-    response = toggl.post(f"{V9}/organizations/{organization_id}/invitations", body, retry_ambiguous=False)
-    return Outcome(201, response.data)
+    return toggl.post(f"{V9}/organizations/{organization_id}/invitations", body).data
 
 
-def add_project_member(toggl: TogglClient, item: AddProjectMember) -> Outcome:
+def add_project_member(toggl: TogglClient, item: AddProjectMember) -> Any:
     body = {
         "project_id": item.project_id, "user_id": item.user_id, "manager": item.manager,
         **_given(item, "rate", "labor_cost"),
     }  # fmt: skip
+    return toggl.post(f"{V9}/workspaces/{item.workspace_id}/project_users", body).data
+
+
+def find_project_member(toggl: TogglClient, item: AddProjectMember) -> Any:
     path = f"{V9}/workspaces/{item.workspace_id}/project_users"
-    try:
-        return Outcome(201, toggl.post(path, body).data)
-    except TogglAlreadyExists:
-        # Already a member is what the caller wanted: answer with the existing membership.
-        members = toggl.get(path, {"project_ids": item.project_id, "user_id": item.user_id}).data or []
-        for member in members:
-            if member.get("project_id") == item.project_id and member.get("user_id") == item.user_id:
-                return Outcome(200, member)
-        raise
+    members = toggl.get(path, {"project_ids": item.project_id, "user_id": item.user_id}).data or []
+    return next(
+        (m for m in members if isinstance(m, dict) and (m.get("project_id"), m.get("user_id")) == (
+            item.project_id, item.user_id)),
+        None,
+    )  # fmt: skip
 
 
-def create_task(toggl: TogglClient, item: CreateTask) -> Outcome:
+def create_task(toggl: TogglClient, item: CreateTask) -> Any:
     body = {"name": item.name.strip(), **_given(item, "estimated_seconds", "user_id", "active", "external_reference")}
-    path = f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks"
-    return Outcome(201, toggl.post(path, body).data)
+    return toggl.post(f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks", body).data
+
+
+def find_task(toggl: TogglClient, item: CreateTask) -> Any:
+    """The task named exactly so in the project (the project's list is every task, active or not)."""
+    name = item.name.strip()
+    tasks = toggl.get(f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks").data
+    return next((t for t in tasks or [] if isinstance(t, dict) and t.get("name") == name), None)
 
 
 class Action(NamedTuple):
     name: str
     model: type
-    perform: Callable[[TogglClient, Any], Outcome]
+    create: Callable[[TogglClient, Any], Any]
+    # What the create would have made, when its outcome is unknown. None: never send it twice
+    # (an invitation is an e-mail: the unknown outcome is the answer).
+    find: Callable[[TogglClient, Any], Any] | None
     # Repeating the same request is never wanted: dedupe on its content even without a key.
     content_key: bool = False
+    # Toggl's "already exists" is what the caller wanted (already a member): answer with it.
+    exists_is_done: bool = False
 
 
 ACTIONS = {
     action.name: action
     for action in (
-        Action("create-client", CreateClient, create_client),
-        Action("create-user-invitation", CreateUserInvitation, create_user_invitation, content_key=True),
-        Action("add-project-member", AddProjectMember, add_project_member),
-        Action("create-task", CreateTask, create_task),
+        Action("create-client", CreateClient, create_client, find_client),
+        Action("create-user-invitation", CreateUserInvitation, create_user_invitation, None, content_key=True),
+        Action("add-project-member", AddProjectMember, add_project_member, find_project_member, exists_is_done=True),
+        Action("create-task", CreateTask, create_task, find_task),
     )
 }
+# Before looking for what a lost create made, give Toggl this long to finish it.
+SETTLE_SECONDS = 0.5
+CREATE_ATTEMPTS = 3
+
+
+def _found(existing: Any) -> Outcome:
+    return Outcome(200, {**existing, "found_existing": True} if isinstance(existing, dict) else existing)
+
+
+def perform(action: Action, toggl: TogglClient, item: Any, suspect: bool = False) -> Outcome:
+    """Create, never blindly twice. ``suspect``: an earlier attempt of this very request ended
+    with an unknown outcome, so look first. After an unknown outcome, look for what the request
+    would have made and answer with it; send again only when it is not there."""
+    if suspect and action.find is not None:
+        existing = action.find(toggl, item)
+        if existing is not None:
+            return _found(existing)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return Outcome(201, action.create(toggl, item))
+        except TogglAlreadyExists:
+            existing = action.find(toggl, item) if action.exists_is_done and action.find else None
+            if existing is None:
+                raise
+            return _found(existing)
+        except TogglOutcomeUnknown as unknown:
+            if action.find is None or toggl.time_left() < SETTLE_SECONDS + 2:
+                raise
+            time.sleep(SETTLE_SECONDS)
+            try:
+                existing = action.find(toggl, item)
+            except TogglFailure:
+                raise unknown from None
+            if existing is not None:
+                logger.info("found what a create with a lost answer made", extra={"attempt": attempt})
+                return _found(existing)
+            if attempt >= CREATE_ATTEMPTS:
+                raise
 
 
 # --- running one ---------------------------------------------------------------------------
-def _fingerprint(item: Any) -> str:
-    return hashlib.sha256(json.dumps(item._asdict(), sort_keys=True).encode()).hexdigest()
+def _fingerprint(name: str, item: Any) -> str:
+    return hashlib.sha256(json.dumps([name, item._asdict()], sort_keys=True).encode()).hexdigest()
 
 
 def run(name: str, event: Any, context: Any) -> Any:
@@ -183,16 +252,27 @@ def run(name: str, event: Any, context: Any) -> Any:
 
 
 def _perform(action: Action, item: Any, key: str | None, config: settings.Settings, context: Any) -> dict[str, Any]:
+    fingerprint = _fingerprint(action.name, item)
+    table = config.require("idempotency_table_name")
+    lost = unknown_outcomes.Remembered(table, f"{KEY_PREFIX}{action.name}", fingerprint, IDEMPOTENCY_SECONDS)
+
     def work() -> dict[str, Any]:
+        suspect = lost.exists()
+        if suspect and action.find is None:
+            # The same invitation ended with an unknown outcome: it is never sent a second time.
+            return {"error": {"message": REMEMBERED_UNKNOWN, "request_id": None}}
         toggl = toggl_client(config, context)
         try:
-            outcome = action.perform(toggl, item)
+            outcome = perform(action, toggl, item, suspect)
         except TogglOutcomeUnknown as unknown:
-            # Remembered under the key: a retry must not do it a second time.
+            lost.remember()
+            if action.find is not None:
+                raise  # nothing stored under a key: a retry looks for what this made
             return {"error": {"message": unknown.message, "request_id": unknown.request_id}}
+        if suspect:
+            lost.forget()
         return {"status": outcome.status, "body": without_secrets(outcome.body)}
 
-    fingerprint = _fingerprint(item)
     if key is None and action.content_key:
         key = f"content:{fingerprint}"
     if key is None:
@@ -200,11 +280,16 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
     # Only keyed requests need the idempotency machinery: kept off the cold start of the others.
     from toggl_connection import dedupe
 
-    table = config.require("idempotency_table_name")
     return dedupe.once(
-        key, work, table, context, prefix=f"action:{action.name}",
+        key, work, table, context, prefix=f"{KEY_PREFIX}{action.name}",
         expires_after_seconds=IDEMPOTENCY_SECONDS, fingerprint=fingerprint,
     )  # fmt: skip
+
+
+REMEMBERED_UNKNOWN = (
+    "An earlier attempt of this same invitation had an unknown outcome, so it is not sent again: check in Toggl "
+    "whether it arrived."
+)
 
 
 def _remembered_failure(error: dict[str, Any]) -> TogglOutcomeUnknown:

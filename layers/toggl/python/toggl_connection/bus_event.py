@@ -7,7 +7,8 @@ import json
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from toggl_connection.envelope import Envelope, as_id
+from toggl_connection.envelope import Envelope
+from toggl_connection.integers import ascii_int as as_id
 
 SOURCE = "toggl.track"
 SECRET_FIELDS = frozenset({"api_token"})

@@ -15,9 +15,11 @@ import json
 import os
 import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
+from toggl_connection import whoami
 from toggl_connection.errors import ConnectionFailure
+from toggl_connection.integers import ascii_int
 from toggl_connection.observability import logger
 from toggl_connection.secrets import SigningSecrets, api_token
 from toggl_connection.settings import DEFAULT_TOGGL_API_URL
@@ -60,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return ascii_int(value)
 
 
 def _stack_outputs(stack: str) -> dict[str, str]:
@@ -98,30 +100,33 @@ def _secret(args: argparse.Namespace) -> str:
 
 
 def _workspace(toggl: TogglClient, args: argparse.Namespace) -> int:
-    if args.workspace_id:
-        return int(args.workspace_id)
-    me = toggl.get("/api/v9/me").data or {}
-    if not isinstance(me.get("default_workspace_id"), int):
+    workspace = args.workspace_id or whoami.default_workspace_id(toggl)
+    if not workspace:
         raise UsageError("No workspace: pass --workspace-id.")
-    return int(me["default_workspace_id"])
+    return int(workspace)
 
 
-def _print_report(report: Report) -> None:
-    print(f"Workspace {report.workspace_id}: {report.layout}")
+def _print_report(report: Report, out: TextIO) -> None:
+    print(f"Workspace {report.workspace_id}: {report.layout}", file=out)
     for label, names in (("created", report.created), ("updated", report.updated), ("re-enabled", report.enabled),
                          ("deleted", report.deleted), ("unchanged", report.unchanged)):  # fmt: skip
         for name in names:
-            print(f"  {label:<10} {name}")
+            print(f"  {label:<10} {name}", file=out)
     if report.not_fitted:
-        print(f"  NOT FITTED (the plan's webhook limits): {', '.join(report.not_fitted)}")
+        print(f"  NOT FITTED (the plan's webhook limits): {', '.join(report.not_fitted)}", file=out)
+    if report.not_offered:
+        print(f"  not offered by Toggl's event filters: {', '.join(report.not_offered)}", file=out)
+    if report.polled:
+        print(f"  polled instead of subscribed: {', '.join(report.polled)}", file=out)
     if report.unvalidated:
-        print(f"  NOT VALIDATED: {', '.join(report.unvalidated)} (is the API deployed and reachable?)")
+        print(f"  NOT VALIDATED: {', '.join(report.unvalidated)} (is the API deployed and reachable?)", file=out)
     else:
-        print("  all validated")
-    print(f"  ({report.toggl_requests} Toggl request(s))")
+        print("  all validated", file=out)
+    print(f"  ({report.toggl_requests} Toggl request(s))", file=out)
 
 
-def run(argv: list[str] | None = None) -> int:
+def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
+    out = out or sys.stdout
     args = _parser().parse_args(argv)
     _resolve(args)
     toggl = TogglClient(args.api_url, _token(args), deadline=time.monotonic() + CLI_DEADLINE_SECONDS)
@@ -132,9 +137,9 @@ def run(argv: list[str] | None = None) -> int:
             raise UsageError("No webhook base URL: pass --webhook-base-url (or --stack).")
         report = subs.sync(args.webhook_base_url, _secret(args))
         if args.json:
-            print(json.dumps(report.as_dict(), indent=2))
+            print(json.dumps(report.as_dict(), indent=2), file=out)
         else:
-            _print_report(report)
+            _print_report(report, out)
         return 0 if not report.unvalidated else 1
     if args.command == "status":
         ours, problems = subs.check(args.webhook_base_url or "")
@@ -142,22 +147,23 @@ def run(argv: list[str] | None = None) -> int:
         for sub in result["subscriptions"]:
             sub.pop("secret", None)
         if args.json:
-            print(json.dumps(result, indent=2))
+            print(json.dumps(result, indent=2), file=out)
         else:
-            print(f"Workspace {subs.workspace_id}: {len(ours)} subscription(s) named {args.name}:")
+            print(f"Workspace {subs.workspace_id}: {len(ours)} subscription(s) named {args.name}:", file=out)
             for sub in ours:
                 state = ("enabled" if sub.get("enabled") else "DISABLED") + (
                     ", validated" if sub.get("validated_at") else ", NOT VALIDATED"
                 )
                 filters = ", ".join(f"{f.get('entity')}/{f.get('action')}" for f in sub.get("event_filters") or [])
-                print(f"  {sub['description']}: {state}; {filters} -> {sub.get('url_callback')}")
-            print("  problems: " + ("; ".join(problems) if problems else "none"))
+                print(f"  {sub['description']}: {state}; {filters} -> {sub.get('url_callback')}", file=out)
+            print("  problems: " + ("; ".join(problems) if problems else "none"), file=out)
         return 0 if not problems else 1
     deleted = subs.delete()
     print(
         json.dumps({"deleted": deleted})
         if args.json
-        else "\n".join(f"deleted {d}" for d in deleted) or "nothing to delete"
+        else "\n".join(f"deleted {d}" for d in deleted) or "nothing to delete",
+        file=out,
     )
     return 0
 

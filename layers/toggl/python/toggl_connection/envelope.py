@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from toggl_connection.errors import InvalidBody
+from toggl_connection.integers import ascii_int as as_id
 
 _NAME = re.compile(r"[A-Za-z0-9_]+")
 
@@ -37,17 +38,6 @@ class Envelope(NamedTuple):
     @property
     def action(self) -> str:
         return str(self.metadata["action"])
-
-
-def as_id(value: Any) -> int | None:
-    """An id as an integer, whether Toggl sent ``123`` or ``"123"``; None otherwise."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        return int(value)
-    return None
 
 
 def parse(body: bytes) -> Envelope:

@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from toggl_connection.errors import ValidationFailed
+from toggl_connection.integers import ascii_int
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 Check = Callable[[Any], str | None]
@@ -46,13 +47,10 @@ def _convert(name: str, value: Any, kind: Any) -> Any:
             return value
         raise ValidationFailed(name, "must be true or false")
     if kind is int:
-        if isinstance(value, bool):
-            raise ValidationFailed(name, "must be a whole number")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
-        raise ValidationFailed(name, "must be a whole number")
+        number = ascii_int(value)
+        if number is None:
+            raise ValidationFailed(name, "must be a whole number (ASCII digits)")
+        return number
     if kind is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)

@@ -2,8 +2,9 @@
 
 - ``page``/``per_page`` returning a bare array: stop on a short page.
 - ``page``/``per_page`` returning ``{"data": [...], "total_count": n}``: stop at ``total_count``.
-- The Reports API's cursor headers (``X-Next-ID``, ``X-Next-Row-Number``), sent back as
-  ``first_id``/``first_row_number``: stop when they are absent; a repeated cursor stops too.
+- The Reports API's cursor headers (``X-Next-ID``, ``X-Next-Row-Number``, in any letter case),
+  sent back as ``first_id``/``first_row_number``: go on while Toggl sends either of them; stop
+  when both are absent; a repeated cursor stops too.
 
 Each reader asks for one item more than the limit so that ``truncated`` is known, not guessed.
 A failure part-way raises: nothing half-read is returned as whole.
@@ -14,7 +15,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from toggl_connection.errors import TogglFailure, TogglUnavailable
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.integers import ascii_int
+from toggl_connection.toggl_api import TogglClient, header_of
 
 MAX_PER_PAGE = 200
 
@@ -70,14 +72,18 @@ def envelope_pages(toggl: TogglClient, path: str, params: dict[str, Any], limit:
     return _numbered_pages(toggl, path, params, limit, envelope=True)
 
 
+CURSOR_HEADERS = {"first_id": "X-Next-ID", "first_row_number": "X-Next-Row-Number"}
+
+
 def cursor_pages(toggl: TogglClient, path: str, body: dict[str, Any], limit: int) -> Listing:
     items: list[Any] = []
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[tuple[str, int], ...]] = set()
     cursor: dict[str, int] = {}
     pages = 0
     while True:
         try:
-            response = toggl.request("POST", path, body={**body, **cursor})
+            # A search only reads: repeating it after a lost answer does nothing twice.
+            response = toggl.request("POST", path, body={**body, **cursor}, repeatable=True)
         except TogglFailure as failure:
             raise _partial(failure, len(items), pages) from None
         pages += 1
@@ -85,13 +91,16 @@ def cursor_pages(toggl: TogglClient, path: str, body: dict[str, Any], limit: int
         if not isinstance(data, list):
             raise TogglUnavailable(f"Toggl answered {path} with something that is not a list.")
         items.extend(data)
-        next_id, next_row = response.headers.get("X-Next-ID"), response.headers.get("X-Next-Row-Number")
-        if not next_id or not next_row or len(items) > limit:
-            return _finish(items, limit, more=bool(next_id and next_row))
-        if (next_id, next_row) in seen:
+        cursor = {
+            field: number for field, header in CURSOR_HEADERS.items()
+            if (number := ascii_int(header_of(response.headers, header))) is not None
+        }  # fmt: skip
+        if not cursor or len(items) > limit:
+            return _finish(items, limit, more=bool(cursor))
+        key = tuple(sorted(cursor.items()))
+        if key in seen:
             # Toggl handed back a cursor it gave before: following it would loop for ever.
             return Listing(
                 items[:limit], truncated=True, warning="Toggl repeated a paging cursor; the report stops there."
             )
-        seen.add((next_id, next_row))
-        cursor = {"first_id": int(next_id), "first_row_number": int(next_row)}
+        seen.add(key)

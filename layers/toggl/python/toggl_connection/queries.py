@@ -10,13 +10,14 @@ from typing import Any, NamedTuple
 
 from toggl_connection import invocation, paging, settings
 from toggl_connection.bus_event import without_secrets
-from toggl_connection.errors import ConnectionFailure, ValidationFailed
+from toggl_connection.errors import ConnectionFailure, TogglNotFound, ValidationFailed
 from toggl_connection.observability import count_by, logger
 from toggl_connection.query_params import (
     Converter,
     active_filter,
     boolean,
     convert,
+    day,
     day_or_timestamp,
     ids,
     integer,
@@ -83,6 +84,15 @@ def _paged(
         return reader(toggl, path.format(**params), _csv(_rest(params)), limit)
 
     return fetch
+
+
+def _current_entry(toggl: TogglClient, params: dict[str, Any], limit: int) -> Single:
+    """The running time entry. Nothing running is a 200 with ``null`` (seen) or the documented
+    404 "Resource can not be found": both are ``{"item": null}``."""
+    try:
+        return Single(toggl.get(V9 + "/me/time_entries/current").data)
+    except TogglNotFound:
+        return Single(None)
 
 
 def _rest(params: dict[str, Any]) -> dict[str, Any]:
@@ -152,7 +162,7 @@ QUERIES = {
         Query(
             "tasks",
             _paged(V9 + "/workspaces/{workspace_id}/tasks", paging.envelope_pages),
-            {"active": active_filter, "pid": integer, "search": text, "user_id": integer, "since": unix_time},
+            {"active": active_filter, "pid": integer, "search": text, "since": unix_time},
             workspace=True,
         ),
         Query(
@@ -167,7 +177,7 @@ QUERIES = {
             },
             check=_time_window,
         ),
-        Query("current-time-entry", _get_one(V9 + "/me/time_entries/current")),
+        Query("current-time-entry", _current_entry),
         Query("workspace-users", _get_list(V9 + "/workspaces/{workspace_id}/users"), workspace=True),
         Query(
             "project-members",
@@ -182,8 +192,8 @@ QUERIES = {
             "detailed-report",
             _detailed_report,
             {
-                "start_date": day_or_timestamp,
-                "end_date": day_or_timestamp,
+                "start_date": day,
+                "end_date": day,
                 "project_ids": ids,
                 "user_ids": ids,
                 "client_ids": ids,
@@ -191,7 +201,7 @@ QUERIES = {
                 "task_ids": ids,
                 "description": text,
                 "billable": boolean,
-                "order_by": text,
+                "order_by": one_of("date", "user", "duration", "description", "last_update"),
                 "order_dir": SORT_ORDER,
             },
             workspace=True,

@@ -9,18 +9,16 @@ from datetime import date, datetime
 from typing import Any
 
 from toggl_connection.errors import ValidationFailed
+from toggl_connection.integers import ascii_int
 
 Converter = Callable[[str, Any], Any]
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def integer(name: str, value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
-    else:
-        raise ValidationFailed(name, "must be a whole number")
+    number = ascii_int(value)
+    if number is None:
+        raise ValidationFailed(name, "must be a whole number (ASCII digits)")
     if number <= 0:
         raise ValidationFailed(name, "must be greater than 0")
     return number
@@ -64,6 +62,16 @@ def ids(name: str, value: Any) -> list[int]:
     if not isinstance(items, list) or not items:
         raise ValidationFailed(name, "must be a comma-separated list of ids")
     return [integer(name, item.strip() if isinstance(item, str) else item) for item in items]
+
+
+def day(name: str, value: Any) -> str:
+    """``YYYY-MM-DD``: how the Reports API takes its dates."""
+    if isinstance(value, str) and _DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    raise ValidationFailed(name, "must be a date (YYYY-MM-DD)")
 
 
 def day_or_timestamp(name: str, value: Any) -> str:

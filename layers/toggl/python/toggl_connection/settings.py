@@ -14,6 +14,7 @@ from contextvars import ContextVar
 from typing import NamedTuple
 
 from toggl_connection.errors import ConfigurationError
+from toggl_connection.integers import ascii_int
 
 DEFAULT_TOGGL_API_URL = "https://api.track.toggl.com"
 DEFAULT_SECRET_CACHE_SECONDS = 300
@@ -50,9 +51,10 @@ def _optional_int(name: str) -> int | None:
     raw = getenv(name).strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    number = ascii_int(raw)
+    if number is None:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}")
-    return int(raw)
+    return number
 
 
 def load() -> Settings:

@@ -1,40 +1,40 @@
 """Toggl webhook subscriptions set up and kept working for the user, within the plan's limits.
 
-- ``plan``: which subscriptions cover the seven triggers. One per trigger route when the plan
-  allows it; otherwise the triggers are packed onto ``POST /webhooks`` with action wildcards
-  (``time_entry/*`` is three triggers in one filter) into as few subscriptions as fit.
+- ``plan``: which subscriptions cover the triggers Toggl offers (``GET /event_filters``). One per
+  trigger route when the plan allows it; otherwise the triggers are packed onto
+  ``POST /webhooks`` with action wildcards (``time_entry/*`` is three triggers in one filter)
+  into as few subscriptions as fit. A trigger Toggl does not offer is left to polling (the
+  workspace poller for Workspace Created) and reported, never an error.
 - ``sync``: makes Toggl's subscriptions match the plan. Idempotent: a second run changes
   nothing. Only subscriptions whose description starts with ``"<name>: "`` are ours; others
-  are never touched (but they do use up the plan's webhooks).
+  are never touched. The plan's limit counts the token user's *enabled* subscriptions only, as
+  Toggl's Webhooks document says. A filter Toggl refuses ("Invalid value ... for event filter")
+  is dropped and the sync goes on with the rest.
 - ``check``: the cheap look (one request) the health function takes before deciding to sync.
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
+from toggl_connection import whoami
 from toggl_connection.errors import TogglFailure, TogglInvalidRequest
+from toggl_connection.integers import ascii_int
 from toggl_connection.observability import logger
 from toggl_connection.toggl_api import TogglClient
-from toggl_connection.triggers import ANY_EVENT_PATH, TRIGGERS, Trigger
+from toggl_connection.triggers import ANY_EVENT_PATH, POLLED, TRIGGERS, Trigger
 
 WEBHOOKS = "/webhooks/api/v1"
 DEFAULT_NAME = "toggl-connection"
-# Packing order: what users most rely on first, when not everything fits.
-PACKED_FILTERS = (
-    ({"entity": "time_entry", "action": "*"}, ("Time Entry Created", "Time Entry Updated", "Time Entry Deleted")),
-    ({"entity": "project", "action": "*"}, ("Project Created", "Project Updated", "Project Deleted")),
-    ({"entity": "workspace", "action": "created"}, ("Workspace Created",)),
-)
-
-
-# If Toggl counts a wildcard filter as every event it matches (undocumented), packing falls
-# back to one explicit filter per trigger.
-EXPLICIT_FILTERS = tuple(({"entity": t.entity, "action": t.action}, (t.detail_type,)) for t in TRIGGERS)
-# What the last sync in this container could not fit, by (Toggl URL, workspace, name): the
-# health check does not sync again for those alone.
+# Toggl's refusal of a filter it does not offer ("Invalid value 'created' for event filter action").
+_INVALID_FILTER = re.compile(r"invalid value '([^']*)' for (?:the )?(?:event )?filter (entity|action)", re.IGNORECASE)
+_ENABLED_LIMIT = re.compile(r"reached the limit of \d+ enabled subscriptions", re.IGNORECASE)
+# What the last sync in this container could not fit or found not offered, by (Toggl URL,
+# workspace, name): the health check does not sync again for those alone.
 _not_fitted: dict[tuple[str, int, str], frozenset[str]] = {}
 
 
@@ -49,17 +49,55 @@ class Layout(NamedTuple):
     kind: str  # "per-trigger", "packed" or "none"
     subscriptions: list[Desired]
     not_fitted: list[str]
+    not_offered: list[str] = []
 
     def describe(self) -> str:
         covered = sum(len(d.covers) for d in self.subscriptions)
         text = f"{self.kind} layout: {len(self.subscriptions)} subscription(s) covering {covered} of 7 triggers"
         if self.not_fitted:
             text += f"; could not fit: {', '.join(self.not_fitted)}"
+        if self.not_offered:
+            text += f"; not offered by Toggl: {', '.join(self.not_offered)}"
+        polled = [t for t in self.not_fitted + self.not_offered if t in POLLED]
+        if polled:
+            text += f"; polled instead: {', '.join(f'{t} ({POLLED[t]})' for t in polled)}"
         return text
 
 
 def owns(name: str, subscription: dict[str, Any]) -> bool:
     return str(subscription.get("description", "")).startswith(f"{name}: ")
+
+
+Filter = tuple[str, str]
+
+
+def offered_filters(listing: Any) -> set[Filter] | None:
+    """The (entity, action) pairs ``GET /event_filters`` offers; None when it said nothing usable
+    (then every trigger is tried, and a refusal drops what Toggl will not take)."""
+    if not isinstance(listing, Mapping) or not listing:
+        return None
+    return {(str(entity), str(action)) for entity, actions in listing.items() if isinstance(actions, list)
+            for action in actions}  # fmt: skip
+
+
+def _is_offered(trigger: Trigger, offered: set[Filter] | None) -> bool:
+    if offered is None:
+        return True
+    return bool({(trigger.entity, trigger.action), (trigger.entity, "*"), ("*", trigger.action), ("*", "*")} & offered)
+
+
+def _packed_filters(triggers: list[Trigger], wildcards: bool) -> list[tuple[dict[str, str], tuple[str, ...]]]:
+    """Filters for ``triggers`` in their order: an entity with several triggers gets one
+    ``entity/*`` filter when ``wildcards`` (it then also matches that entity's other actions,
+    which the any-event route publishes under their own types)."""
+    filters: list[tuple[dict[str, str], tuple[str, ...]]] = []
+    for entity in dict.fromkeys(t.entity for t in triggers):
+        mine = [t for t in triggers if t.entity == entity]
+        if wildcards and len(mine) > 1:
+            filters.append(({"entity": entity, "action": "*"}, tuple(t.detail_type for t in mine)))
+        else:
+            filters += [({"entity": t.entity, "action": t.action}, (t.detail_type,)) for t in mine]
+    return filters
 
 
 def plan(
@@ -69,27 +107,25 @@ def plan(
     max_events: int | None,
     foreign: int = 0,
     wildcards: bool = True,
+    offered: set[Filter] | None = None,
 ) -> Layout:
-    """The subscriptions that cover the triggers within ``max_webhooks`` (less ``foreign`` ones
-    already there) of at most ``max_events`` filters each. ``None`` means no limit.
-    ``wildcards=False``: one filter per trigger, for a Toggl that counts ``time_entry/*`` as three."""
+    """The subscriptions that cover the offered triggers within ``max_webhooks`` (less
+    ``foreign``: the user's other enabled subscriptions) of at most ``max_events`` filters each.
+    ``None`` means no limit. ``wildcards=False``: one filter per trigger, for a Toggl that counts
+    ``time_entry/*`` as three."""
     base = base_url.rstrip("/")
+    wanted = [t for t in TRIGGERS if _is_offered(t, offered)]
+    not_offered = [t.detail_type for t in TRIGGERS if t not in wanted]
     slots = (max_webhooks if max_webhooks is not None else 10**6) - foreign
     per_sub = max_events if max_events is not None else 10**6
-    if slots >= len(TRIGGERS) and per_sub >= 1:
-        return Layout(
-            "per-trigger",
-            [_per_trigger(base, name, trigger) for trigger in TRIGGERS],
-            [],
-        )
+    if slots >= len(wanted) and per_sub >= 1:
+        return Layout("per-trigger", [_per_trigger(base, name, t) for t in wanted], [], not_offered)
     if slots <= 0 or per_sub <= 0:
-        return Layout("none", [], [t.detail_type for t in TRIGGERS])
-    filters = list(PACKED_FILTERS if wildcards else EXPLICIT_FILTERS)
-    needed = math.ceil(len(filters) / per_sub)
-    count = min(needed, slots)
+        return Layout("none", [], [t.detail_type for t in wanted], not_offered)
+    filters = _packed_filters(wanted, wildcards)
+    count = min(math.ceil(len(filters) / per_sub), slots)
     chunks = [filters[i * per_sub : (i + 1) * per_sub] for i in range(count)]
-    fitted = [f for chunk in chunks for f in chunk]
-    not_fitted = [dt for f, covers in filters if (f, covers) not in fitted for dt in covers]
+    fitted = {dt for chunk in chunks for _, covers in chunk for dt in covers}
     subscriptions = [
         Desired(
             description=f"{name}: all events" if count == 1 else f"{name}: events {i + 1} of {count}",
@@ -99,7 +135,8 @@ def plan(
         )
         for i, chunk in enumerate(chunks)
     ]
-    return Layout("packed" if wildcards else "packed (explicit filters)", subscriptions, not_fitted)
+    not_fitted = [t.detail_type for t in wanted if t.detail_type not in fitted]
+    return Layout("packed" if wildcards else "packed (explicit filters)", subscriptions, not_fitted, not_offered)
 
 
 def _per_trigger(base: str, name: str, trigger: Trigger) -> Desired:
@@ -122,6 +159,9 @@ class Report:
     unchanged: list[str] = field(default_factory=list)
     unvalidated: list[str] = field(default_factory=list)
     not_fitted: list[str] = field(default_factory=list)
+    not_offered: list[str] = field(default_factory=list)
+    polled: list[str] = field(default_factory=list)  # not subscribed, but found by polling
+    dropped_filters: list[str] = field(default_factory=list)  # refused by Toggl: "entity/action"
     subscriptions: list[dict[str, Any]] = field(default_factory=list)
     toggl_requests: int = 0
 
@@ -152,28 +192,66 @@ class Subscriptions:
         data = self.toggl.get(f"{WEBHOOKS}/limits/{self.workspace_id}").data or {}
         return _limit(data.get("max_webhooks")), _limit(data.get("max_events_per_webhook"))
 
-    def layout(self, base_url: str, existing: list[dict[str, Any]], wildcards: bool = True) -> Layout:
+    def offered(self) -> set[Filter] | None:
+        return offered_filters(self.toggl.get(f"{WEBHOOKS}/event_filters").data)
+
+    def user_id(self, existing: list[dict[str, Any]]) -> int | None:
+        """The token's user: the creator of our subscriptions, else ``GET /me`` (once per container)."""
+        for sub in existing:
+            if owns(self.name, sub) and ascii_int(sub.get("user_id")) is not None:
+                return ascii_int(sub.get("user_id"))
+        return whoami.user_id(self.toggl)
+
+    def layout(
+        self, base_url: str, existing: list[dict[str, Any]], wildcards: bool = True, refused: Iterable[Filter] = ()
+    ) -> Layout:
         max_webhooks, max_events = self.limits()
-        foreign = sum(1 for s in existing if not owns(self.name, s))
-        return plan(base_url, self.name, max_webhooks, max_events, foreign, wildcards)
+        offered = self.offered()
+        if refused:
+            offered = (offered if offered is not None else {(t.entity, t.action) for t in TRIGGERS}) - set(refused)
+        me = self.user_id(existing) if max_webhooks is not None else None
+        # Toggl's limit counts the user's enabled subscriptions; ours are re-planned, not counted.
+        foreign = sum(1 for s in existing if not owns(self.name, s) and s.get("enabled")
+                      and (me is None or ascii_int(s.get("user_id")) in (me, None)))  # fmt: skip
+        return plan(base_url, self.name, max_webhooks, max_events, foreign, wildcards, offered)
 
     def sync(self, base_url: str, secret: str) -> Report:
         """Make our subscriptions match the plan's layout; validate them; report."""
-        try:
-            report = self._sync(base_url, secret, wildcards=True)
-        except TogglInvalidRequest as refusal:
-            if not _counts_wildcards(refusal.message):
-                raise
-            logger.warning("Toggl counts wildcard filters as several events; using explicit filters")
-            report = self._sync(base_url, secret, wildcards=False)
-        _not_fitted[(self.toggl.base_url, self.workspace_id, self.name)] = frozenset(report.not_fitted)
+        wildcards, refused = True, set[Filter]()
+        earlier = Report(self.workspace_id)  # what passes that ended in a refusal did
+        for _ in range(len(TRIGGERS) + 2):  # each refusal drops something: this ends
+            report = Report(self.workspace_id)
+            try:
+                self._sync(report, base_url, secret, wildcards, refused)
+                break
+            except TogglInvalidRequest as refusal:
+                for done in ("created", "updated", "enabled", "deleted"):
+                    getattr(earlier, done).extend(getattr(report, done))
+                if wildcards and _counts_wildcards(refusal.message):
+                    logger.warning("Toggl counts wildcard filters as several events; using explicit filters")
+                    wildcards = False
+                    continue
+                dropped = _refused_filters(refusal.message, refused)
+                if not dropped:
+                    raise
+                logger.warning("Toggl refused an event filter; going on without it", extra={"filters": dropped})
+                refused |= dropped
+        else:  # pragma: no cover - every pass drops a filter or switches off wildcards
+            raise TogglInvalidRequest("Toggl kept refusing the subscriptions' event filters.")
+        changed = set(earlier.created + earlier.updated + earlier.enabled)
+        report.unchanged = [d for d in report.unchanged if d not in changed]
+        for done in ("created", "updated", "enabled", "deleted"):
+            setattr(report, done, getattr(earlier, done) + getattr(report, done))
+        report.dropped_filters = sorted(f"{e}/{a}" for e, a in refused)
+        _not_fitted[(self.toggl.base_url, self.workspace_id, self.name)] = frozenset(
+            report.not_fitted + report.not_offered
+        )
         return report
 
-    def _sync(self, base_url: str, secret: str, wildcards: bool) -> Report:
-        report = Report(self.workspace_id)
+    def _sync(self, report: Report, base_url: str, secret: str, wildcards: bool, refused: set[Filter]) -> None:
         existing = self.listed()
-        layout = self.layout(base_url, existing, wildcards)
-        report.layout, report.not_fitted = layout.describe(), layout.not_fitted
+        layout = self.layout(base_url, existing, wildcards, refused)
+        report.layout, report.not_fitted, report.not_offered = layout.describe(), layout.not_fitted, layout.not_offered
         ours = {s["description"]: s for s in existing if owns(self.name, s)}
         wanted = {d.description: d for d in layout.subscriptions}
 
@@ -188,29 +266,40 @@ class Subscriptions:
                 "description": description, "secret": secret,
             }  # fmt: skip
             current = ours.get(description)
-            if current is None:
-                self.toggl.post(f"{WEBHOOKS}/subscriptions/{self.workspace_id}", body, retry_ambiguous=False)
-                report.created.append(description)
-            elif _differs(current, desired, secret):
-                path = f"{WEBHOOKS}/subscriptions/{self.workspace_id}/{current['subscription_id']}"
-                self.toggl.request("PUT", path, body=body)
-                report.updated.append(description)
-            elif not current.get("enabled"):
-                self._enable(current)
-                report.enabled.append(description)
-            else:
-                report.unchanged.append(description)
-        self._validate(report, wanted)
-        return report
+            try:
+                if current is None:
+                    self.toggl.post(f"{WEBHOOKS}/subscriptions/{self.workspace_id}", body)
+                    report.created.append(description)
+                elif _differs(current, desired, secret):
+                    path = f"{WEBHOOKS}/subscriptions/{self.workspace_id}/{current['subscription_id']}"
+                    self.toggl.request("PUT", path, body=body)
+                    report.updated.append(description)
+                elif not current.get("enabled"):
+                    self._enable(current)
+                    report.enabled.append(description)
+                else:
+                    report.unchanged.append(description)
+            except TogglInvalidRequest as refusal:
+                if not _ENABLED_LIMIT.search(refusal.message):
+                    raise
+                # The plan's limit is reached after all (another client of the same user): say so.
+                logger.warning("Toggl's webhook limit is reached", extra={"description": description})
+                report.not_fitted += [dt for dt in desired.covers if dt not in report.not_fitted]
+        polled = [t for t in report.not_fitted + report.not_offered if t in POLLED]
+        report.polled = polled
+        self._validate(report, wanted, existing)
 
     def _enable(self, sub: dict[str, Any]) -> None:
         path = f"{WEBHOOKS}/subscriptions/{self.workspace_id}/{sub['subscription_id']}"
         self.toggl.request("PATCH", path, body={"enabled": True})
 
-    def _validate(self, report: Report, wanted: dict[str, Desired]) -> None:
+    def _validate(self, report: Report, wanted: dict[str, Desired], before: list[dict[str, Any]]) -> None:
         """Confirm ``validated_at``; PING what is not (the receiver echoes the code and calls
-        the validation URL); report what stays unvalidated."""
-        current = [s for s in self.listed() if owns(self.name, s)]
+        the validation URL); report what stays unvalidated. Nothing changed and everything
+        validated already: no second look."""
+        current = [s for s in before if owns(self.name, s)]
+        if report.changed or any(not s.get("validated_at") for s in current):
+            current = [s for s in self.listed() if owns(self.name, s)]
         pending = [s for s in current if s["description"] in wanted and not s.get("validated_at")]
         if pending:
             for sub in pending:
@@ -256,8 +345,23 @@ class Subscriptions:
         return deleted
 
 
+def _refused_filters(message: str, already: set[Filter]) -> set[Filter]:
+    """The trigger filters a refusal "Invalid value 'x' for event filter action|entity" is about:
+    those of our triggers with that value, the lowest-priority one (Workspace Created first)."""
+    match = _INVALID_FILTER.search(message)
+    if not match:
+        return set()
+    value, part = match.group(1), match.group(2).lower()
+    if value == "*":
+        return set()  # wildcards refused: the explicit-filter layout handles that
+    candidates = [(t.entity, t.action) for t in TRIGGERS if getattr(t, part) == value]
+    candidates = [c for c in candidates if c not in already]
+    return {candidates[-1]} if candidates else set()
+
+
 def _counts_wildcards(message: str) -> bool:
-    """Toggl refused a subscription for having too many events (its exact words are unknown)."""
+    """Toggl refused a subscription for having too many event filters ("The limit of 3 event
+    filters for your subscription has been exceeded ...", or other words to that effect)."""
     text = message.lower()
     return "event" in text and any(word in text for word in ("at most", "limit", "maximum", "exceed", "too many"))
 

@@ -1,17 +1,28 @@
 """The Toggl Track API client every action and query uses.
 
 One ``requests.Session`` per container (connection reuse), Basic auth with the Personal API
-Token, a timeout on every call, and retries only where they are safe: 429 and connection
-failures always, 5xx and read timeouts only when repeating the request cannot do anything twice
-(or the caller says it may). Never 4xx, never 402. Quota headers are logged and exported.
-The token never appears in a log, an exception or a metric.
+Token, a timeout on every call, and retries only where they are safe. ``classify_response`` and
+``classify_exception`` decide, as pure functions, what an answer (or the lack of one) means:
+
+- 429 and a connection that was never made are retried, for any request;
+- a 5xx, a timeout or a connection lost after the request was written leave the outcome unknown:
+  a request that can be repeated (GET, PUT, DELETE, a report search) is retried, any other one
+  raises ``TogglOutcomeUnknown`` at once, and the caller decides (the actions look for what the
+  request would have made before sending it again);
+- 4xx and 402 are never retried.
+
+Response headers are read in any letter case. The token never appears in a log, an exception or
+a metric; Toggl's error texts are cut and cleaned before they reach anyone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
+import re
 import time
+from collections.abc import Mapping
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -26,6 +37,7 @@ from toggl_connection.errors import (
     TogglTokenRejected,
     TogglUnavailable,
 )
+from toggl_connection.integers import ascii_int
 from toggl_connection.observability import logger, metrics
 from toggl_connection.secrets import api_token
 from toggl_connection.settings import Settings
@@ -41,9 +53,15 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 # Keep this much of the Lambda's time for answering after the last Toggl call.
 TIME_MARGIN = 1.0
-IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 QUOTA_REMAINING = "X-Toggl-Quota-Remaining"
 QUOTA_RESETS_IN = "X-Toggl-Quota-Resets-In"
+REQUEST_ID = "X-Toggl-Request-Id"
+# Toggl's texts reach answers, logs and CloudFormation: one line, this long at most.
+MAX_TEXT = 200
+# A 402 is the hourly quota when its text says so; otherwise a feature of a paid plan.
+_QUOTA_WORDS = re.compile(r"quota|limit|requests? per hour|hourly", re.IGNORECASE)
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 class Quota(NamedTuple):
@@ -54,9 +72,17 @@ class Quota(NamedTuple):
 class TogglResponse(NamedTuple):
     status: int
     data: Any
-    headers: dict[str, str]
+    headers: Mapping[str, str]  # any letter case finds a header
     request_id: str | None
     quota: Quota
+
+
+class Verdict(NamedTuple):
+    """What to do with an answer: ``failure`` None is a success; ``wait`` None means do not
+    retry, 0 back off with jitter, more is the seconds to wait."""
+
+    failure: TogglFailure | None
+    wait: float | None
 
 
 @cache
@@ -73,16 +99,28 @@ def _session() -> requests.Session:
     return session
 
 
-def _int_header(headers: Any, name: str) -> int | None:
+def header_of(headers: Mapping[str, str], name: str) -> str | None:
+    """A header in any letter case, from any mapping."""
     value = headers.get(name)
-    try:
-        return int(float(value)) if value is not None else None
-    except ValueError:
-        return None
+    if value is None:
+        wanted = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == wanted), None)
+    return value
 
 
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After")
+def _int_header(headers: Mapping[str, str], name: str) -> int | None:
+    value = (header_of(headers, name) or "").strip()
+    negative = value.startswith("-")  # Toggl's quota may go below zero while not enforced
+    number = ascii_int(value[1:] if negative else value)
+    return None if number is None else -number if negative else number
+
+
+def quota_of(headers: Mapping[str, str]) -> Quota:
+    return Quota(_int_header(headers, QUOTA_REMAINING), _int_header(headers, QUOTA_RESETS_IN))
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = header_of(headers, "Retry-After")
     if not value:
         return None
     try:
@@ -96,24 +134,111 @@ def _retry_after(headers: Any) -> float | None:
             return None
 
 
-def _message(response: requests.Response) -> str:
-    """Toggl's error text: a JSON string, a JSON object with a message, or plain text."""
-    text = response.text.strip()
+def clean_text(text: str, limit: int = MAX_TEXT) -> str:
+    """Someone else's text made safe to pass on: one line, printable, at most ``limit`` long."""
+    single = " ".join(_UNPRINTABLE.sub(" ", text).split())
+    return single if len(single) <= limit else single[: limit - 1].rstrip() + "\u2026"
+
+
+def toggl_text(body: str, status: int) -> str:
+    """Toggl's error text: a JSON string, a JSON object with a message, or plain text; cleaned."""
+    text = body.strip()
     try:
         data = json.loads(text)
     except ValueError:
-        return text[:500] or response.reason or f"HTTP {response.status_code}"
-    if isinstance(data, str):
-        return data[:500]
+        data = text
     if isinstance(data, dict):
-        for key in ("message", "error", "error_message"):
-            if isinstance(data.get(key), str):
-                return str(data[key])[:500]
-    return text[:500]
+        data = next((data[k] for k in ("message", "error", "error_message") if isinstance(data.get(k), str)), text)
+    return clean_text(data if isinstance(data, str) else text) or f"HTTP {status}"
 
 
-def _is_quota_402(response: requests.Response, quota: Quota, message: str) -> bool:
-    return quota.remaining == 0 or "quota" in message.lower()
+def is_quota_402(quota: Quota, text: str) -> bool:
+    """A 402 is the hourly quota when the quota headers say none is left (in either spelling)
+    or the text speaks of a quota or limit; any other 402 is a feature of a paid plan."""
+    return (quota.remaining is not None and quota.remaining <= 0) or bool(_QUOTA_WORDS.search(text))
+
+
+def classify_response(
+    status: int, headers: Mapping[str, str], body: str, repeatable: bool, request_id: str | None = None
+) -> Verdict:
+    """What Toggl's answer means (a pure function: table-tested)."""
+    if status < 400:
+        return Verdict(None, None)
+    text = toggl_text(body, status)
+    quota = quota_of(headers)
+    if status == 429:
+        retry_after = _retry_after(headers)
+        failure: TogglFailure = TogglQuotaExhausted(
+            f"Toggl is rate limiting requests: {text}", int(retry_after or 60), request_id, status
+        )
+        return Verdict(failure, retry_after if retry_after is not None else 0)
+    if status == 402:
+        if is_quota_402(quota, text):
+            resets = quota.resets_in if quota.resets_in and quota.resets_in > 0 else _retry_after(headers) or 3600
+            return Verdict(TogglQuotaExhausted(
+                f"Toggl's hourly API quota is used up; it resets in {int(resets)} s. Toggl says: {text}",
+                int(resets), request_id, status,
+            ), None)  # fmt: skip
+        return Verdict(TogglPlanRequired(f"This needs a paid Toggl plan. Toggl says: {text}", request_id, status), None)
+    if status in (401, 403):
+        return Verdict(TogglTokenRejected(
+            "Toggl refused the API token (or its user may not access this workspace): check the "
+            f"Personal API Token in the token secret. Toggl says: {text}", request_id, status,
+        ), None)  # fmt: skip
+    if status in (404, 410):
+        return Verdict(TogglNotFound(f"Toggl found no such thing: {text}", request_id, status), None)
+    if status >= 500:
+        return _unknown_outcome(f"Toggl failed ({status}): {text}", repeatable, request_id, status)
+    lowered = text.lower()
+    if "already exists" in lowered or "already been taken" in lowered:
+        return Verdict(TogglAlreadyExists(text, request_id, status), None)
+    return Verdict(TogglInvalidRequest(text, request_id, status), None)
+
+
+def _unknown_outcome(
+    message: str, repeatable: bool, request_id: str | None = None, status: int | None = None
+) -> Verdict:
+    """Toggl may or may not have carried the request out: repeat it only if that is harmless."""
+    if repeatable:
+        return Verdict(TogglUnavailable(message + " Try again later.", request_id, status), 0)
+    return Verdict(TogglOutcomeUnknown(
+        message + " Toggl may have carried the request out: check in Toggl before sending it again.",
+        request_id, status,
+    ), None)  # fmt: skip
+
+
+def never_sent(exc: BaseException) -> bool:
+    """True when the failure happened before any byte of the request left: the connection was
+    refused, its name did not resolve, or connecting timed out. A TLS error, a reset or a
+    timeout later on may come after the request was written: not "never sent"."""
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    seen: set[int] = set()
+    pending: list[Any] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError | ConnectTimeoutError):
+            return True
+        pending += [getattr(current, "reason", None), current.__cause__, current.__context__]
+        pending += [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)]
+    return False
+
+
+def classify_exception(exc: BaseException, repeatable: bool) -> Verdict:
+    """What a request that got no answer means (by the exception's type, never its text)."""
+    if never_sent(exc):
+        return Verdict(TogglUnavailable(f"Could not connect to Toggl ({type(exc).__name__}). Try again later."), 0)
+    import requests
+
+    if isinstance(exc, requests.Timeout):
+        return _unknown_outcome("Toggl did not answer in time.", repeatable)
+    return _unknown_outcome(f"The connection to Toggl broke ({type(exc).__name__}).", repeatable)
 
 
 class TogglClient:
@@ -122,6 +247,8 @@ class TogglClient:
     def __init__(self, base_url: str, token: str, deadline: float | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self._auth = (token, "api_token")
+        # Tells tokens apart in per-container caches without keeping the token in a key.
+        self.identity = hashlib.sha256(token.encode()).hexdigest()[:16]
         self.deadline = deadline if deadline is not None else time.monotonic() + 60
         self.requests_made = 0
         self.quota = Quota(None, None)
@@ -132,8 +259,11 @@ class TogglClient:
     def get(self, path: str, params: dict[str, Any] | None = None) -> TogglResponse:
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, body: Any, retry_ambiguous: bool = True) -> TogglResponse:
-        return self.request("POST", path, body=body, retry_ambiguous=retry_ambiguous)
+    def post(self, path: str, body: Any, repeatable: bool = False) -> TogglResponse:
+        return self.request("POST", path, body=body, repeatable=repeatable)
+
+    def time_left(self) -> float:
+        return self.deadline - time.monotonic() - TIME_MARGIN
 
     def request(
         self,
@@ -141,119 +271,55 @@ class TogglClient:
         path: str,
         params: dict[str, Any] | None = None,
         body: Any = None,
-        retry_ambiguous: bool = True,
+        repeatable: bool | None = None,
     ) -> TogglResponse:
         """Call Toggl; return its answer or raise the ``TogglFailure`` that says what happened.
 
-        ``retry_ambiguous=False`` keeps a non-idempotent request from being repeated after a 5xx
-        (a POST is never repeated after a timeout or a broken connection: Toggl may have acted).
-        """
-        idempotent = method in IDEMPOTENT_METHODS
+        ``repeatable``: whether sending the request twice does no harm (default: by method; a
+        POST that only reads, as a report search, says so)."""
+        repeatable = method in REPEATABLE_METHODS if repeatable is None else repeatable
         attempt = 0
         while True:
             attempt += 1
-            failure, wait = self._attempt(method, path, params, body, idempotent, retry_ambiguous)
-            if isinstance(failure, TogglResponse):
-                return failure
-            if wait is None or attempt >= MAX_ATTEMPTS:
-                raise failure
-            delay = wait if wait > 0 else random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
-            if time.monotonic() + delay + TIME_MARGIN + CONNECT_TIMEOUT > self.deadline:
-                raise failure  # no time left to wait and try again
+            result, verdict = self._attempt(method, path, params, body, repeatable)
+            if verdict.failure is None:
+                assert result is not None
+                return result
+            if verdict.wait is None or attempt >= MAX_ATTEMPTS:
+                raise verdict.failure
+            delay = verdict.wait or random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
+            if delay + CONNECT_TIMEOUT > self.time_left():
+                raise verdict.failure  # no time left to wait and try again
             logger.info("retrying Toggl call", extra={"path": path, "attempt": attempt, "delay": round(delay, 2)})
             time.sleep(delay)
 
     def _attempt(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        body: Any,
-        idempotent: bool,
-        retry_5xx: bool,
-    ) -> tuple[TogglResponse | TogglFailure, float | None]:
-        """One call. Returns the response, or the failure and how long to wait before a retry
-        (0: back off with jitter; None: do not retry).
-
-        A request that timed out or lost its connection after being sent may have been carried
-        out: only an idempotent one is repeated. A 5xx is repeated for idempotent requests and,
-        following Toggl's guidance, for others unless ``retry_5xx`` is off."""
-        remaining = self.deadline - time.monotonic() - TIME_MARGIN
+        self, method: str, path: str, params: dict[str, Any] | None, body: Any, repeatable: bool
+    ) -> tuple[TogglResponse | None, Verdict]:
+        """One call: the answer, and what it means."""
+        remaining = self.time_left()
         if remaining < 1:
-            return TogglUnavailable("No time left to call Toggl before the function's timeout."), None
+            return None, Verdict(TogglUnavailable("No time left to call Toggl before the function's timeout."), None)
         import requests
 
         started = time.monotonic()
         self.requests_made += 1
         try:
             response = _session().request(
-                method,
-                self.base_url + path,
-                params=params,
-                json=body,
-                auth=self._auth,
-                timeout=(CONNECT_TIMEOUT, min(READ_TIMEOUT, remaining)),
-            )
-        except (requests.ConnectTimeout, requests.exceptions.SSLError) as exc:
-            return TogglUnavailable(f"Could not connect to Toggl ({type(exc).__name__})."), 0
-        except requests.ConnectionError as exc:
-            if _never_sent(exc):
-                return TogglUnavailable(f"Could not connect to Toggl ({type(exc).__name__})."), 0
-            return self._ambiguous(f"The connection to Toggl broke ({type(exc).__name__}).", None, idempotent)
-        except requests.Timeout:
-            return self._ambiguous("Toggl did not answer in time.", None, idempotent)
-
-        elapsed_ms = round((time.monotonic() - started) * 1000)
-        request_id = response.headers.get("X-Toggl-Request-Id")
-        quota = Quota(_int_header(response.headers, QUOTA_REMAINING), _int_header(response.headers, QUOTA_RESETS_IN))
-        self._observe(method, path, response.status_code, elapsed_ms, request_id, quota)
-        status = response.status_code
-        if status < 400:
-            data = response.json() if response.content.strip() else None
-            return TogglResponse(status, data, dict(response.headers), request_id, quota), None
-
-        message = _message(response)
-        if status == 429:
-            retry_after = _retry_after(response.headers)
-            failure: TogglFailure = TogglQuotaExhausted(
-                f"Toggl is rate limiting requests: {message}", int(retry_after or 60), request_id, status
-            )
-            return failure, retry_after if retry_after is not None else 0
-        if status == 402:
-            if _is_quota_402(response, quota, message):
-                resets = quota.resets_in or int(_retry_after(response.headers) or 3600)
-                return TogglQuotaExhausted(
-                    f"Toggl's hourly API quota is used up; it resets in {resets} s. Toggl says: {message}",
-                    resets, request_id, status,
-                ), None  # fmt: skip
-            return TogglPlanRequired(
-                f"This needs a paid Toggl plan. Toggl says: {message}", request_id, status
-            ), None  # fmt: skip
-        if status in (401, 403):
-            return TogglTokenRejected(
-                "Toggl refused the API token (or its user may not access this workspace): check the "
-                f"Personal API Token in the token secret. Toggl says: {message}",
-                request_id, status,
-            ), None  # fmt: skip
-        if status in (404, 410):
-            return TogglNotFound(f"Toggl found no such thing: {message}", request_id, status), None
-        if status >= 500:
-            return self._ambiguous(f"Toggl failed ({status}): {message}", request_id, idempotent or retry_5xx, status)
-        lowered = message.lower()
-        if "already exists" in lowered or "already been taken" in lowered:
-            return TogglAlreadyExists(message, request_id, status), None
-        return TogglInvalidRequest(message, request_id, status), None
-
-    @staticmethod
-    def _ambiguous(
-        message: str, request_id: str | None, repeatable: bool, status: int | None = None
-    ) -> tuple[TogglFailure, float | None]:
-        if repeatable:
-            return TogglUnavailable(message + " Try again later.", request_id, status), 0
-        return TogglOutcomeUnknown(
-            message + " Toggl may have carried the request out: check in Toggl before sending it again.",
-            request_id, status,
-        ), None  # fmt: skip
+                method, self.base_url + path, params=params, json=body, auth=self._auth,
+                timeout=(CONNECT_TIMEOUT, min(READ_TIMEOUT, remaining)), allow_redirects=False,
+            )  # fmt: skip
+        except requests.RequestException as exc:
+            return None, classify_exception(exc, repeatable)
+        headers = response.headers
+        request_id = header_of(headers, REQUEST_ID)
+        quota = quota_of(headers)
+        self._observe(method, path, response.status_code, round((time.monotonic() - started) * 1000), request_id, quota)
+        verdict = classify_response(response.status_code, headers, response.text, repeatable, request_id)
+        if verdict.failure is not None:
+            return None, verdict
+        data = response.json() if response.content.strip() else None
+        return TogglResponse(response.status_code, data, headers, request_id, quota), verdict
 
     def _observe(
         self, method: str, path: str, status: int, elapsed_ms: int, request_id: str | None, quota: Quota
@@ -268,12 +334,6 @@ class TogglClient:
                 "toggl_request_id": request_id, "quota_remaining": quota.remaining, "quota_resets_in": quota.resets_in,
             },
         )  # fmt: skip
-
-
-def _never_sent(exc: requests.ConnectionError) -> bool:
-    """True when the connection failed before any byte of the request left (refused, DNS)."""
-    text = repr(exc)
-    return any(marker in text for marker in ("NewConnectionError", "NameResolutionError", "Connection refused"))
 
 
 def toggl_client(config: Settings, context: Any) -> TogglClient:

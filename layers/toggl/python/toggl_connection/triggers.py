@@ -34,3 +34,7 @@ TRIGGERS = (
     Trigger("project", "deleted"),
     Trigger("workspace", "created"),
 )
+
+# Triggers that something other than a subscription also finds, and what: a trigger left without
+# a subscription (not offered by Toggl, or beyond the plan's limits) still reaches the bus.
+POLLED = {"Workspace Created": "workspace poller"}

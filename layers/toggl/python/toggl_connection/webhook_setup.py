@@ -8,8 +8,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from toggl_connection import bus_event, publisher, settings
+from toggl_connection import bus_event, publisher, settings, whoami
 from toggl_connection.errors import ConfigurationError, ConnectionFailure
+from toggl_connection.integers import ascii_int
 from toggl_connection.observability import count, logger
 from toggl_connection.secrets import SigningSecrets
 from toggl_connection.subscriptions import DEFAULT_NAME, Report, Subscriptions
@@ -18,22 +19,12 @@ from toggl_connection.toggl_api import TogglClient, toggl_client
 SKIPPED = "skipped: put the token in {secret} and run make subscribe"
 
 
-_default_workspaces: dict[str, int] = {}
-
-
 def _workspace_id(toggl: TogglClient, given: Any, config: settings.Settings) -> int:
-    """The workspace named, the stack's default, or the token user's default (looked up once
-    per container: /me counts against the 30 requests per hour every plan has for it)."""
-    if str(given or "").isdigit():
-        return int(given)
-    if config.default_workspace_id:
-        return config.default_workspace_id
-    if toggl.base_url not in _default_workspaces:
-        me = toggl.get("/api/v9/me").data or {}
-        if not isinstance(me.get("default_workspace_id"), int):
-            raise ConfigurationError("No workspace to subscribe in: set the stack's DefaultWorkspaceId.")
-        _default_workspaces[toggl.base_url] = int(me["default_workspace_id"])
-    return _default_workspaces[toggl.base_url]
+    """The workspace named, the stack's default, or the token user's default."""
+    named = ascii_int(given) or config.default_workspace_id or whoami.default_workspace_id(toggl)
+    if not named:
+        raise ConfigurationError("No workspace to subscribe in: set the stack's DefaultWorkspaceId.")
+    return named
 
 
 # --- the custom resource ----------------------------------------------------------------------

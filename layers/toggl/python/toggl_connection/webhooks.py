@@ -3,6 +3,7 @@ size, signature, envelope, PING, dedupe, publish."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +14,9 @@ from toggl_connection.secrets import SigningSecrets
 from toggl_connection.triggers import Trigger
 
 MAX_BODY_BYTES = 256 * 1024
+# Where Toggl's validation URLs live: exactly these hosts, over https, on exactly this path.
+TOGGL_HOSTS = frozenset({"track.toggl.com", "api.track.toggl.com"})
+VALIDATION_PATH = re.compile(r"/webhooks/api/v1/validate/[0-9]+/[0-9]+/[A-Za-z0-9_-]+")
 
 
 def _verify(body: bytes, header_value: str | None, secrets: SigningSecrets) -> None:
@@ -29,35 +33,55 @@ def _verify(body: bytes, header_value: str | None, secrets: SigningSecrets) -> N
     raise SignatureInvalid("The signature does not match the body signed with the webhook secret.")
 
 
-def _ping_answer(ping: envelope.Envelope, toggl_api_url: str) -> dict[str, Any]:
+def _ping_answer(ping: envelope.Envelope) -> dict[str, Any]:
     logger.info("ping answered", extra={"subscription_id": ping.subscription_id})
     count("WebhookPing")
     if ping.validation_code is not None:
-        _validate_by_url(ping.validation_code_url, toggl_api_url)
+        _validate_by_url(ping.validation_code_url)
         return responses.json_response(200, {"validation_code": ping.validation_code})
     return responses.json_response(200, {"status": "pong"})
 
 
-def _validate_by_url(url: str | None, toggl_api_url: str) -> None:
-    """Toggl's asynchronous validation as well as the echo, so either one validates. Only a
-    validation URL on the configured Toggl API host is called: the PING is signed, but a
-    function that fetches any URL it is handed would be a door left open."""
+def is_toggl_validation_url(url: str) -> bool:
+    """Only Toggl's own validation URL is ever fetched: the PING is signed, but a function that
+    fetches whatever URL it is handed would be a door left open."""
+    try:
+        target = urlsplit(url)
+        port = target.port
+    except ValueError:
+        return False
+    return (
+        target.scheme == "https" and target.hostname in TOGGL_HOSTS and port in (None, 443)
+        and target.username is None and target.password is None and not target.query and not target.fragment
+        and VALIDATION_PATH.fullmatch(target.path) is not None
+    )  # fmt: skip
+
+
+def _validate_by_url(url: str | None) -> None:
+    """Toggl's asynchronous validation as well as the echo, so either one validates."""
     if not url:
         return
-    target, toggl = urlsplit(url), urlsplit(toggl_api_url)
-    if (target.scheme, target.netloc) != (toggl.scheme, toggl.netloc) or not target.path.startswith(
-        "/webhooks/api/v1/validate/"
-    ):
-        logger.warning("validation URL is not Toggl's; answered by echo only", extra={"host": target.netloc})
+    if not is_toggl_validation_url(url):
+        logger.info("validation URL is not Toggl's; validated by the echo alone")
         return
+    call_validation_url(url)
+
+
+def call_validation_url(url: str) -> int | None:
+    """GET the validation URL once, following no redirect: the answer's status, or None."""
     import requests  # only PINGs need it: kept off the cold start of every delivery
 
+    from toggl_connection.toggl_api import USER_AGENT
+
     try:
-        status = requests.get(url, timeout=(2, 3)).status_code
+        status = requests.get(
+            url, timeout=(2, 3), allow_redirects=False, headers={"User-Agent": USER_AGENT}
+        ).status_code
     except requests.RequestException as exc:
-        logger.warning("validation URL not reached; answered by echo", extra={"reason": type(exc).__name__})
-        return
+        logger.warning("validation URL not reached; validated by the echo", extra={"reason": type(exc).__name__})
+        return None
     logger.info("validation URL called", extra={"status": status})
+    return status
 
 
 def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
@@ -80,7 +104,7 @@ def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> 
 
     delivery = envelope.parse(body)
     if delivery.is_ping:
-        return _ping_answer(delivery, config.toggl_api_url)
+        return _ping_answer(delivery)
 
     event = bus_event.from_webhook(delivery)
     logger.append_keys(event_id=delivery.event_id, entity=delivery.entity, action=delivery.action)

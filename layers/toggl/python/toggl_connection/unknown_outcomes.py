@@ -1,0 +1,47 @@
+"""Requests whose outcome stayed unknown, remembered by their content for a while.
+
+When a create's answer is lost and the action could not find out what happened, the next
+attempt of the same request (a caller's retry, with or without a key) must not just send it
+again: it looks first. Only these requests pay for the look; every other create costs Toggl
+exactly one request. One small DynamoDB item per unknown outcome, gone after ``ttl_seconds``.
+"""
+
+from __future__ import annotations
+
+import time
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from toggl_connection import aws_clients
+from toggl_connection.observability import logger
+
+
+class Remembered:
+    def __init__(self, table: str, prefix: str, fingerprint: str, ttl_seconds: int) -> None:
+        self.table = table
+        self.key = {"id": {"S": f"{prefix}#unknown:{fingerprint}"}}
+        self.ttl_seconds = ttl_seconds
+
+    def exists(self) -> bool:
+        """True when an earlier attempt of this request ended with an unknown outcome. If the
+        table cannot say, assume it did: looking first costs one request, sending twice more."""
+        try:
+            item = aws_clients.client("dynamodb").get_item(TableName=self.table, Key=self.key, ConsistentRead=True)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("could not read unknown outcomes; looking first", extra={"reason": type(exc).__name__})
+            return True
+        expiry = int(item.get("Item", {}).get("expiration", {}).get("N", "0"))
+        return expiry > time.time()  # TTL deletes late: an expired item counts as gone
+
+    def remember(self) -> None:
+        item = {**self.key, "expiration": {"N": str(int(time.time()) + self.ttl_seconds)}}
+        try:
+            aws_clients.client("dynamodb").put_item(TableName=self.table, Item=item)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("could not remember an unknown outcome", extra={"reason": type(exc).__name__})
+
+    def forget(self) -> None:
+        try:
+            aws_clients.client("dynamodb").delete_item(TableName=self.table, Key=self.key)
+        except (BotoCoreError, ClientError) as exc:
+            logger.warning("could not forget an unknown outcome", extra={"reason": type(exc).__name__})
