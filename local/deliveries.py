@@ -1,4 +1,4 @@
-"""Toggl webhook deliveries shaped like the real ones (see ../shared/TOGGL_API.md): ids in
+"""Toggl webhook deliveries shaped like the real ones (see docs/toggl-api.md): ids in
 ``metadata`` as digit strings, ``request_body`` as a JSON-encoded string, signed bodies."""
 
 from __future__ import annotations

@@ -126,7 +126,7 @@ class LocalStack:
         from local.toggl_sandbox.state import seed
 
         self.seeded = seed(token="sandbox-api-token", plan=o.plan)
-        self.toggl = Sandbox(self.seeded.world, port=o.toggl_port).start()
+        self.toggl = Sandbox(self.seeded.world, port=o.toggl_port, report_undocumented=True).start()
 
         # The stack's resources, as the template declares them.
         from local.provision import provision

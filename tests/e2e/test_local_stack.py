@@ -144,6 +144,7 @@ def test_the_local_stack_end_to_end_and_again_after_a_restart(
     code, out, err = stop(running)
     assert code == 0, err
     assert "Traceback" not in err
+    assert "undocumented request" not in err  # every request to Toggl was one its documents describe
     printed = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert sorted(e["detail-type"] for e in printed) == sorted(TRIGGERS)  # stdout: the events, one per line
     assert all(port_is_free(port) for port in ports.values())

@@ -7,7 +7,7 @@ import pytest
 from toggl_connection import signature
 from toggl_connection.errors import SignatureInvalid
 
-# From Toggl's docs page validating_received_events (see ../shared/TOGGL_API.md).
+# From Toggl's docs page validating_received_events (see docs/toggl-api.md).
 VECTOR_SECRET = "PGuRrhCFajIyEvFlreKL"
 VECTOR_BODY = (
     b'{"event_id":0,"created_at":"2022-06-25T03:58:10.207820267Z","creator_id":6,'
