@@ -42,7 +42,12 @@ def provision(
 ) -> Stack:
     document = template.load()
     params = {**template.parameter_defaults(document), **(parameters or {})}
-    stack = Stack(names={**params, "AWS::StackName": stack_name, "AWS::Region": region, "AWS::URLSuffix": "localhost"})
+    account = "123456789012"  # moto's account
+    stack = Stack(names={
+        **params, "AWS::StackName": stack_name, "AWS::Region": region, "AWS::URLSuffix": "localhost",
+        "AWS::AccountId": account, "AWS::Partition": "aws",
+        "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/0000-local",
+    })  # fmt: skip
     aws = _clients(region)
     resources = document["Resources"]
 

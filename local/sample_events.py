@@ -1,10 +1,15 @@
 """Writes ``events/``: a ready API Gateway REST proxy event for every route of the template,
 signed with ``deliveries.TEST_SECRET``. ``python -m local.sample_events`` regenerates them; a test
-checks that the checked-in files are what this produces."""
+checks that the checked-in files are what this produces.
+
+The webhook samples are dated 2023 so that the files never change: posted as they are, the
+webhook routes acknowledge them as replays (``"status": "expired"``). ``refreshed`` dates one
+now and signs it again, as ``make post`` does."""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -109,6 +114,20 @@ def stable(event: dict[str, Any]) -> dict[str, Any]:
 
 def all_events() -> dict[str, dict[str, Any]]:
     return {name: stable(event) for name, event in {**webhook_events(), **action_events(), **query_events()}.items()}
+
+
+def refreshed(event: dict[str, Any], secret: str = deliveries.TEST_SECRET) -> dict[str, Any]:
+    """A webhook sample dated now and signed with ``secret`` (other events unchanged)."""
+    if not str(event.get("path", "")).startswith("/webhooks") or not event.get("body"):
+        return event
+    document = json.loads(event["body"])
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    document.update({"created_at": now, "timestamp": now} if "timestamp" in document else {"created_at": now})
+    body = deliveries.encode(document)
+    headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "x-webhook-signature-256"}
+    headers.update(deliveries.signed_headers(body, secret))
+    return {**event, "body": body.decode("utf-8"), "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()}}  # fmt: skip
 
 
 def render(event: dict[str, Any]) -> str:

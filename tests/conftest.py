@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -28,6 +29,10 @@ class _CurrentStdout:
 
 # The Personal API Token every test uses: it must never show up in a log, answer or event.
 CANARY_TOKEN = "canary-pat-5f0c1e9a7b3d"
+
+# moto in-process answers every request to an AWS host, CloudFormation's pre-signed S3 answer URLs
+# included: those go through to the test's own CloudFormation (tests/cloudformation.py).
+MOTO_CONFIG: Any = {"core": {"passthrough": {"urls": [r"https://cloudformation-custom-resource-response-"]}}}
 
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -63,7 +68,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def _stack(aws_env: dict[str, str], parameters: dict[str, str], api_token: str) -> Iterator[Connection]:
     fresh_containers()
     logger.registered_handler.setStream(_CurrentStdout())  # type: ignore[arg-type]
-    with mock_aws():
+    with mock_aws(config=MOTO_CONFIG):
         stack = provision(webhook_secret=deliveries.TEST_SECRET, api_token=api_token, parameters=parameters)
         yield Connection(stack, aws_env)
     fresh_containers()

@@ -3,12 +3,9 @@ handlers. Nothing here talks to anything but 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -96,6 +93,19 @@ class Hooked:
 
         webhooks.wait_for_deliveries(self.toggl)
 
+    def setup(self, cloudformation: Any, kind: str, physical_id: str | None = None, base_url: str | None = None,
+              **env: str) -> dict[str, Any]:  # fmt: skip
+        """The subscription custom resource, invoked as CloudFormation invokes it for this stack,
+        its webhook URL this loopback API (or ``base_url``). Returns CloudFormation's answer."""
+        stack_id = self.connection.stack["AWS::StackId"]
+        before = len(cloudformation.answers)
+        self.connection.invoke("SubscriptionSetupFunction", cloudformation.request(kind, stack_id, physical_id),
+                               WEBHOOK_BASE_URL=base_url or self.api,
+                               DEFAULT_WORKSPACE_ID=str(self.seeded.workspace["id"]), **env)  # fmt: skip
+        assert len(cloudformation.answers) == before + 1, "CloudFormation got no answer"
+        answer: dict[str, Any] = cloudformation.answers[-1]
+        return answer
+
 
 @pytest.fixture
 def hooked(toggl_connection: Any, toggl: Any, seeded: Any) -> Iterator[Hooked]:
@@ -104,42 +114,13 @@ def hooked(toggl_connection: Any, toggl: Any, seeded: Any) -> Iterator[Hooked]:
     server.stop()
 
 
-class CloudFormation:
-    """Where CloudFormation listens for a custom resource's answer (a presigned S3 URL in AWS)."""
-
-    def __init__(self) -> None:
-        self.answers: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_PUT(self) -> None:
-                outer.answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/response"
-
-    def request(self, kind: str, base_url: str, physical_id: str | None = None) -> dict[str, Any]:
-        event = {
-            "RequestType": kind, "ResponseURL": self.url, "StackId": "arn:aws:cloudformation:us-east-1:1:stack/s/1",
-            "RequestId": f"req-{len(self.answers)}", "LogicalResourceId": "SubscriptionSetup",
-            "ResourceType": "Custom::TogglSubscriptions",
-            "ResourceProperties": {"ServiceToken": "arn:fn", "WebhookBaseUrl": base_url, "Name": "test-stack",
-                                   "WorkspaceId": "", "Stage": "v1"},
-        }  # fmt: skip
-        if physical_id:
-            event["PhysicalResourceId"] = physical_id
-        return event
-
-
 @pytest.fixture
-def cloudformation() -> Any:
-    cfn = CloudFormation()
+def cloudformation(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """CloudFormation's answer URL (https, amazonaws.com), reached over loopback; see tests/cloudformation.py."""
+    from tests.cloudformation import CloudFormation
+
+    cfn = CloudFormation(tmp_path)
+    monkeypatch.setenv("HTTPS_PROXY", cfn.proxy_url)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(cfn.authority))
     yield cfn
-    cfn.server.shutdown()
+    cfn.stop()

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from local.demo import TRIGGERS, LocalClient, action_requests, wait_for
-from local.sample_events import QUERY_EXAMPLES
+from local.sample_events import QUERY_EXAMPLES, refreshed
 from local.template import ROOT
 from tests.servers import free_port
 
@@ -165,7 +165,7 @@ def test_the_local_stack_end_to_end_and_again_after_a_restart(
 def test_a_signed_delivery_posted_by_hand_reaches_events_jsonl(running: Running) -> None:
     client = running.client
     offset = client.events_offset()
-    event = json.loads((ROOT / "events" / "webhook-project-created.json").read_text())
+    event = refreshed(json.loads((ROOT / "events" / "webhook-project-created.json").read_text()))
     response = requests.post(client.api + event["path"], data=event["body"].encode(), headers=event["headers"],
                              timeout=30)  # fmt: skip
     assert response.status_code == 200, response.text

@@ -15,6 +15,7 @@ import pytest
 from local import deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from tests.conftest import CANARY_TOKEN
+from tests.connection import fresh_containers
 from tests.servers import Hooked
 from toggl_connection.subscriptions import Subscriptions, owns, plan
 from toggl_connection.toggl_api import TogglClient
@@ -169,7 +170,7 @@ def test_a_disabled_subscription_is_healed_and_announced(hooked: Hooked) -> None
     (sub,) = sandbox_subs(hooked)
     sub["enabled"] = False  # Toggl disabled it after failed deliveries
     result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack")  # fmt: skip
+                                      SUBSCRIPTION_NAME="test-stack", SUBSCRIPTION_OWNER="test-stack")  # fmt: skip
     assert result["status"] == "repaired"
     assert sub["enabled"] is True
     notices = [e for e in hooked.connection.bus_events() if e["detail-type"].startswith("Subscription")]
@@ -183,7 +184,7 @@ def test_a_deleted_subscription_is_recreated(hooked: Hooked) -> None:
     client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
     sandbox_webhooks.state(hooked.toggl).subscriptions.clear()
     result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack")  # fmt: skip
+                                      SUBSCRIPTION_NAME="test-stack", SUBSCRIPTION_OWNER="test-stack")  # fmt: skip
     assert result["status"] == "repaired" and len(sandbox_subs(hooked)) == 1
 
 
@@ -192,7 +193,7 @@ def test_a_healthy_check_costs_one_request_and_publishes_nothing(hooked: Hooked)
     client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
     before = len(hooked.toggl.requests)
     result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack",
+                                      SUBSCRIPTION_NAME="test-stack", SUBSCRIPTION_OWNER="test-stack",
                                       DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
     assert result["status"] == "healthy"
     assert len(hooked.toggl.requests) - before == 1
@@ -212,41 +213,36 @@ def test_failing_deliveries_disable_then_health_repairs_for_real(hooked: Hooked)
     assert sub["enabled"] is False
     sub["url_callback"] = good_url
     result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack")  # fmt: skip
+                                      SUBSCRIPTION_NAME="test-stack", SUBSCRIPTION_OWNER="test-stack")  # fmt: skip
     assert result["status"] == "repaired" and sub["enabled"] is True
 
 
 # --- the custom resource -------------------------------------------------------------------------
 def test_the_custom_resource_creates_updates_and_deletes(hooked: Hooked, cloudformation: Any) -> None:
     set_plan(hooked, "free")
-    fn = "SubscriptionSetupFunction"
-    hooked.connection.invoke(fn, cloudformation.request("Create", hooked.api),
-                             DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
-    created = cloudformation.answers[-1]
+    created = hooked.setup(cloudformation, "Create")
     assert created["Status"] == "SUCCESS" and "packed layout" in created["Data"]["Status"]
-    assert created["PhysicalResourceId"] == "toggl-subscriptions:test-stack"
-    assert len(sandbox_subs(hooked)) == 1
+    assert created["PhysicalResourceId"] == "toggl-subscriptions:toggl-local"
+    (sub,) = sandbox_subs(hooked)
+    assert sub["description"] == "toggl-local (123456789012/us-east-1): all events"
     assert deliveries.TEST_SECRET not in json.dumps(created) and CANARY_TOKEN not in json.dumps(created)
-    hooked.connection.invoke(fn, cloudformation.request("Update", hooked.api + "/", created["PhysicalResourceId"]))
-    assert cloudformation.answers[-1]["Status"] == "SUCCESS"
-    hooked.connection.invoke(fn, cloudformation.request("Delete", hooked.api, created["PhysicalResourceId"]))
-    assert cloudformation.answers[-1]["Status"] == "SUCCESS" and sandbox_subs(hooked) == []
+    updated = hooked.setup(cloudformation, "Update", created["PhysicalResourceId"], base_url=hooked.api + "/")
+    assert updated["Status"] == "SUCCESS"
+    deleted = hooked.setup(cloudformation, "Delete", created["PhysicalResourceId"])
+    assert deleted["Status"] == "SUCCESS" and sandbox_subs(hooked) == []
 
 
 def test_the_custom_resource_skips_with_an_empty_token(hooked: Hooked, cloudformation: Any) -> None:
     secret_id = hooked.connection.stack["TogglApiTokenSecret"]
     boto3.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString='{"api_token": ""}')
-    hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Create", hooked.api))
-    answer = cloudformation.answers[-1]
+    answer = hooked.setup(cloudformation, "Create")
     assert answer["Status"] == "SUCCESS"
     assert answer["Data"]["Status"] == f"skipped: put the token in {secret_id} and run make subscribe"
-    hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Delete", hooked.api, "x"))
-    assert cloudformation.answers[-1]["Status"] == "SUCCESS"
+    assert hooked.setup(cloudformation, "Delete", "x")["Status"] == "SUCCESS"
 
 
 def test_the_custom_resource_fails_clearly_when_toggl_refuses(hooked: Hooked, cloudformation: Any) -> None:
-    hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Create", "http://127.0.0.1:9"))
-    answer = cloudformation.answers[-1]
+    answer = hooked.setup(cloudformation, "Create", base_url="http://127.0.0.1:9")
     assert answer["Status"] == "FAILED" and "URL endpoint http://127.0.0.1:9/webhooks" in answer["Reason"]
 
 
@@ -330,9 +326,14 @@ def test_a_toggl_that_counts_wildcards_as_several_events_gets_explicit_filters(h
     assert len(sub["event_filters"]) == 3 and all(f["action"] != "*" for f in sub["event_filters"])
     second = client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
     assert not second.changed
-    # The health check knows what could not fit, and does not sync again for it.
-    before = len(hooked.toggl.requests)
-    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack",
-                                      DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
-    assert result["status"] == "healthy" and len(hooked.toggl.requests) - before == 1
+    # The health check learns once what could not fit, keeps it where a cold start sees it, and
+    # from then on spends one request a run (Free: 30 an hour) instead of syncing again.
+    env = {"WEBHOOK_BASE_URL": hooked.api, "SUBSCRIPTION_NAME": "test-stack", "SUBSCRIPTION_OWNER": "test-stack",
+           "DEFAULT_WORKSPACE_ID": str(hooked.seeded.workspace["id"])}  # fmt: skip
+    learned = hooked.connection.invoke("SubscriptionHealthFunction", {}, **env)
+    assert learned["report"]["not_fitted"] == first.not_fitted and not learned["report"]["created"]
+    for _ in range(2):
+        fresh_containers()  # a cold start: nothing in memory
+        before = len(hooked.toggl.requests)
+        result = hooked.connection.invoke("SubscriptionHealthFunction", {}, **env)
+        assert result["status"] == "healthy" and len(hooked.toggl.requests) - before == 1

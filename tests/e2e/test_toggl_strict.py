@@ -93,9 +93,7 @@ def test_workspace_created_still_reaches_the_bus_through_the_poller(hooked: Hook
 
 def test_the_custom_resource_succeeds_without_workspace_created(hooked: Hooked, cloudformation: Any) -> None:
     hooked.seeded.organization["plan"] = "free"
-    hooked.connection.invoke("SubscriptionSetupFunction", cloudformation.request("Create", hooked.api),
-                             DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
-    answer = cloudformation.answers[-1]
+    answer = hooked.setup(cloudformation, "Create")
     assert answer["Status"] == "SUCCESS", answer
     assert "not offered by Toggl: Workspace Created" in answer["Data"]["Status"]
 

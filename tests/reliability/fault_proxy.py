@@ -1,6 +1,8 @@
-"""A fault-injecting HTTP proxy in front of moto's EventBridge: a share of ``PutEvents`` calls
+"""A fault-injecting HTTP proxy in front of moto: a share of EventBridge ``PutEvents`` calls
 fail, half as a 500 (which the SDK retries) and half as a 200 with ``FailedEntryCount`` (which it
-does not), the way EventBridge fails in production. Everything else passes through."""
+does not), the way EventBridge fails in production; and, with ``done_write_failure_rate``, the
+first DynamoDB ``UpdateItem`` of a share of dedupe records (the "done" write after a publish) is
+refused once, with an error the SDK does not retry. Everything else passes through."""
 
 from __future__ import annotations
 
@@ -13,14 +15,17 @@ from typing import Any
 import requests
 
 
-class FaultyEventBridge:
-    def __init__(self, upstream: str, failure_rate: float, seed: int = 7) -> None:
+class FaultyAws:
+    def __init__(self, upstream: str, failure_rate: float, seed: int = 7, done_write_failure_rate: float = 0.0) -> None:
         self.upstream = upstream.rstrip("/")
         self.failure_rate = failure_rate
+        self.done_write_failure_rate = done_write_failure_rate
         self.random = random.Random(seed)
         self.lock = threading.Lock()
         self.put_events = 0
         self.failed = 0
+        self.done_writes_refused = 0
+        self._done_write_seen: set[str] = set()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,7 +53,16 @@ class FaultyEventBridge:
         self.server.shutdown()
         self.server.server_close()
 
-    def _fault(self, target: str) -> str | None:
+    def _fault(self, target: str, body: bytes) -> str | None:
+        if target == "DynamoDB_20120810.UpdateItem" and self.done_write_failure_rate:
+            key = json.dumps(json.loads(body).get("Key"), sort_keys=True)
+            with self.lock:
+                first = key not in self._done_write_seen
+                self._done_write_seen.add(key)
+                if first and self.random.random() < self.done_write_failure_rate:
+                    self.done_writes_refused += 1
+                    return "done-write"
+            return None
         if target != "AWSEvents.PutEvents":
             return None
         with self.lock:
@@ -60,7 +74,11 @@ class FaultyEventBridge:
 
     def handle(self, http: BaseHTTPRequestHandler) -> None:
         body = http.rfile.read(int(http.headers.get("Content-Length") or 0))
-        fault = self._fault(http.headers.get("X-Amz-Target", ""))
+        fault = self._fault(http.headers.get("X-Amz-Target", ""), body)
+        if fault == "done-write":
+            self._send(http, 400, {"__type": "com.amazonaws.dynamodb.v20120810#ValidationException",
+                                   "message": "injected fault: the done write is refused once"})  # fmt: skip
+            return
         if fault == "http-500":
             self._send(http, 500, {"__type": "InternalException", "message": "injected fault"})
             return

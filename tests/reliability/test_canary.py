@@ -29,7 +29,12 @@ def test_no_secret_ever_leaves(
     # setup: the sync, the custom resource's answer, the health check, the poller
     toggl = TogglClient(hooked.toggl.url, CANARY_TOKEN, deadline=time.monotonic() + 60)
     answers.append(Subscriptions(toggl, wid, "canary").sync(hooked.api, deliveries.TEST_SECRET).as_dict())
-    env = {"WEBHOOK_BASE_URL": hooked.api, "SUBSCRIPTION_NAME": "canary", "DEFAULT_WORKSPACE_ID": str(wid)}
+    env = {
+        "WEBHOOK_BASE_URL": hooked.api,
+        "SUBSCRIPTION_NAME": "canary",
+        "SUBSCRIPTION_OWNER": "canary",
+        "DEFAULT_WORKSPACE_ID": str(wid),
+    }
     answers.append(c.invoke("SubscriptionHealthFunction", {}, **env))
     answers.append(c.invoke("WorkspacePollerFunction", {}))
     # triggers: real deliveries from the sandbox, PINGs included (the sync above)

@@ -1,7 +1,9 @@
-"""Nothing lost, nothing doubled, under load and faults: 2,000 deliveries from 16 concurrent
+"""Nothing lost, nothing doubled, under load and faults: 1,000 deliveries from 16 concurrent
 senders through the local API over HTTP, a quarter of them redelivered and out of order, with
-10% of PutEvents calls failing in front of the emulated EventBridge, and every failed delivery
-delivered again as Toggl would."""
+10% of PutEvents calls failing in front of the emulated EventBridge, 5% of the dedupe "done"
+writes refused once after a successful publish, and every failed delivery delivered again as
+Toggl would. Mixed in: replays of old deliveries (never published) and deliveries whose
+request body nests thousands of levels deep (published, the body left out)."""
 
 from __future__ import annotations
 
@@ -20,10 +22,10 @@ from local import deliveries, template
 from local.api_server import ApiServer
 from local.provision import drain, provision
 from tests.connection import fresh_containers
-from tests.reliability.fault_proxy import FaultyEventBridge
+from tests.reliability.fault_proxy import FaultyAws
 from toggl_connection.triggers import TRIGGERS
 
-UNIQUE = int(os.environ.get("RELIABILITY_UNIQUE", "2000"))
+UNIQUE = int(os.environ.get("RELIABILITY_UNIQUE", "1000"))
 REDELIVERED = UNIQUE // 4
 SENDERS = 16
 MAX_ATTEMPTS = 30
@@ -41,9 +43,10 @@ def stack(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
     logger.setLevel("WARNING")
     fresh_containers()
     stack = provision(webhook_secret=deliveries.TEST_SECRET)
-    proxy = FaultyEventBridge(moto_url, failure_rate=0.10)
-    # The functions reach EventBridge through the proxy; everything else goes to moto directly.
-    base = {**aws_env, "AWS_ENDPOINT_URL": moto_url, "AWS_ENDPOINT_URL_EVENTS": proxy.url}
+    proxy = FaultyAws(moto_url, failure_rate=0.10, done_write_failure_rate=0.05)
+    # The functions reach EventBridge and DynamoDB through the proxy; Secrets Manager goes to moto.
+    base = {**aws_env, "AWS_ENDPOINT_URL": moto_url, "AWS_ENDPOINT_URL_EVENTS": proxy.url,
+            "AWS_ENDPOINT_URL_DYNAMODB": proxy.url}  # fmt: skip
 
     def environment(fn: template.Function) -> dict[str, str]:
         return {**base, **template.environment(fn, stack.names)}
@@ -56,6 +59,10 @@ def stack(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
     fresh_containers()
 
 
+DEEP_EVERY = 50  # one delivery in 50 has a request body nested 5,000 levels deep
+REPLAYS = 100  # signed deliveries of 2019, replayed
+
+
 def _deliveries() -> list[tuple[str, bytes, int]]:
     """(path, body, event_id): every trigger, on its own route and on the any-event route."""
     made = []
@@ -65,8 +72,18 @@ def _deliveries() -> list[tuple[str, bytes, int]]:
         document = deliveries.envelope(trigger.entity, trigger.action, {"id": entity_id, "name": f"n{i}"},
                                        event_id, entity_id, workspace_id=entity_id if trigger.entity == "workspace"
                                        else deliveries.WORKSPACE_ID)  # fmt: skip
+        if i % DEEP_EVERY == 0:
+            document["metadata"]["request_body"] = "[" * 5000 + "]" * 5000
         path = trigger.path if i % 3 else "/webhooks"
         made.append((path, deliveries.encode(document), event_id))
+    return made
+
+
+def _replays() -> list[tuple[str, bytes, int]]:
+    made = []
+    for i in range(REPLAYS):
+        document = deliveries.sample("project-updated", 8_000_000_000 + i, "2019-03-01T10:00:00.000Z")
+        made.append(("/webhooks/project-updated", deliveries.encode(document), 8_000_000_000 + i))
     return made
 
 
@@ -74,7 +91,7 @@ def test_every_unique_event_is_on_the_bus_exactly_once(stack: dict[str, Any]) ->
     # Given 2,000 deliveries, a quarter of them twice, shuffled
     originals = _deliveries()
     rng = random.Random(11)
-    work = originals + rng.sample(originals, REDELIVERED)
+    work = originals + rng.sample(originals, REDELIVERED) + _replays()
     rng.shuffle(work)
     pending: queue.Queue[tuple[str, bytes, int, int]] = queue.Queue()
     for path, body, event_id in work:
@@ -111,8 +128,13 @@ def test_every_unique_event_is_on_the_bus_exactly_once(stack: dict[str, Any]) ->
     assert gave_up == []
     assert set(statuses) <= {200, 503}, statuses
     assert stack["proxy"].failed > 0 and statuses[503] > 0  # the faults really happened
-    on_bus = Counter(event["detail"]["event_id"] for event in drain(stack["stack"].tap_queue_url))
-    assert sorted(on_bus) == sorted(event_id for _, _, event_id in originals)
+    assert stack["proxy"].done_writes_refused > 0
+    published = drain(stack["stack"].tap_queue_url)
+    on_bus = Counter(event["detail"]["event_id"] for event in published)
+    assert sorted(on_bus) == sorted(event_id for _, _, event_id in originals)  # no replay among them
     assert max(on_bus.values()) == 1
+    omitted = {e["detail"]["event_id"] for e in published if e["detail"]["metadata"].get("request_body_omitted")}
+    assert omitted == {event_id for i, (_, _, event_id) in enumerate(originals) if i % DEEP_EVERY == 0}
     print(f"\n{sum(statuses.values())} requests: {dict(statuses)}; PutEvents calls {stack['proxy'].put_events}, "
-          f"{stack['proxy'].failed} failed by injection")  # fmt: skip
+          f"{stack['proxy'].failed} failed by injection; {stack['proxy'].done_writes_refused} done writes refused "
+          f"once; {REPLAYS} replays acknowledged, none published")  # fmt: skip

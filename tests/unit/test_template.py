@@ -31,9 +31,23 @@ def webhook_functions() -> list[template.Function]:
     return [fn for fn in template.functions() if any(r.path.startswith("/webhooks") for r in fn.routes)]
 
 
+def _policies(role: dict[str, Any]) -> list[dict[str, Any]]:
+    """A role's inline policies, a conditional one counted as if its condition held."""
+    found = []
+    for policy in role.get("Policies", []):
+        if "Fn::If" in policy:
+            policy = policy["Fn::If"][1]
+        found.append(policy)
+    return found
+
+
 def statements(cfn: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
     role = cfn[f"{function_id}Role"]["Properties"]
-    return [s for policy in role.get("Policies", []) for s in policy["PolicyDocument"]["Statement"]]
+    return [s for policy in _policies(role) for s in policy["PolicyDocument"]["Statement"]]
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
 
 
 def test_every_webhook_route_has_its_own_function_with_an_existing_handler() -> None:
@@ -98,7 +112,8 @@ def test_webhook_functions_read_the_signing_secret_and_nothing_else(cfn: dict[st
         assert "EventBus" in json.dumps(by_action["events:PutEvents"])
         for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"):
             assert by_action[action] == [{"Fn::GetAtt": ["IdempotencyTable", "Arn"]}]
-        assert "*" not in text.replace("${", "")  # no wildcard action or resource
+        for statement in found:  # no wildcard action or resource
+            assert not any("*" in a for a in actions_of(statement)) and "*" not in json.dumps(statement["Resource"])
 
 
 def test_webhook_environment_names_the_signing_secret_not_the_token() -> None:
@@ -127,11 +142,23 @@ def test_the_signing_secret_is_generated_and_the_token_secret_is_optional(cfn: d
     assert json.loads(cfn["TogglApiTokenSecret"]["Properties"]["SecretString"]) == {"api_token": ""}
 
 
+def method_setting_path(path: str) -> str:
+    """API Gateway's spelling of a resource path in a method setting: ``/~1webhooks~1x``."""
+    return "/" + path.replace("/", "~1")
+
+
 def test_api_throttling_log_retention_and_reserved_concurrency_are_parameters(cfn: dict[str, Any]) -> None:
     stage = cfn["ApiStage"]["Properties"]
-    (setting,) = stage["MethodSettings"]
-    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
-    assert setting["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+    settings = {s["ResourcePath"]: s for s in stage["MethodSettings"]}
+    # The IAM routes share the default; every public webhook route is throttled on its own.
+    assert settings["/*"]["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert settings["/*"]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+    for path in WEBHOOK_ROUTES:
+        setting = settings[method_setting_path(path)]
+        assert setting["HttpMethod"] == "POST"
+        assert setting["ThrottlingRateLimit"] == {"Ref": "WebhookThrottlingRateLimit"}
+        assert setting["ThrottlingBurstLimit"] == {"Ref": "WebhookThrottlingBurstLimit"}
+    assert set(settings) == {"/*"} | {method_setting_path(p) for p in WEBHOOK_ROUTES}
     assert cfn["WebhookLogGroup"]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     for fn in webhook_functions():
         assert cfn[fn.logical_id]["Properties"]["ReservedConcurrentExecutions"]["Fn::If"][0] == "HasReservedConcurrency"
@@ -183,10 +210,10 @@ def test_action_functions_read_the_token_and_not_the_signing_secret(cfn: dict[st
         text = json.dumps(found)
         assert "WebhookSigningSecret" not in text
         assert "events:PutEvents" not in text
-        actions = sorted(a for s in found for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]]))
+        actions = sorted(a for s in found for a in actions_of(s))
         assert actions == sorted(
             ["secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-             "dynamodb:DeleteItem"]
+             "dynamodb:DeleteItem", "kms:Decrypt"]
         )  # fmt: skip
         secret = next(s for s in found if s["Action"] == ["secretsmanager:GetSecretValue"])
         assert "TogglApiTokenSecret" in json.dumps(secret["Resource"])
@@ -225,7 +252,7 @@ def test_the_query_function_serves_every_query_behind_iam_and_reads_only_the_tok
     body = cfn["Api"]["Properties"]["Body"]
     assert body["paths"]["/queries/{name}"]["get"]["security"] == [{"AWS_IAM": []}]
     found = statements(cfn, fn.logical_id)
-    assert [s["Action"] for s in found] == [["secretsmanager:GetSecretValue"]]
+    assert [s["Action"] for s in found] == [["secretsmanager:GetSecretValue"], ["kms:Decrypt"]]
     assert "TogglApiTokenSecret" in json.dumps(found) and "WebhookSigningSecret" not in json.dumps(found)
 
 
@@ -283,8 +310,7 @@ def test_no_wildcard_actions_and_no_wildcard_resources_in_our_policies(cfn: dict
     roles = [k for k, v in cfn.items() if v["Type"] == "AWS::IAM::Role"]
     assert roles
     for role in roles:
-        for policy in cfn[role]["Properties"].get("Policies", []):
+        for policy in _policies(cfn[role]["Properties"]):
             for statement in policy["PolicyDocument"]["Statement"]:
-                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                assert all("*" not in action for action in actions), (role, actions)
+                assert all("*" not in action for action in actions_of(statement)), (role, statement)
                 assert statement.get("Resource") != "*", (role, statement)

@@ -11,9 +11,10 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from toggl_connection import invocation, settings, unknown_outcomes
+from toggl_connection import guards, invocation, settings, unknown_outcomes
 from toggl_connection.bus_event import without_secrets
 from toggl_connection.errors import (
+    AdminInvitationNotAllowed,
     ConnectionFailure,
     TogglAlreadyExists,
     TogglFailure,
@@ -233,13 +234,15 @@ def run(name: str, event: Any, context: Any) -> Any:
     """Perform action ``name`` for any kind of invocation; errors answered in one place."""
     action = ACTIONS[name]
     kind = invocation.kind_of(event)
+    logger.append_keys(action=name, caller=invocation.caller_of(event))
     try:
         request = invocation.read(event)
         config = settings.load()
         item: Any = parse(
             action.model, request.payload, {"workspace_id": config.default_workspace_id}, CHECKS[action.model]
         )
-        logger.append_keys(action=name, workspace_id=getattr(item, "workspace_id", None))
+        logger.append_keys(workspace_id=getattr(item, "workspace_id", None))
+        permitted(config, item)
         outcome = _perform(action, item, request.idempotency_key, config, context)
     except Exception as failure:  # noqa: BLE001 - answered (or raised) in invocation.fail
         code = failure.code if isinstance(failure, ConnectionFailure) else "internal_error"
@@ -249,6 +252,31 @@ def run(name: str, event: Any, context: Any) -> Any:
     if "error" in outcome:
         return invocation.fail(kind, _remembered_failure(outcome["error"]))
     return invocation.answer(kind, outcome["status"], outcome["body"], headers)
+
+
+def permitted(config: settings.Settings, item: Any) -> None:
+    """The stack's limits on callers, before anything is asked of Toggl."""
+    guards.workspace_allowed(config, item.workspace_id)
+    if getattr(item, "admin", False) and not config.allow_admin_invitations:
+        raise AdminInvitationNotAllowed(
+            "This stack does not send admin invitations (its AllowAdminInvitations parameter is false): invite "
+            'without "admin", or ask whoever deploys it to allow them.'
+        )
+
+
+# What an invitation answer carries that must not be kept at rest (in the idempotency table).
+INVITATION_SECRETS = frozenset({"invite_url", "code"})
+
+
+def _at_rest(body: Any) -> Any:
+    """The answer as the idempotency record keeps it: an invitation without its links and codes."""
+    if not isinstance(body, dict):
+        return body
+    return {
+        key: [{k: v for k, v in item.items() if k not in INVITATION_SECRETS} if isinstance(item, dict) else item
+              for item in value] if key in ("data", "invitations") and isinstance(value, list) else value
+        for key, value in body.items()
+    }  # fmt: skip
 
 
 def _perform(action: Action, item: Any, key: str | None, config: settings.Settings, context: Any) -> dict[str, Any]:
@@ -271,19 +299,24 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
             return {"error": {"message": unknown.message, "request_id": unknown.request_id}}
         if suspect:
             lost.forget()
-        return {"status": outcome.status, "body": without_secrets(outcome.body)}
+        answer = {"status": outcome.status, "body": without_secrets(outcome.body)}
+        first.append(answer)
+        return {**answer, "body": _at_rest(answer["body"])}
 
+    first: list[dict[str, Any]] = []  # this invocation's own answer, whole
     if key is None and action.content_key:
         key = f"content:{fingerprint}"
     if key is None:
-        return work()
+        stored = work()
+        return first[0] if first else stored
     # Only keyed requests need the idempotency machinery: kept off the cold start of the others.
     from toggl_connection import dedupe
 
-    return dedupe.once(
+    remembered = dedupe.once(
         key, work, table, context, prefix=f"{KEY_PREFIX}{action.name}",
         expires_after_seconds=IDEMPOTENCY_SECONDS, fingerprint=fingerprint,
     )  # fmt: skip
+    return first[0] if first and not remembered.get("duplicate") else remembered
 
 
 REMEMBERED_UNKNOWN = (

@@ -45,13 +45,40 @@ def dedupe_key(entity: str, action: str, event_id: int | str, entity_id: int | N
     return str(event_id)
 
 
+def _rebuild(value: Any, integer_ids: bool) -> Any:
+    """A copy of a JSON document without any ``api_token`` field and, with ``integer_ids``,
+    with ``id``/``*_id``/``*_ids`` digit strings as integers. Iterative: any depth is fine."""
+    holder: list[Any] = [None]
+    pending: list[tuple[Any, Any, Any]] = [(value, holder, 0)]
+    while pending:
+        source, parent, slot = pending.pop()
+        if isinstance(source, dict):
+            copy: dict[Any, Any] = {}
+            parent[slot] = copy
+            for key, item in source.items():
+                name = str(key)
+                if name.lower() in SECRET_FIELDS:
+                    continue
+                if integer_ids and _is_id_field(name) and as_id(item) is not None:
+                    copy[key] = as_id(item)
+                elif integer_ids and name.endswith("_ids") and isinstance(item, list):
+                    copy[key] = [as_id(x) if as_id(x) is not None else None for x in item]
+                    pending += [(x, copy[key], i) for i, x in enumerate(item) if as_id(x) is None]
+                else:
+                    copy[key] = None
+                    pending.append((item, copy, key))
+        elif isinstance(source, list):
+            items: list[Any] = [None] * len(source)
+            parent[slot] = items
+            pending += [(item, items, i) for i, item in enumerate(source)]
+        else:
+            parent[slot] = source
+    return holder[0]
+
+
 def without_secrets(value: Any) -> Any:
     """A copy with every ``api_token`` field removed, at any depth."""
-    if isinstance(value, dict):
-        return {k: without_secrets(v) for k, v in value.items() if str(k).lower() not in SECRET_FIELDS}
-    if isinstance(value, list):
-        return [without_secrets(item) for item in value]
-    return value
+    return _rebuild(value, integer_ids=False)
 
 
 def _is_id_field(name: str) -> bool:
@@ -59,38 +86,55 @@ def _is_id_field(name: str) -> bool:
 
 
 def with_integer_ids(value: Any) -> Any:
-    """A copy where ``id``/``*_id``/``*_ids`` fields sent as digit strings become integers."""
-    if isinstance(value, dict):
-        result: dict[str, Any] = {}
-        for key, item in value.items():
-            name = str(key)
-            if _is_id_field(name) and as_id(item) is not None:
-                result[key] = as_id(item)
-            elif name.endswith("_ids") and isinstance(item, list):
-                result[key] = [as_id(x) if as_id(x) is not None else with_integer_ids(x) for x in item]
-            else:
-                result[key] = with_integer_ids(item)
-        return result
-    if isinstance(value, list):
-        return [with_integer_ids(item) for item in value]
-    return value
+    """A copy without ``api_token`` fields where ``id``/``*_id``/``*_ids`` fields sent as digit
+    strings are integers."""
+    return _rebuild(value, integer_ids=True)
+
+
+def depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests (counted without recursion, up to ``limit`` + 1)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, level = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if deepest > limit:
+                return deepest
+            children = item.values() if isinstance(item, dict) else item
+            pending += [(child, level + 1) for child in children]
+    return deepest
+
+
+# Toggl's request bodies are a few levels deep; a deeper one is left out rather than carried.
+MAX_REQUEST_BODY_DEPTH = 32
 
 
 def _decoded_request_body(metadata: dict[str, Any]) -> dict[str, Any]:
+    """``request_body`` decoded to an object when it is JSON; left out, and said so, when it
+    cannot be decoded or walked safely (any depth, any size): the event is never lost for it."""
     body = metadata.get("request_body")
-    if isinstance(body, str):
-        try:
-            return {**metadata, "request_body": json.loads(body)}
-        except (ValueError, RecursionError):
-            pass  # not JSON: pass it on as Toggl sent it
-    return metadata
+    if not isinstance(body, str):
+        return metadata
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return metadata  # not JSON: passed on as Toggl sent it
+    except (RecursionError, MemoryError):
+        decoded = None
+        too_deep = True
+    else:
+        too_deep = depth(decoded, MAX_REQUEST_BODY_DEPTH) > MAX_REQUEST_BODY_DEPTH
+    if too_deep:
+        rest = {k: v for k, v in metadata.items() if k != "request_body"}
+        return {**rest, "request_body_omitted": True}
+    return {**metadata, "request_body": decoded}
 
 
 def from_webhook(envelope: Envelope) -> BusEvent:
     entity, action = envelope.entity, envelope.action
-    metadata = with_integer_ids(without_secrets(_decoded_request_body(envelope.metadata)))
-    payload = without_secrets(envelope.payload) if isinstance(envelope.payload, dict) else envelope.payload
-    payload = with_integer_ids(payload)
+    metadata = with_integer_ids(_decoded_request_body(envelope.metadata))
+    payload = with_integer_ids(envelope.payload)
 
     # A deleted entity may come without its id in the payload: Toggl also names it in metadata.
     entity_id = as_id(payload.get("id")) if isinstance(payload, dict) else None
@@ -137,7 +181,7 @@ def from_poll(workspace: dict[str, Any], seen_at: datetime) -> BusEvent:
         "entity_id": workspace_id,
         "event_user_id": None,
         "created_at": created_at,
-        "payload": with_integer_ids(without_secrets(workspace)),
+        "payload": with_integer_ids(workspace),
         "metadata": {},
     }
     return BusEvent(

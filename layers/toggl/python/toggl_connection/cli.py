@@ -79,7 +79,7 @@ def _resolve(args: argparse.Namespace) -> None:
         args.secret_id = args.secret_id or outputs.get("WebhookSecretArn")
         args.token_secret_id = args.token_secret_id or outputs.get("TogglApiTokenSecretArn")
         if args.name == DEFAULT_NAME:
-            args.name = args.stack
+            args.name = outputs.get("SubscriptionOwner") or args.stack
     args.api_url = (args.api_url or DEFAULT_TOGGL_API_URL).rstrip("/")
 
 
@@ -130,7 +130,7 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     _resolve(args)
     toggl = TogglClient(args.api_url, _token(args), deadline=time.monotonic() + CLI_DEADLINE_SECONDS)
-    subs = Subscriptions(toggl, _workspace(toggl, args), args.name)
+    subs = Subscriptions(toggl, _workspace(toggl, args), args.name, legacy_name=args.stack)
     result: dict[str, Any]
     if args.command == "sync":
         if not args.webhook_base_url:
@@ -158,7 +158,7 @@ def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
                 print(f"  {sub['description']}: {state}; {filters} -> {sub.get('url_callback')}", file=out)
             print("  problems: " + ("; ".join(problems) if problems else "none"), file=out)
         return 0 if not problems else 1
-    deleted = subs.delete()
+    deleted = subs.delete(args.webhook_base_url)
     print(
         json.dumps({"deleted": deleted})
         if args.json

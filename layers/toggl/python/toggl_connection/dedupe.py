@@ -4,10 +4,19 @@ A record is written *in progress* before publishing and completed after; when pu
 raises, Powertools deletes the record, so a failed attempt is never remembered as done and
 Toggl's redelivery publishes the event. The key is shared by every function of the stack
 (``key_prefix``), so one event sent to two routes is still published once.
+
+Once the work has succeeded (the event is on the bus), its answer is a success whatever the
+"done" write does: that write is tried again a few times, and if it still fails the failure is
+logged with a ``DedupeRecordFailed`` metric, never turned into a 5xx that would make Toggl
+deliver the event again. (A redelivery that arrives while the record stays "in progress" is
+told to come back later; one that arrives after the record's in-progress time ran out, with the
+"done" write never having landed, is published again: the one fault in which an event can be on
+the bus twice. README, "Exactly once", names it.)
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -26,9 +35,13 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 
 from toggl_connection import aws_clients
 from toggl_connection.errors import DedupeUnavailable, DeliveryInProgress, IdempotencyKeyReused
+from toggl_connection.observability import count, logger
 from toggl_connection.settings import DEDUPE_SECONDS
 
 KEY_PREFIX = "toggl-event"
+# After a successful publish, the "done" write gets this many more tries (0.1 s, 0.2 s, 0.4 s).
+DONE_WRITE_ATTEMPTS = 3
+DONE_WRITE_BACKOFF = 0.1
 
 
 @cache
@@ -66,26 +79,45 @@ def once(
     # block redeliveries for a week.
     config.register_lambda_context(lambda_context)
 
-    def run(item: dict[str, Any]) -> dict[str, Any]:
-        return {**work(), "duplicate": False}
+    done: list[dict[str, Any]] = []  # the work's result, once it succeeded
 
-    guarded = idempotent_function(
-        run,
-        data_keyword_argument="item",
-        persistence_store=_store(table_name, prefix, aws_clients.client("dynamodb")),
-        config=config,
-        key_prefix=prefix,
-    )
+    def run(item: dict[str, Any]) -> dict[str, Any]:
+        result = {**work(), "duplicate": False}
+        done.append(result)
+        return result
+
+    store = _store(table_name, prefix, aws_clients.client("dynamodb"))
+    guarded = idempotent_function(run, data_keyword_argument="item", persistence_store=store, config=config,
+                                  key_prefix=prefix)  # fmt: skip
+    item = {"key": key, "fingerprint": fingerprint}
     try:
-        return guarded(item={"key": key, "fingerprint": fingerprint})  # type: ignore[no-any-return]
+        return guarded(item=item)  # type: ignore[no-any-return]
+    except IdempotencyPersistenceLayerError as exc:
+        if done:  # the work is done: only its "done" record failed to land
+            _record_done(store, item, done[0])
+            return done[0]
+        raise DedupeUnavailable("The dedupe table could not be reached; deliver again shortly.") from exc
     except IdempotencyAlreadyInProgressError as exc:
         raise DeliveryInProgress("Another delivery of this event is being published; deliver again shortly.") from exc
     except IdempotencyValidationError as exc:
         raise IdempotencyKeyReused(
             "This idempotency key was already used for a different request: use a new key."
         ) from exc
-    except IdempotencyPersistenceLayerError as exc:
-        raise DedupeUnavailable("The dedupe table could not be reached; deliver again shortly.") from exc
+
+
+def _record_done(store: DynamoDBPersistenceLayer, item: dict[str, Any], result: dict[str, Any]) -> None:
+    """Write the "done" record again, a bounded number of times; then log it and count it."""
+    failure = "none tried"
+    for attempt in range(DONE_WRITE_ATTEMPTS):
+        time.sleep(DONE_WRITE_BACKOFF * 2**attempt)
+        try:
+            store.save_success(data=item, result=result)
+            logger.info("dedupe record written on a later try", extra={"attempt": attempt + 2})
+            return
+        except Exception as exc:  # noqa: BLE001 - Powertools and botocore raise many kinds here
+            failure = type(exc).__name__
+    logger.error("dedupe record not written after a successful publish", extra={"reason": failure})
+    count("DedupeRecordFailed")
 
 
 def forget_stores() -> None:

@@ -10,14 +10,16 @@ from typing import Any
 
 
 class ConnectionFailure(Exception):
-    """Base of every expected failure. ``message`` is safe to show to the caller."""
+    """Base of every expected failure. ``message`` is safe to show to the caller, including one
+    who is not authenticated (no ARN, no secret id); ``detail`` is for the logs only."""
 
     status = 500
     code = "internal_error"
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.detail = detail
 
     def headers(self) -> dict[str, str]:
         """Extra response headers (``Retry-After`` for quota)."""
@@ -96,11 +98,25 @@ class IdempotencyKeyReused(ConnectionFailure):
     code = "idempotency_key_reused"
 
 
+class AdminInvitationNotAllowed(ConnectionFailure):
+    """``"admin": true`` in an invitation, on a stack that does not allow it."""
+
+    status = 403
+    code = "admin_invitation_not_allowed"
+
+
+class WorkspaceNotAllowed(ConnectionFailure):
+    """A workspace outside the stack's ``AllowedWorkspaceIds``."""
+
+    status = 403
+    code = "workspace_not_allowed"
+
+
 class TogglFailure(ConnectionFailure):
     """Toggl answered with an error (or not at all). Carries Toggl's request id for support."""
 
     def __init__(self, message: str, request_id: str | None = None, toggl_status: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, None)
         self.request_id = request_id
         self.toggl_status = toggl_status
 

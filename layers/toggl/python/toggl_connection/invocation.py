@@ -31,6 +31,18 @@ def _key(value: Any) -> str | None:
     return str(value)
 
 
+def caller_of(event: Any) -> str:
+    """Who is asking, for the logs: the IAM identity API Gateway verified for an HTTP request,
+    the event's ``source`` for an EventBridge rule target, else ``direct``."""
+    kind = kind_of(event)
+    if kind == "http":
+        identity = (event.get("requestContext") or {}).get("identity") or {}
+        return str(identity.get("userArn") or identity.get("caller") or "unknown")
+    if kind == "eventbridge":
+        return f"eventbridge:{event.get('source')}"
+    return "direct"
+
+
 def kind_of(event: Any) -> str:
     if isinstance(event, dict) and "httpMethod" in event and "requestContext" in event:
         return "http"

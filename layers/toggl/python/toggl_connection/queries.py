@@ -8,9 +8,9 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from toggl_connection import invocation, paging, settings
+from toggl_connection import guards, invocation, paging, settings
 from toggl_connection.bus_event import without_secrets
-from toggl_connection.errors import ConnectionFailure, TogglNotFound, ValidationFailed
+from toggl_connection.errors import ConnectionFailure, TogglNotFound, ValidationFailed, WorkspaceNotAllowed
 from toggl_connection.observability import count_by, logger
 from toggl_connection.query_params import (
     Converter,
@@ -45,6 +45,8 @@ class Query(NamedTuple):
     params: Mapping[str, Converter] = MappingProxyType({})
     workspace: bool = False  # takes workspace_id (defaulting to DEFAULT_WORKSPACE_ID)
     check: Callable[[dict[str, Any]], None] | None = None  # rules across parameters
+    # Spans workspaces: with AllowedWorkspaceIds set, only items whose field names an allowed one.
+    scoped_by: str | None = None
 
 
 def _query_value(value: Any) -> Any:
@@ -134,7 +136,7 @@ QUERIES = {
     for query in (
         Query("me", _get_one(V9 + "/me"), {"with_related_data": boolean}),
         Query("organizations", _get_list(V9 + "/me/organizations")),
-        Query("workspaces", _get_list(V9 + "/me/workspaces")),
+        Query("workspaces", _get_list(V9 + "/me/workspaces"), scoped_by="id"),
         Query("workspace", _get_one(V9 + "/workspaces/{workspace_id}"), workspace=True),
         Query(
             "projects",
@@ -176,8 +178,9 @@ QUERIES = {
                 "meta": boolean,
             },
             check=_time_window,
+            scoped_by="workspace_id",
         ),
-        Query("current-time-entry", _current_entry),
+        Query("current-time-entry", _current_entry, scoped_by="workspace_id"),
         Query("workspace-users", _get_list(V9 + "/workspaces/{workspace_id}/users"), workspace=True),
         Query(
             "project-members",
@@ -239,6 +242,21 @@ def parse(name: str, given: Mapping[str, Any], default_workspace_id: int | None)
     return query, params, limit
 
 
+def _allowed(config: settings.Settings, query: Query, params: dict[str, Any]) -> None:
+    if query.workspace:
+        guards.workspace_allowed(config, params["workspace_id"])
+    if query.name == "me" and params.get("with_related_data") and config.allowed_workspace_ids:
+        raise WorkspaceNotAllowed("with_related_data spans every workspace; this stack may read only some of them.")
+
+
+def _scoped(config: settings.Settings, query: Query, result: paging.Listing | Single) -> paging.Listing | Single:
+    if query.scoped_by is None or not config.allowed_workspace_ids:
+        return result
+    if isinstance(result, Single):
+        return result if guards.only_allowed(config, [result.item], query.scoped_by) else Single(None)
+    return result._replace(items=guards.only_allowed(config, result.items, query.scoped_by))
+
+
 def answer(toggl: TogglClient, result: paging.Listing | Single) -> dict[str, Any]:
     body: dict[str, Any]
     if isinstance(result, Single):
@@ -269,13 +287,15 @@ def _request(event: Any) -> tuple[str, dict[str, Any]]:
 
 def run(event: Any, context: Any) -> Any:
     kind = invocation.kind_of(event)
+    logger.append_keys(caller=invocation.caller_of(event))
     try:
         name, given = _request(event)
+        logger.append_keys(query=name)
         config = settings.load()
         query, params, limit = parse(name, given, config.default_workspace_id)
-        logger.append_keys(query=name)
+        _allowed(config, query, params)
         toggl = toggl_client(config, context)
-        body = answer(toggl, query.fetch(toggl, params, limit))
+        body = answer(toggl, _scoped(config, query, query.fetch(toggl, params, limit)))
     except Exception as failure:  # noqa: BLE001 - answered (or raised) in invocation.fail
         code = failure.code if isinstance(failure, ConnectionFailure) else "internal_error"
         count_by("QueryFailed", "error", code)

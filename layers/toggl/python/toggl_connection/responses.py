@@ -25,10 +25,13 @@ def json_response(status: int, body: Any, headers: dict[str, str] | None = None)
 def error(failure: Exception) -> dict[str, Any]:
     """The contract's error answer. Unexpected exceptions are logged and hidden behind a 500."""
     if isinstance(failure, ConnectionFailure):
+        extra = {"error": failure.code, "reason": failure.message}
+        if failure.detail:
+            extra["detail"] = failure.detail
         if failure.status >= 500:
-            logger.error("request failed", extra={"error": failure.code, "reason": failure.message})
+            logger.error("request failed", extra=extra)
         else:
-            logger.info("request refused", extra={"error": failure.code, "reason": failure.message})
+            logger.info("request refused", extra=extra)
         return json_response(failure.status, failure.body(), failure.headers())
     logger.exception("unexpected failure")
     return json_response(500, {"error": "internal_error", "message": "Unexpected error; the request can be retried."})

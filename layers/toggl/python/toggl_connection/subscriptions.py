@@ -6,10 +6,12 @@
   into as few subscriptions as fit. A trigger Toggl does not offer is left to polling (the
   workspace poller for Workspace Created) and reported, never an error.
 - ``sync``: makes Toggl's subscriptions match the plan. Idempotent: a second run changes
-  nothing. Only subscriptions whose description starts with ``"<name>: "`` are ours; others
-  are never touched. The plan's limit counts the token user's *enabled* subscriptions only, as
-  Toggl's Webhooks document says. A filter Toggl refuses ("Invalid value ... for event filter")
-  is dropped and the sync goes on with the rest.
+  nothing. Only subscriptions whose description starts with ``"<owner>: "`` are ours; the owner
+  mark is the stack's name, account and region, so two stacks of the same name never touch each
+  other's. Subscriptions marked the old way (``"<stack name>: "``) that point at this stack's
+  URL are adopted (renamed) once. The plan's limit counts the token user's *enabled*
+  subscriptions only, as Toggl's Webhooks document says. A filter Toggl refuses ("Invalid value
+  ... for event filter") is dropped and the sync goes on with the rest.
 - ``check``: the cheap look (one request) the health function takes before deciding to sync.
 """
 
@@ -33,9 +35,6 @@ DEFAULT_NAME = "toggl-connection"
 # Toggl's refusal of a filter it does not offer ("Invalid value 'created' for event filter action").
 _INVALID_FILTER = re.compile(r"invalid value '([^']*)' for (?:the )?(?:event )?filter (entity|action)", re.IGNORECASE)
 _ENABLED_LIMIT = re.compile(r"reached the limit of \d+ enabled subscriptions", re.IGNORECASE)
-# What the last sync in this container could not fit or found not offered, by (Toggl URL,
-# workspace, name): the health check does not sync again for those alone.
-_not_fitted: dict[tuple[str, int, str], frozenset[str]] = {}
 
 
 class Desired(NamedTuple):
@@ -66,6 +65,11 @@ class Layout(NamedTuple):
 
 def owns(name: str, subscription: dict[str, Any]) -> bool:
     return str(subscription.get("description", "")).startswith(f"{name}: ")
+
+
+def owner_mark(stack_name: str, account: str | None, region: str | None) -> str:
+    """What marks a stack's subscriptions: its name, account and region (unique together)."""
+    return f"{stack_name} ({account}/{region})" if account and region else stack_name
 
 
 Filter = tuple[str, str]
@@ -175,14 +179,31 @@ class Report:
 
 def _public(subscription: dict[str, Any]) -> dict[str, Any]:
     """What we show of a subscription: never its secret."""
-    return {k: v for k, v in subscription.items() if k != "secret"}
+    return {k: v for k, v in subscription.items() if k != "secret" and not k.startswith("_")}
 
 
 class Subscriptions:
-    def __init__(self, toggl: TogglClient, workspace_id: int, name: str = DEFAULT_NAME) -> None:
+    def __init__(
+        self, toggl: TogglClient, workspace_id: int, name: str = DEFAULT_NAME, legacy_name: str | None = None
+    ) -> None:
+        """``name``: the owner mark. ``legacy_name``: the stack's name alone, the mark of older
+        versions; such subscriptions are ours only when they point at our URL."""
         self.toggl = toggl
         self.workspace_id = workspace_id
         self.name = name
+        self.legacy_name = legacy_name if legacy_name and legacy_name != name else None
+
+    def _adoptable(self, sub: dict[str, Any], base_url: str | None) -> bool:
+        return bool(
+            self.legacy_name and base_url and owns(self.legacy_name, sub) and not owns(self.name, sub)
+            and str(sub.get("url_callback", "")).startswith(base_url.rstrip("/") + ANY_EVENT_PATH)
+        )  # fmt: skip
+
+    def _adopted(self, sub: dict[str, Any]) -> dict[str, Any]:
+        """A subscription marked the old way, under our mark (renamed by the next update)."""
+        assert self.legacy_name is not None
+        rest = str(sub["description"])[len(self.legacy_name) + 2 :]
+        return {**sub, "description": f"{self.name}: {rest}", "_old_description": sub["description"]}
 
     def listed(self) -> list[dict[str, Any]]:
         data = self.toggl.get(f"{WEBHOOKS}/subscriptions/{self.workspace_id}").data or []
@@ -243,13 +264,10 @@ class Subscriptions:
         for done in ("created", "updated", "enabled", "deleted"):
             setattr(report, done, getattr(earlier, done) + getattr(report, done))
         report.dropped_filters = sorted(f"{e}/{a}" for e, a in refused)
-        _not_fitted[(self.toggl.base_url, self.workspace_id, self.name)] = frozenset(
-            report.not_fitted + report.not_offered
-        )
         return report
 
     def _sync(self, report: Report, base_url: str, secret: str, wildcards: bool, refused: set[Filter]) -> None:
-        existing = self.listed()
+        existing = [self._adopted(s) if self._adoptable(s, base_url) else s for s in self.listed()]
         layout = self.layout(base_url, existing, wildcards, refused)
         report.layout, report.not_fitted, report.not_offered = layout.describe(), layout.not_fitted, layout.not_offered
         ours = {s["description"]: s for s in existing if owns(self.name, s)}
@@ -274,6 +292,8 @@ class Subscriptions:
                     path = f"{WEBHOOKS}/subscriptions/{self.workspace_id}/{current['subscription_id']}"
                     self.toggl.request("PUT", path, body=body)
                     report.updated.append(description)
+                    if "_old_description" in current:
+                        logger.info("adopted a subscription marked the old way", extra={"description": description})
                 elif not current.get("enabled"):
                     self._enable(current)
                     report.enabled.append(description)
@@ -312,10 +332,12 @@ class Subscriptions:
         report.subscriptions = [_public(s) for s in current]
         report.toggl_requests = self.toggl.requests_made
 
-    def check(self, base_url: str) -> tuple[list[dict[str, Any]], list[str]]:
-        """Our subscriptions and what is wrong with them, in one request (no limits read)."""
-        ours = [s for s in self.listed() if owns(self.name, s)]
-        problems = []
+    def check(self, base_url: str, known: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[str]]:
+        """Our subscriptions and what is wrong with them, in one request (no limits read).
+        ``known``: triggers the last sync could not subscribe (not fitted, not offered)."""
+        listed = self.listed()
+        ours = [s for s in listed if owns(self.name, s)]
+        problems = [f"{s['description']}: marked the old way" for s in listed if self._adoptable(s, base_url)]
         covered = set()
         base = base_url.rstrip("/")
         for sub in ours:
@@ -329,17 +351,16 @@ class Subscriptions:
                 for trigger in TRIGGERS:
                     if f.get("entity") in (trigger.entity, "*") and f.get("action") in (trigger.action, "*"):
                         covered.add(trigger.detail_type)
-        known = _not_fitted.get((self.toggl.base_url, self.workspace_id, self.name), frozenset())
-        missing = [t.detail_type for t in TRIGGERS if t.detail_type not in covered and t.detail_type not in known]
+        missing = [t.detail_type for t in TRIGGERS if t.detail_type not in covered and t.detail_type not in set(known)]
         if missing:
             problems.append(f"not covered: {', '.join(missing)}")
         return ours, problems
 
-    def delete(self) -> list[str]:
-        """Delete our subscriptions (and only ours)."""
+    def delete(self, base_url: str | None = None) -> list[str]:
+        """Delete our subscriptions (and only ours: with ``base_url``, also ours marked the old way)."""
         deleted = []
         for sub in self.listed():
-            if owns(self.name, sub):
+            if owns(self.name, sub) or self._adoptable(sub, base_url):
                 self.toggl.request("DELETE", f"{WEBHOOKS}/subscriptions/{self.workspace_id}/{sub['subscription_id']}")
                 deleted.append(str(sub["description"]))
         return deleted
@@ -371,6 +392,8 @@ def _limit(value: Any) -> int | None:
 
 
 def _differs(current: dict[str, Any], desired: Desired, secret: str) -> bool:
+    if "_old_description" in current:
+        return True  # to be renamed to our mark
     filters = sorted((f.get("entity"), f.get("action")) for f in current.get("event_filters") or [])
     wanted = sorted((f["entity"], f["action"]) for f in desired.event_filters)
     # Toggl lists the secret with the subscription; if it ever stops, we cannot compare it.

@@ -4,6 +4,7 @@ size, signature, envelope, PING, dedupe, publish."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,9 +12,13 @@ from toggl_connection import bus_event, dedupe, envelope, publisher, responses, 
 from toggl_connection.errors import ConnectionFailure, SignatureInvalid
 from toggl_connection.observability import count, count_by, logger
 from toggl_connection.secrets import SigningSecrets
+from toggl_connection.settings import DEDUPE_SECONDS
 from toggl_connection.triggers import Trigger
 
 MAX_BODY_BYTES = 256 * 1024
+# A delivery dated outside this window is a replay (or a clock gone wrong): acknowledged, not published.
+MAX_AGE = timedelta(seconds=DEDUPE_SECONDS)
+MAX_AHEAD = timedelta(minutes=5)
 # Where Toggl's validation URLs live: exactly these hosts, over https, on exactly this path.
 TOGGL_HOSTS = frozenset({"track.toggl.com", "api.track.toggl.com"})
 VALIDATION_PATH = re.compile(r"/webhooks/api/v1/validate/[0-9]+/[0-9]+/[A-Za-z0-9_-]+")
@@ -84,6 +89,11 @@ def call_validation_url(url: str) -> int | None:
     return status
 
 
+def _in_window(created: datetime) -> bool:
+    now = datetime.now(UTC)
+    return now - MAX_AGE <= created <= now + MAX_AHEAD
+
+
 def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
     """Answer one delivery. Every failure becomes a JSON error answer here."""
     try:
@@ -99,12 +109,20 @@ def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> d
 def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
     config = settings.load()
     body = responses.raw_body(request, MAX_BODY_BYTES)
-    secrets = SigningSecrets(config.require("webhook_secret_id"), config.secret_cache_seconds)
+    secrets = SigningSecrets(
+        config.require("webhook_secret_id"), config.secret_cache_seconds, config.previous_secret_grace_hours
+    )
     _verify(body, responses.header(request, signature.HEADER), secrets)
 
     delivery = envelope.parse(body)
     if delivery.is_ping:
         return _ping_answer(delivery)
+    if not _in_window(delivery.created):
+        # A replay of an old delivery (signed, so Toggl once sent it) is not published again.
+        logger.warning("delivery outside the replay window", extra={"event_id": delivery.event_id,
+                                                                     "created_at": delivery.created_at})  # fmt: skip
+        count_by("WebhookRejected", "reason", "expired")
+        return responses.json_response(200, {"status": "expired", "event_id": delivery.event_id})
 
     event = bus_event.from_webhook(delivery)
     logger.append_keys(event_id=delivery.event_id, entity=delivery.entity, action=delivery.action)

@@ -1,0 +1,220 @@
+"""What a caller inside the account can and cannot do: forge the custom resource's event, share a
+stack name across accounts, invite admins, reach other workspaces, slip digits of other scripts
+past the parsers. Real HTTP to the Toggl sandbox and to CloudFormation's answer URL."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from local import deliveries
+from local.api_server import ApiServer
+from local.toggl_sandbox import Sandbox
+from local.toggl_sandbox import webhooks as sandbox_webhooks
+from local.toggl_sandbox.state import Seeded
+from tests.cloudformation import SIGNATURE
+from tests.conftest import CANARY_TOKEN
+from tests.connection import Connection, body_of
+from tests.e2e.test_validation_url import Recorder
+from tests.servers import Hooked
+from toggl_connection.subscriptions import Subscriptions
+from toggl_connection.toggl_api import TogglClient
+
+
+def subscriptions(hooked: Hooked) -> list[dict[str, Any]]:
+    return sorted(sandbox_webhooks.state(hooked.toggl).subscriptions.values(), key=lambda s: s["subscription_id"])
+
+
+# --- the custom resource believes only its own environment -----------------------------------------
+def test_a_forged_create_cannot_choose_the_callback_url_or_the_name(hooked: Hooked, cloudformation: Any) -> None:
+    hooked.seeded.organization["plan"] = "free"
+    event = cloudformation.request("Create", hooked.connection.stack["AWS::StackId"],
+                                   WebhookBaseUrl="https://attacker.example/hook", Name="attacker")  # fmt: skip
+    hooked.connection.invoke("SubscriptionSetupFunction", event, WEBHOOK_BASE_URL=hooked.api,
+                             DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
+    assert cloudformation.answers[-1]["Status"] == "SUCCESS"
+    (sub,) = subscriptions(hooked)
+    assert sub["url_callback"] == hooked.api + "/webhooks"
+    assert sub["description"].startswith("toggl-local (123456789012/us-east-1): ")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:{port}/response",  # plain http, any host
+        "https://127.0.0.1:{port}/response",
+        "https://attacker.example/response",
+        "https://s3.amazonaws.com.attacker.example/response",
+        "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/response",
+        "not a url",
+    ],
+)
+def test_an_answer_url_that_is_not_cloudformations_gets_nothing_and_nothing_is_done(
+    hooked: Hooked, cloudformation: Any, url: str
+) -> None:
+    listener = Recorder(200).start()
+    try:
+        event = cloudformation.request("Delete", hooked.connection.stack["AWS::StackId"], "x",
+                                       response_url=url.format(port=listener.httpd.server_address[1]))  # fmt: skip
+        result = hooked.connection.invoke("SubscriptionSetupFunction", event, WEBHOOK_BASE_URL=hooked.api)
+    finally:
+        listener.stop()
+    assert result["Status"] == "FAILED"
+    assert listener.seen == [] and cloudformation.answers == []
+    assert hooked.toggl.requests == []  # and nothing was done in Toggl
+
+
+def test_an_event_of_another_stack_is_refused(hooked: Hooked, cloudformation: Any) -> None:
+    event = cloudformation.request("Delete", "arn:aws:cloudformation:us-east-1:999999999999:stack/other/1", "x")
+    result = hooked.connection.invoke("SubscriptionSetupFunction", event, WEBHOOK_BASE_URL=hooked.api)
+    assert result["Status"] == "FAILED" and cloudformation.answers == [] and hooked.toggl.requests == []
+
+
+def test_the_answer_url_never_reaches_a_log(
+    hooked: Hooked, cloudformation: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cloudformation.stop()  # CloudFormation cannot be reached: the PUT fails, with the URL in the error
+    event = cloudformation.request("Delete", hooked.connection.stack["AWS::StackId"], "x")
+    hooked.connection.invoke("SubscriptionSetupFunction", event, WEBHOOK_BASE_URL=hooked.api)
+    out = capsys.readouterr()
+    assert "could not answer CloudFormation" in out.out
+    assert SIGNATURE not in out.out + out.err and "cloudformation-custom-resource-response" not in out.out
+
+
+# --- two stacks of the same name in one workspace ----------------------------------------------------
+def test_two_stacks_of_the_same_name_never_touch_each_others_subscriptions(hooked: Hooked) -> None:
+    hooked.seeded.organization["plan"] = "premium"
+    other_api = ApiServer(hooked.connection.environment, port=0).start()
+    try:
+        wid = hooked.seeded.workspace["id"]
+
+        def stack(owner: str) -> Subscriptions:
+            toggl = TogglClient(hooked.toggl.url, CANARY_TOKEN)
+            return Subscriptions(toggl, wid, owner, legacy_name="toggl-connection")
+
+        dev, prod = (
+            stack("toggl-connection (111111111111/eu-west-1)"),
+            stack("toggl-connection (222222222222/us-east-1)"),
+        )
+        # Given a subscription marked the old way (the stack's name alone), pointing at dev's API
+        legacy = {
+            "url_callback": hooked.api + "/webhooks",
+            "event_filters": [{"entity": "project", "action": "*"}],
+            "enabled": True,
+            "description": "toggl-connection: all events",
+            "secret": deliveries.TEST_SECRET,
+        }
+        hooked.toggl_call("POST", f"/webhooks/api/v1/subscriptions/{wid}", legacy)
+        # When prod syncs first, it leaves dev's alone and makes its own
+        first_prod = prod.sync(other_api.url, deliveries.TEST_SECRET)
+        assert first_prod.created == ["toggl-connection (222222222222/us-east-1): all events"]
+        assert not first_prod.updated and not first_prod.deleted
+        # And dev adopts its own once: renamed in place, same subscription
+        first_dev = dev.sync(hooked.api, deliveries.TEST_SECRET)
+        assert first_dev.updated == ["toggl-connection (111111111111/eu-west-1): all events"] and not first_dev.created
+        # And from then on neither sync changes anything
+        assert not dev.sync(hooked.api, deliveries.TEST_SECRET).changed
+        assert not prod.sync(other_api.url, deliveries.TEST_SECRET).changed
+        by_owner = {s["url_callback"]: s["description"] for s in subscriptions(hooked)}
+        assert by_owner == {
+            hooked.api + "/webhooks": "toggl-connection (111111111111/eu-west-1): all events",
+            other_api.url + "/webhooks": "toggl-connection (222222222222/us-east-1): all events",
+        }
+        # And one stack's health check and deletion leave the other's alone
+        (prod_sub,) = [s for s in subscriptions(hooked) if s["url_callback"].startswith(other_api.url)]
+        prod_sub["enabled"] = False
+        _, problems = dev.check(hooked.api)
+        assert problems == [] or all("toggl-connection (111111111111" in p for p in problems)
+        assert dev.delete(hooked.api) and prod_sub in subscriptions(hooked)
+        assert [s["url_callback"] for s in subscriptions(hooked)] == [other_api.url + "/webhooks"]
+    finally:
+        other_api.stop()
+
+
+# --- callers' limits -------------------------------------------------------------------------------
+def test_an_admin_invitation_is_refused_before_toggl_is_called(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    request = {"workspace_id": seeded.workspace["id"], "emails": ["boss@x.example"], "admin": True}
+    response = toggl_connection.post_json("/actions/create-user-invitation", request)
+    assert response["statusCode"] == 403 and body_of(response)["error"] == "admin_invitation_not_allowed"
+    assert toggl.requests == [] and seeded.world.emails_sent == []
+    allowed = toggl_connection.invoke("CreateUserInvitationFunction", request, ALLOW_ADMIN_INVITATIONS="true")
+    assert allowed["data"][0]["email"] == "boss@x.example"
+
+
+def test_a_workspace_outside_the_allowed_ones_is_refused_before_toggl_is_called(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    wid = seeded.workspace["id"]
+    only_other = {"ALLOWED_WORKSPACE_IDS": "1,2"}
+    for function, event in (
+        ("CreateClientFunction", {"workspace_id": wid, "name": "Elsewhere"}),
+        ("CreateTaskFunction", {"workspace_id": wid, "project_id": seeded.project["id"], "name": "t"}),
+        ("QueryFunction", {"query": "projects", "params": {"workspace_id": wid}}),
+        ("QueryFunction", {"query": "me", "params": {"with_related_data": True}}),
+    ):
+        from toggl_connection.errors import WorkspaceNotAllowed
+
+        with pytest.raises(WorkspaceNotAllowed):
+            toggl_connection.invoke(function, event, **only_other)
+    assert toggl.requests == []
+    # Lists that span workspaces keep only the allowed ones
+    workspaces = toggl_connection.invoke("QueryFunction", {"query": "workspaces", "params": {}}, **only_other)
+    assert workspaces["items"] == [] and len(toggl.requests) == 1
+    mine = toggl_connection.invoke("QueryFunction", {"query": "workspaces", "params": {}},
+                                   ALLOWED_WORKSPACE_IDS=f"1,{wid}")  # fmt: skip
+    assert [w["id"] for w in mine["items"]] == [wid]
+
+
+def test_every_action_and_query_log_line_names_the_caller(
+    toggl_connection: Connection, seeded: Seeded, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local import apigw
+
+    arn = "arn:aws:iam::123456789012:role/crm-sync"
+    body = json.dumps({"workspace_id": seeded.workspace["id"], "name": "Logged"})
+    toggl_connection.request(apigw.proxy_event("POST", "/actions/create-client", body, {}, caller_arn=arn))
+    toggl_connection.invoke("QueryFunction", {"query": "clients", "params": {"workspace_id": seeded.workspace["id"]}})
+    rule = {
+        "version": "0",
+        "id": "e-1",
+        "detail-type": "X",
+        "source": "custom.crm",
+        "account": "1",
+        "time": "t",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"workspace_id": seeded.workspace["id"], "name": "R"},
+    }
+    toggl_connection.invoke("CreateClientFunction", rule)
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"level"')]
+    by_function: dict[str, set[str]] = {}
+    for line in lines:
+        by_function.setdefault(line["function_name"], set()).add(line.get("caller", "MISSING"))
+    assert by_function["CreateClientFunction"] == {arn, "eventbridge:custom.crm"}
+    assert by_function["QueryFunction"] == {"direct"}
+
+
+@pytest.mark.parametrize("value", ["²", "١٢", "１２", "12.0", "-3", "0x10", " "])  # noqa: RUF001 - on purpose
+def test_numbers_are_ascii_digits_only(toggl_connection: Connection, toggl: Sandbox, value: str) -> None:
+    action = toggl_connection.post_json("/actions/create-client", {"workspace_id": value, "name": "x"})
+    assert action["statusCode"] == 422 and body_of(action)["field"] == "workspace_id"
+    query = toggl_connection.get("/queries/projects", f"workspace_id={value}")
+    assert query["statusCode"] == 422 and body_of(query)["field"] == "workspace_id"
+    assert toggl.requests == []
+
+
+def test_an_invitations_link_is_answered_once_and_never_kept(toggl_connection: Connection, seeded: Seeded) -> None:
+    request = {"workspace_id": seeded.workspace["id"], "emails": ["kept@x.example"]}
+    first = toggl_connection.post_json("/actions/create-user-invitation", request, {"Idempotency-Key": "inv-k"})
+    assert body_of(first)["data"][0]["invite_url"].startswith("https://")
+    again = toggl_connection.post_json("/actions/create-user-invitation", request, {"Idempotency-Key": "inv-k"})
+    assert again["headers"].get("Idempotent-Replayed") == "true" and "invite_url" not in again["body"]
+    table = toggl_connection.stack["IdempotencyTable"]
+    stored = json.dumps(boto3.client("dynamodb").scan(TableName=table)["Items"])
+    assert "kept@x.example" in stored  # the record is there ...
+    assert "invite_url" not in stored and "/invite/" not in stored  # ... without the link or its code

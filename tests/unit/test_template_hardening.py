@@ -1,0 +1,145 @@
+"""template.yaml's hardening, read through the real SAM translator: who may put toggl.track
+events on the bus, which items of the shared table each function may touch, the callers'
+limits, access logs, WAF, throttling, KMS, and a custom resource that cannot hang a stack."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from local import template
+from tests.unit.test_template import _policies, actions_of, statements
+
+
+@pytest.fixture(scope="module")
+def cfn() -> dict[str, Any]:
+    return template.transformed()["Resources"]
+
+
+def publishers(cfn: dict[str, Any]) -> set[str]:
+    """Functions whose role may call events:PutEvents."""
+    return {
+        fn.logical_id for fn in template.functions()
+        if any("events:PutEvents" in actions_of(s) for s in statements(cfn, fn.logical_id))
+    }  # fmt: skip
+
+
+def test_only_this_stacks_publishers_may_put_toggl_track_events_on_the_bus(cfn: dict[str, Any]) -> None:
+    policy = cfn["EventBusTogglSource"]["Properties"]
+    statement = policy["Statement"]
+    assert (statement["Effect"], statement["Action"], statement["Principal"]) == ("Deny", "events:PutEvents", "*")
+    assert statement["Condition"]["StringEquals"] == {"events:source": "toggl.track"}
+    allowed = statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
+    assert sorted(a["Fn::GetAtt"][0] for a in allowed) == sorted(f"{fn}Role" for fn in publishers(cfn))
+    assert len(allowed) >= 10
+
+
+def table_statements(cfn: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
+    return [s for s in statements(cfn, function_id) if any(a.startswith("dynamodb:") for a in actions_of(s))]
+
+
+def test_every_function_touches_only_its_own_items_of_the_shared_table(cfn: dict[str, Any]) -> None:
+    expected = {
+        "Webhook": ["toggl-event#*"],
+        "CreateClient": ["action:*"], "CreateUserInvitation": ["action:*"], "AddProjectMember": ["action:*"],
+        "CreateTask": ["action:*"], "WorkspacePoller": ["toggl-event#*", "workspace-poller#*"],
+        "SubscriptionSetup": ["subscriptions#*"], "SubscriptionHealth": ["subscriptions#*"],
+    }  # fmt: skip
+    seen = 0
+    for fn in template.functions():
+        for statement in table_statements(cfn, fn.logical_id):
+            keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            prefix = next(k for k in expected if fn.logical_id.startswith(k) or k in fn.logical_id)
+            assert keys == expected[prefix], fn.logical_id
+            seen += 1
+    assert seen >= 14
+
+
+def test_the_dedupe_keys_the_code_writes_fall_under_the_policies() -> None:
+    from toggl_connection import actions, dedupe, webhook_setup, workspace_poller
+
+    assert re.fullmatch(r"toggl-event#.*", f"{dedupe.KEY_PREFIX}#abc")
+    assert re.fullmatch(r"action:.*", f"{actions.KEY_PREFIX}create-client#unknown:abc")
+    assert re.fullmatch(r"workspace-poller#.*", workspace_poller.STATE_KEY)
+    assert re.fullmatch(r"subscriptions#.*", webhook_setup.GAPS_KEY)
+
+
+def test_every_reader_of_the_token_may_decrypt_it_with_a_customer_key(cfn: dict[str, Any]) -> None:
+    for fn in template.functions():
+        reads_token = any("TogglApiTokenSecret" in json.dumps(s) for s in statements(cfn, fn.logical_id)
+                          if "secretsmanager:GetSecretValue" in actions_of(s))  # fmt: skip
+        role = cfn[f"{fn.logical_id}Role"]["Properties"]
+        conditional = [p["Fn::If"] for p in role.get("Policies", []) if "Fn::If" in p]
+        kms = [c for c in conditional if c[0] == "HasTokenKmsKey"]
+        assert bool(kms) == reads_token, fn.logical_id
+        for condition in kms:
+            (statement,) = condition[1]["PolicyDocument"]["Statement"]
+            assert statement["Action"] == ["kms:Decrypt"] and statement["Resource"] == {"Ref": "TokenSecretKmsKeyArn"}
+            assert "kms:ViaService" in statement["Condition"]["StringEquals"]
+
+
+def test_callers_limits_are_parameters_handed_to_every_function() -> None:
+    document = template.load()
+    defaults = template.parameter_defaults(document)
+    assert defaults["AllowAdminInvitations"] == "false"
+    assert defaults["AllowedWorkspaceIds"] == ""
+    assert defaults["PreviousSecretGraceHours"] == "24"
+    variables = document["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["ALLOW_ADMIN_INVITATIONS"] == {"Ref": "AllowAdminInvitations"}
+    assert variables["ALLOWED_WORKSPACE_IDS"] == {"Ref": "AllowedWorkspaceIds"}
+    assert variables["PREVIOUS_SECRET_GRACE_HOURS"] == {"Ref": "PreviousSecretGraceHours"}
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [("https://api.track.toggl.com", True), ("https://proxy.example/toggl", True),
+     ("http://api.track.toggl.com", False), ("api.track.toggl.com", False), ("https://", False)],
+)  # fmt: skip
+def test_toggl_api_url_takes_https_only(url: str, ok: bool) -> None:
+    pattern = template.load()["Parameters"]["TogglApiUrl"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, url)) is ok  # CloudFormation matches the whole value
+
+
+def test_access_logs_carry_who_and_what_but_no_body_or_header(cfn: dict[str, Any]) -> None:
+    setting = template.load()["Resources"]["Api"]["Properties"]["AccessLogSetting"]["Fn::If"]
+    assert setting[0] == "HasAccessLogs"
+    fields = json.loads(setting[1]["Format"])
+    assert {"requestId", "caller", "route", "status"} <= set(fields)
+    text = setting[1]["Format"]
+    assert "body" not in text.lower() and "header" not in text.lower() and "querystring" not in text.lower()
+    assert cfn["ApiAccessLogGroup"]["Condition"] == "HasAccessLogs"
+
+
+def test_a_web_acl_is_attached_when_given(cfn: dict[str, Any]) -> None:
+    association = cfn["ApiWebAcl"]
+    assert association["Condition"] == "HasWebAcl"
+    assert association["Properties"]["WebACLArn"] == {"Ref": "WebAclArn"}
+    assert "/stages/" in json.dumps(association["Properties"]["ResourceArn"])
+
+
+def test_the_custom_resource_cannot_hang_the_stack_and_takes_nothing_from_its_event(cfn: dict[str, Any]) -> None:
+    resource = template.load()["Resources"]["SubscriptionSetup"]["Properties"]
+    assert 60 <= resource["ServiceTimeout"] <= 3600
+    assert {"WebhookBaseUrl", "Name", "ResponseURL"}.isdisjoint(resource)
+    fn = template.function("SubscriptionSetupFunction")
+    variables = fn.properties["Environment"]["Variables"]
+    assert {"WEBHOOK_BASE_URL", "SUBSCRIPTION_NAME", "SUBSCRIPTION_OWNER", "STACK_ID"} <= set(variables)
+    assert float(fn.properties["Timeout"]) < resource["ServiceTimeout"]
+
+
+def test_the_owner_mark_names_stack_account_and_region() -> None:
+    document = template.load()
+    owner = document["Outputs"]["SubscriptionOwner"]["Value"]["Fn::Sub"]
+    assert owner == "${AWS::StackName} (${AWS::AccountId}/${AWS::Region})"
+    for logical_id in ("SubscriptionSetupFunction", "SubscriptionHealthFunction"):
+        variables = document["Resources"][logical_id]["Properties"]["Environment"]["Variables"]
+        assert variables["SUBSCRIPTION_OWNER"] == {"Fn::Sub": owner}
+
+
+def test_conditional_policies_are_real_policies(cfn: dict[str, Any]) -> None:
+    for fn in template.functions():
+        for policy in _policies(cfn[f"{fn.logical_id}Role"]["Properties"]):
+            assert policy["PolicyDocument"]["Statement"], fn.logical_id
