@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
 
 STACK ?= toggl-connection
 
-.PHONY: help venv lint typecheck template-check events docs test test-unit build run demo post bench subscribe clean
+.PHONY: help venv lint typecheck template-check events docs layer-hashes test test-unit build run demo post bench subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,6 +22,7 @@ help: ## List the targets
 $(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml
 	@if [ -z "$(PYTHON_313)" ]; then echo "Python 3.13 is needed (the Lambda runtime): install it, e.g. pyenv install 3.13" >&2; exit 1; fi
 	@test -x $(BIN)/python || $(PYTHON_313) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r layers/toggl/requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	@touch $@
@@ -49,6 +50,9 @@ events: $(STAMP) ## Regenerate events/ (signed sample API Gateway events)
 
 docs: $(STAMP) ## Regenerate the Toggl contract table in docs/toggl-api.md
 	$(BIN)/python -m local.docs
+
+layer-hashes: $(STAMP) ## After changing a pin in layers/toggl/requirements.txt: record the hashes of its files
+	$(BIN)/python -m local.layer_hashes
 
 test: lint typecheck template-check ## Lint, type checks, template checks and every test
 	$(BIN)/python -m pytest

@@ -179,6 +179,18 @@ def test_the_layer_is_built_without_docker_for_arm64_python_313() -> None:
     makefile = (template.ROOT / "layers" / "toggl" / "Makefile").read_text()
     assert "build-TogglLayer:" in makefile
     assert "--platform manylinux2014_aarch64" in makefile and "--python-version 3.13" in makefile
+    assert "--require-hashes" in makefile and "python3.13" in makefile
+    assert 'rm -rf "$(ARTIFACTS_DIR)/python/bin"' in makefile
+
+
+def test_every_layer_requirement_is_pinned_and_hash_checked() -> None:
+    text = (template.ROOT / "layers" / "toggl" / "requirements.txt").read_text()
+    requirements = [r for r in text.replace("\\\n", " ").splitlines() if r.strip() and not r.startswith("#")]
+    assert len(requirements) >= 8
+    for requirement in requirements:
+        name, _, rest = requirement.partition("==")
+        assert name and rest.split()[0], requirement
+        assert "--hash=sha256:" in rest, f"{name} has no hash"
 
 
 ACTION_ROUTES = {
