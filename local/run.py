@@ -6,7 +6,7 @@
 - the API on 127.0.0.1:3000 serving every route of template.yaml with the real handlers
   (IAM routes need a SigV4 signature made with the local key pair);
 - the subscription sync against the sandbox, so the real handshake and deliveries flow;
-- the scheduled functions (subscription health, workspace poller) on short timers.
+- the scheduled functions (subscription health, workspace poller, catch-up) on short timers.
 
 Every event that reaches the bus is printed as one JSON line on stdout and appended to
 ``.local/events.jsonl``; request logs go to stderr. Ctrl-C stops everything.
@@ -42,6 +42,7 @@ class Options:
     secret_access_key: str
     poll_seconds: float
     health_seconds: float
+    catch_up_seconds: float
     plan: str
 
     @classmethod
@@ -57,6 +58,7 @@ class Options:
             secret_access_key=env("TOGGL_LOCAL_SECRET_ACCESS_KEY", "local-secret-access-key"),
             poll_seconds=float(env("TOGGL_LOCAL_POLL_SECONDS", "10")),
             health_seconds=float(env("TOGGL_LOCAL_HEALTH_SECONDS", "60")),
+            catch_up_seconds=float(env("TOGGL_LOCAL_CATCHUP_SECONDS", "15")),
             # Starter: webhooks packed (2 webhooks of 6 events), and tasks (a paid feature) work.
             plan=env("TOGGL_LOCAL_PLAN", "starter"),
         )
@@ -153,9 +155,11 @@ class LocalStack:
 
         self._every(0.2, self._drain_tap, "tap")
         self._sync_subscriptions(api_url)
-        self._invoke("WorkspacePollerFunction")  # the baseline, before anything can change
+        for baseline in ("WorkspacePollerFunction", "CatchUpFunction"):
+            self._invoke(baseline)  # the baselines, before anything can change
         self._every(o.poll_seconds, lambda: self._invoke("WorkspacePollerFunction"), "workspace-poller")
         self._every(o.health_seconds, lambda: self._invoke("SubscriptionHealthFunction"), "subscription-health")
+        self._every(o.catch_up_seconds, lambda: self._invoke("CatchUpFunction"), "catch-up")
         self._write_state(api_url, moto_url)
 
     def environment(self, fn: template.Function) -> dict[str, str]:

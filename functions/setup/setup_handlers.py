@@ -1,11 +1,12 @@
-"""Entry points of the functions that keep the Toggl side set up: the deploy-time custom
-resource, the scheduled subscription health check, and the scheduled workspace poller."""
+"""Entry points of the functions that keep the Toggl side set up and nothing missed: the
+deploy-time custom resource, and the scheduled subscription health check, workspace poller and
+catch-up."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from toggl_connection import webhook_setup, workspace_poller
+from toggl_connection import catch_up, webhook_setup, workspace_poller
 from toggl_connection.observability import lambda_entry
 
 
@@ -22,3 +23,8 @@ def subscription_health(event: dict[str, Any], context: Any) -> Any:
 @lambda_entry
 def workspace_poll(event: dict[str, Any], context: Any) -> Any:
     return workspace_poller.poll(event, context)
+
+
+@lambda_entry
+def catch_up_changes(event: dict[str, Any], context: Any) -> Any:
+    return catch_up.run(event, context)

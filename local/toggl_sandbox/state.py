@@ -107,6 +107,10 @@ class Seeded:
     project: dict[str, Any]
 
 
+# When the seeded account's things were made: well before anything a test or make run does.
+SEEDED_AT = "2026-01-05T09:00:00+00:00"
+
+
 def seed(token: str = "sandbox-api-token", plan: str = "premium") -> Seeded:  # noqa: S107 - a sandbox token
     """A small realistic account: one organization, a workspace, two users, a client, a project."""
     # The ids of the sample deliveries and events/, so that they line up with this account.
@@ -115,14 +119,14 @@ def seed(token: str = "sandbox-api-token", plan: str = "premium") -> Seeded:  # 
     ws = world.add_workspace(org["id"], "Acme Studio", ident=7435584)
     owner = world.add_user("owner@acme.example", "Olivia Owner", token, [ws["id"]], ident=9547721)
     member = world.add_user("dev@acme.example", "Dev Eloper", "sandbox-member-token", [ws["id"]], ident=9547722)
-    client = {"id": world.next_id(), "wid": ws["id"], "name": "Globex", "archived": False, "at": now(),
+    client = {"id": world.next_id(), "wid": ws["id"], "name": "Globex", "archived": False, "at": SEEDED_AT,
               "notes": None, "external_reference": None, "creator_id": owner["id"]}  # fmt: skip
     world.clients[client["id"]] = client
     project = {"id": 203881520, "workspace_id": ws["id"], "wid": ws["id"], "client_id": client["id"],
                "cid": client["id"], "name": "Website", "active": True, "is_private": True, "billable": True,
-               "color": "#0b83d9", "at": now(), "created_at": now()}  # fmt: skip
+               "color": "#0b83d9", "at": SEEDED_AT, "created_at": SEEDED_AT}  # fmt: skip
     world.projects[project["id"]] = project
     pu = {"id": world.next_id(), "project_id": project["id"], "user_id": owner["id"], "workspace_id": ws["id"],
-          "manager": True, "rate": None, "labor_cost": None, "at": now()}  # fmt: skip
+          "manager": True, "rate": None, "labor_cost": None, "at": SEEDED_AT}  # fmt: skip
     world.project_users[pu["id"]] = pu
     return Seeded(world, token, org, ws, owner, member, client, project)

@@ -60,6 +60,10 @@ class Webhooks:
     # listing and checks disagree.
     refused_filters: set[tuple[str, str]] = field(default_factory=set)
     next_event_id: int = 8023169274704072
+    # Switched off, deliveries wait (as Toggl's do while it cannot reach a subscription) and go
+    # out, late and in order, when it is switched on again.
+    delivering: bool = True
+    held: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
 
 
 def state(sandbox: Sandbox) -> Webhooks:
@@ -73,6 +77,26 @@ def attach(sandbox: Sandbox) -> None:
     worker = threading.Thread(target=_deliver_forever, args=(sandbox,), name="toggl-webhooks", daemon=True)
     worker.start()
     sandbox._on_stop.append(lambda: state(sandbox).outbox.put(None))
+
+
+def set_delivering(sandbox: Sandbox, on: bool) -> int:
+    """Switch webhook delivery off or on; on sends what was held. Returns how many were held."""
+    hooks = state(sandbox)
+    with sandbox.world.lock:
+        hooks.delivering = on
+        held, hooks.held = (hooks.held, []) if on else ([], hooks.held)
+    for item in held:
+        hooks.outbox.put(item)
+    return len(held) if on else len(hooks.held)
+
+
+@route("POST", "/_sandbox/webhooks", auth=False)
+def control(req: Request) -> Any:
+    """The sandbox's own switch (not Toggl's API): ``{"delivering": false}`` holds deliveries."""
+    delivering = body(req).get("delivering")
+    if not isinstance(delivering, bool):
+        raise TogglError(400, "delivering must be true or false", played=True)
+    return {"delivering": delivering, "held_or_released": set_delivering(req.sandbox, delivering)}
 
 
 def wait_for_deliveries(sandbox: Sandbox, timeout: float = 10.0) -> None:
@@ -318,7 +342,10 @@ def _on_change(
                 path=req.path, created_at=now().replace("+00:00", "Z"), workspace_id=workspace_id,
                 user_id=user["id"], subscription_id=sub["subscription_id"], url_callback=sub["url_callback"],
             )  # fmt: skip
-            hooks.outbox.put((sub["subscription_id"], document))
+            if hooks.delivering:
+                hooks.outbox.put((sub["subscription_id"], document))
+            else:
+                hooks.held.append((sub["subscription_id"], document))
 
 
 def _deliver_forever(sandbox: Sandbox) -> None:

@@ -40,7 +40,7 @@ def test_the_documented_time_entry_event_becomes_the_contract_detail() -> None:
     assert detail["metadata"]["time_entry_id"] == 3050537739
     assert detail["metadata"]["workspace_id"] == 7435584
     assert detail["metadata"]["request_body"] == json.loads(document["metadata"]["request_body"])
-    assert event.dedupe_key == "8023169274704072"
+    assert event.dedupe_key == "change:time_entry:3050537739:created"
 
 
 def test_integer_ids_give_the_same_detail_as_digit_strings() -> None:
@@ -127,3 +127,18 @@ def test_detail_type_is_title_case(entity: str, action: str, expected: str) -> N
 def test_what_is_not_an_envelope_is_refused_with_the_reason(body: bytes, complaint: str) -> None:
     with pytest.raises(InvalidBody, match=complaint):
         envelope.parse(body)
+
+
+def test_one_change_is_one_key_whichever_path_and_spelling() -> None:
+    from toggl_connection.bus_event import dedupe_key
+
+    # an update: the entity and its at, written either way, make the key
+    assert dedupe_key("project", "updated", 1, 5, "2023-07-17T11:50:00+00:00") == "change:project:5:1689594600"
+    assert dedupe_key("project", "updated", 2, 5, "2023-07-17T11:50:00Z") == "change:project:5:1689594600"
+    # created and deleted happen once per entity
+    assert dedupe_key("time_entry", "created", 1, 7, "2023-07-17T11:50:00Z") == "change:time_entry:7:created"
+    assert dedupe_key("time_entry", "deleted", 1, 7, None) == "change:time_entry:7:deleted"
+    # without what makes a change, the event's own id
+    assert dedupe_key("tag", "updated", 42, 7, None) == "42"
+    assert dedupe_key("tag", "updated", 42, None, "2023-07-17T11:50:00Z") == "42"
+    assert dedupe_key("tag", "updated", 42, 7, "not a time") == "42"

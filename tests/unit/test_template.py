@@ -300,10 +300,13 @@ def test_setup_runs_after_the_api_stage_and_keeps_running_on_schedules(cfn: dict
     expressions = sorted(json.dumps(p["ScheduleExpression"]) for p in schedules.values())
     assert expressions == sorted(
         [json.dumps({"Fn::Sub": "rate(${HealthCheckMinutes} minutes)"}),
-         json.dumps({"Fn::Sub": "rate(${WorkspacePollMinutes} minutes)"})]
+         json.dumps({"Fn::Sub": "rate(${WorkspacePollMinutes} minutes)"}),
+         json.dumps({"Fn::Sub": "rate(${CatchUpMinutes} minutes)"})]
     )  # fmt: skip
     defaults = template.parameter_defaults(template.load())
-    assert (defaults["HealthCheckMinutes"], defaults["WorkspacePollMinutes"]) == ("15", "30")
+    assert (defaults["HealthCheckMinutes"], defaults["WorkspacePollMinutes"], defaults["CatchUpMinutes"]) == (
+        "15", "30", "10")  # fmt: skip
+    assert template.function("CatchUpFunction").handler == "setup_handlers.catch_up_changes"
 
 
 def test_every_checkov_skip_says_why() -> None:

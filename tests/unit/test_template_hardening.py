@@ -47,6 +47,7 @@ def test_every_function_touches_only_its_own_items_of_the_shared_table(cfn: dict
         "CreateClient": ["action:*"], "CreateUserInvitation": ["action:*"], "AddProjectMember": ["action:*"],
         "CreateTask": ["action:*"], "WorkspacePoller": ["toggl-event#*", "workspace-poller#*"],
         "SubscriptionSetup": ["subscriptions#*"], "SubscriptionHealth": ["subscriptions#*"],
+        "CatchUp": ["toggl-event#*", "catch-up#*"],
     }  # fmt: skip
     seen = 0
     for fn in template.functions():
@@ -59,12 +60,13 @@ def test_every_function_touches_only_its_own_items_of_the_shared_table(cfn: dict
 
 
 def test_the_dedupe_keys_the_code_writes_fall_under_the_policies() -> None:
-    from toggl_connection import actions, dedupe, webhook_setup, workspace_poller
+    from toggl_connection import actions, catch_up, dedupe, webhook_setup, workspace_poller
 
     assert re.fullmatch(r"toggl-event#.*", f"{dedupe.KEY_PREFIX}#abc")
     assert re.fullmatch(r"action:.*", f"{actions.KEY_PREFIX}create-client#unknown:abc")
     assert re.fullmatch(r"workspace-poller#.*", workspace_poller.STATE_KEY)
     assert re.fullmatch(r"subscriptions#.*", webhook_setup.GAPS_KEY)
+    assert re.fullmatch(r"catch-up#.*", catch_up.STATE_KEY)
 
 
 def test_every_reader_of_the_token_may_decrypt_it_with_a_customer_key(cfn: dict[str, Any]) -> None:

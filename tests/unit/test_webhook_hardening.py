@@ -48,6 +48,13 @@ def test_a_delivery_outside_the_replay_window_is_acknowledged_not_published(
 
 
 # --- a rotated signing secret ------------------------------------------------------------------
+def project_created(event_id: int) -> dict[str, Any]:
+    """A Project Created delivery for a project of its own (one project is created only once)."""
+    document = deliveries.sample("project-created", event_id)
+    document["payload"]["id"] = document["metadata"]["project_id"] = event_id
+    return document
+
+
 def rotate(connection: Connection) -> None:
     boto3.client("secretsmanager").put_secret_value(
         SecretId=connection.stack["WebhookSigningSecret"], SecretString="rotated-because-it-leaked"
@@ -60,13 +67,13 @@ def test_the_previous_secret_is_refused_once_its_grace_has_passed(
 ) -> None:
     rotate(connection)
     # Within the grace (24 hours by default) a delivery signed with the old secret is accepted
-    assert connection.deliver("/webhooks", deliveries.sample("project-created", 4201))["statusCode"] == 200
+    assert connection.deliver("/webhooks", project_created(4201))["statusCode"] == 200
     # 25 hours after the rotation it is refused, and the new secret still works
     later = time.time() + 25 * 3600
     monkeypatch.setattr(layer_secrets.time, "time", lambda: later)
-    old = connection.deliver("/webhooks", deliveries.sample("project-created", 4202))
+    old = connection.deliver("/webhooks", project_created(4202))
     assert old["statusCode"] == 401 and body_of(old)["error"] == "invalid_signature"
-    new = connection.deliver("/webhooks", deliveries.sample("project-created", 4203), "rotated-because-it-leaked")
+    new = connection.deliver("/webhooks", project_created(4203), "rotated-because-it-leaked")
     assert new["statusCode"] == 200
     assert [e["detail"]["event_id"] for e in connection.bus_events()] == [4201, 4203]
 

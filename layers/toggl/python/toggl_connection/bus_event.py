@@ -37,11 +37,29 @@ def detail_type(entity: str, action: str) -> str:
     return " ".join(word.capitalize() for word in words if word)
 
 
-def dedupe_key(entity: str, action: str, event_id: int | str, entity_id: int | None) -> str:
-    """What "the same event" means. A new workspace is keyed by the workspace itself, so that
-    the webhook and the ``/me/workspaces`` poller announcing it publish it once between them."""
+def change_moment(value: Any) -> int | None:
+    """An entity's ``at`` as Unix seconds, however Toggl wrote it (``Z`` or ``+00:00``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return int(moment.timestamp()) if moment.tzinfo is not None else None
+
+
+def dedupe_key(entity: str, action: str, event_id: int | str, entity_id: int | None, at: Any = None) -> str:
+    """What "the same change" means, for every path that publishes one (webhook, poller,
+    catch-up): an entity is created once and deleted once, and in between each ``at`` of it is
+    one change. A new workspace is keyed by the workspace itself (the webhook and the poller
+    announce it). Without an id (or, for an update, an ``at``), the event's own id decides."""
     if entity == "workspace" and action == "created" and entity_id is not None:
         return f"workspace-created:{entity_id}"
+    if entity_id is not None and action in ("created", "deleted"):
+        return f"change:{entity}:{entity_id}:{action}"
+    moment = change_moment(at)
+    if entity_id is not None and moment is not None:
+        return f"change:{entity}:{entity_id}:{moment}"
     return str(event_id)
 
 
@@ -163,7 +181,9 @@ def from_webhook(envelope: Envelope) -> BusEvent:
         detail_type=detail_type(entity, action),
         time=envelope.created,
         detail=detail,
-        dedupe_key=dedupe_key(entity, action, envelope.event_id, entity_id),
+        dedupe_key=dedupe_key(
+            entity, action, envelope.event_id, entity_id, payload.get("at") if isinstance(payload, dict) else None
+        ),
     )
 
 

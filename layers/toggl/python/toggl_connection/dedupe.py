@@ -28,6 +28,7 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
+    IdempotencyItemNotFoundError,
     IdempotencyPersistenceLayerError,
     IdempotencyValidationError,
 )
@@ -118,6 +119,24 @@ def _record_done(store: DynamoDBPersistenceLayer, item: dict[str, Any], result: 
             failure = type(exc).__name__
     logger.error("dedupe record not written after a successful publish", extra={"reason": failure})
     count("DedupeRecordFailed")
+
+
+def recorded(key: str, table_name: str, prefix: str = KEY_PREFIX) -> dict[str, Any] | None:
+    """The result kept for ``key`` when the work was done or is being done (``{}`` while in
+    progress); None when there is no live record. Reads only."""
+    store = _store(table_name, prefix, aws_clients.client("dynamodb"))
+    store.configure(
+        IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=DEDUPE_SECONDS), key_prefix=prefix
+    )
+    try:
+        record = store.get_record({"key": key, "fingerprint": None})
+    except IdempotencyItemNotFoundError:
+        return None
+    except IdempotencyPersistenceLayerError as exc:
+        raise DedupeUnavailable("The dedupe table could not be read; try again shortly.") from exc
+    if record is None or record.is_expired:
+        return None
+    return record.response_json_as_dict() or {}
 
 
 def forget_stores() -> None:

@@ -3,7 +3,7 @@ and a loud failure when EventBridge refuses any entry, so nothing is acknowledge
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -40,6 +40,14 @@ def _fitted(event: BusEvent, bus_name: str) -> dict[str, Any]:
     )
     logger.warning("event too large for EventBridge; request_body omitted", extra={"size": entry_size(entry)})
     return smaller.entry(bus_name)
+
+
+def publishing(event: BusEvent, bus_name: str) -> Callable[[], dict[str, Any]]:
+    """The work of publishing one event, as the dedupe runs it: its result, kept with the dedupe
+    record, holds the entity's ``at`` (the catch-up compares it with what Toggl shows now)."""
+    payload = event.detail.get("payload")
+    at = payload.get("at") if isinstance(payload, dict) else None
+    return lambda: {"published": publish([event], bus_name), "at": at}
 
 
 def publish(events: Sequence[BusEvent], bus_name: str) -> int:

@@ -135,12 +135,8 @@ def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> 
         count("WebhookMisrouted")
 
     bus_name = config.require("event_bus_name")
-    outcome = dedupe.once(
-        event.dedupe_key,
-        lambda: {"published": publisher.publish([event], bus_name)},
-        config.require("idempotency_table_name"),
-        context,
-    )
+    outcome = dedupe.once(event.dedupe_key, publisher.publishing(event, bus_name),
+                          config.require("idempotency_table_name"), context)  # fmt: skip
     if outcome["duplicate"]:
         logger.info("duplicate delivery; already on the bus")
         count("WebhookDuplicate")

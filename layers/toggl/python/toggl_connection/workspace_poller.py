@@ -6,7 +6,6 @@ the webhook route, so a workspace announced by both is published once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,10 +36,6 @@ def _remember(table: str, ids: set[int]) -> None:
     )
 
 
-def _publishing(event: bus_event.BusEvent, bus: str) -> Callable[[], dict[str, Any]]:
-    return lambda: {"published": publisher.publish([event], bus)}
-
-
 def poll(event: Any, context: Any) -> dict[str, Any]:
     config = settings.load()
     table, bus = config.require("idempotency_table_name"), config.require("event_bus_name")
@@ -60,7 +55,7 @@ def poll(event: Any, context: Any) -> dict[str, Any]:
     published = duplicates = 0
     for workspace_id in new:
         event_ = bus_event.from_poll(current[workspace_id], datetime.now(UTC))
-        outcome = dedupe.once(event_.dedupe_key, _publishing(event_, bus), table, context)
+        outcome = dedupe.once(event_.dedupe_key, publisher.publishing(event_, bus), table, context)
         published += 0 if outcome["duplicate"] else 1
         duplicates += 1 if outcome["duplicate"] else 0
         _remember(table, {workspace_id})  # only once it is on the bus (or already was)
