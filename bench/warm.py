@@ -36,9 +36,12 @@ def quiet() -> Iterator[None]:
 
 
 def _events(n: int, start: int) -> list[dict[str, Any]]:
+    """``n`` new time entries' Created deliveries (each its own entry: one change each)."""
     events = []
     for i in range(n):
-        body = deliveries.encode(deliveries.sample("time-entry-created", start + i))
+        document = deliveries.sample("time-entry-created", start + i)
+        document["payload"]["id"] = document["metadata"]["time_entry_id"] = start + i
+        body = deliveries.encode(document)
         events.append(apigw.proxy_event("POST", ROUTE, body, deliveries.signed_headers(body), resource=ROUTE))
     return events
 
@@ -91,7 +94,7 @@ def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[
             dedupe_only.append(_per_call(
                 lambda k: dedupe.once(k, lambda: {}, env["IDEMPOTENCY_TABLE_NAME"], context), keys))  # fmt: skip
 
-        calls = {"PutEvents": 0, "GetSecretValue": 0}
+        calls = {"PutEvents": 0, "GetSecretValue": 0, "DynamoDBWrite": 0, "DynamoDBRead": 0}
 
         def counter(name: str) -> Callable[..., None]:
             return lambda **_: calls.__setitem__(name, calls[name] + 1)
@@ -103,6 +106,9 @@ def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[
         aws_clients.client("secretsmanager").meta.events.register(
             "before-call.secretsmanager.GetSecretValue", counter("GetSecretValue")
         )
+        for operation, kind in (("PutItem", "DynamoDBWrite"), ("UpdateItem", "DynamoDBWrite"),
+                                ("DeleteItem", "DynamoDBWrite"), ("GetItem", "DynamoDBRead")):  # fmt: skip
+            aws_clients.client("dynamodb").meta.events.register(f"before-call.dynamodb.{operation}", counter(kind))
         _per_call(lambda e: handler(e, context), _events(1000, 10**12))
     ours_s, base_s, dedupe_s = statistics.median(ours), statistics.median(baseline), statistics.median(dedupe_only)
     return {
@@ -112,6 +118,8 @@ def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[
         "warm_minimal_handler_ms": round(base_s * 1000, 2),
         "warm_dedupe_ms": round(dedupe_s * 1000, 2),
         "put_events_per_event": round(calls["PutEvents"] / 1000, 3),
+        "webhook_dynamodb_writes_per_event": round(calls["DynamoDBWrite"] / 1000, 3),
+        "webhook_dynamodb_reads_per_event": round(calls["DynamoDBRead"] / 1000, 3),
         "secret_fetches_per_1000_invocations": calls["GetSecretValue"],
     }
 
