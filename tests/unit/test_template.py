@@ -249,13 +249,13 @@ def test_the_composition_example_is_off_by_default_and_complete_when_on() -> Non
     resources = template.load()["Resources"]
     parts = [k for k, v in resources.items() if v.get("Condition") == "AutoAddProjectMember"]
     assert sorted(parts) == sorted(
-        ["AutoAddProjectMemberRule", "AutoAddProjectMemberPermission", "AutoAddProjectMemberDeadLetterQueue",
-         "AutoAddProjectMemberDeadLetterQueuePolicy"]
-    )  # fmt: skip
+        ["AutoAddProjectMemberRule", "AutoAddProjectMemberPermission", "DeadLetterQueuePolicy"]
+    )
     assert template.parameter_defaults(template.load())["AutoAddProjectMemberUserId"] == ""
     rule = resources["AutoAddProjectMemberRule"]["Properties"]
     assert rule["EventPattern"] == {"source": ["toggl.track"], "detail-type": ["Project Created"]}
     assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": ["AddProjectMemberFunction", "Arn"]}
+    assert rule["Targets"][0]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
 
 
 def test_the_query_function_serves_every_query_behind_iam_and_reads_only_the_token(cfn: dict[str, Any]) -> None:

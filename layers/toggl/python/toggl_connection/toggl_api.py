@@ -38,7 +38,7 @@ from toggl_connection.errors import (
     TogglUnavailable,
 )
 from toggl_connection.integers import ascii_int
-from toggl_connection.observability import logger, metrics
+from toggl_connection.observability import count, logger, metrics
 from toggl_connection.secrets import api_token
 from toggl_connection.settings import Settings
 
@@ -241,6 +241,12 @@ def classify_exception(exc: BaseException, repeatable: bool) -> Verdict:
     return _unknown_outcome(f"The connection to Toggl broke ({type(exc).__name__}).", repeatable)
 
 
+def _given_up(failure: TogglFailure) -> TogglFailure:
+    if isinstance(failure, TogglQuotaExhausted):
+        count("TogglQuotaExhausted")  # an alarm watches this
+    return failure
+
+
 class TogglClient:
     """Calls Toggl for one invocation: ``deadline`` is when the Lambda must be answering."""
 
@@ -286,10 +292,10 @@ class TogglClient:
                 assert result is not None
                 return result
             if verdict.wait is None or attempt >= MAX_ATTEMPTS:
-                raise verdict.failure
+                raise _given_up(verdict.failure)
             delay = verdict.wait or random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
             if delay + CONNECT_TIMEOUT > self.time_left():
-                raise verdict.failure  # no time left to wait and try again
+                raise _given_up(verdict.failure)  # no time left to wait and try again
             logger.info("retrying Toggl call", extra={"path": path, "attempt": attempt, "delay": round(delay, 2)})
             time.sleep(delay)
 

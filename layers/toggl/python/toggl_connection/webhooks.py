@@ -101,8 +101,11 @@ def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> d
     except ConnectionFailure as failure:
         if failure.status < 500:
             count_by("WebhookRejected", "reason", failure.code)
+        else:
+            count("WebhookFailed")  # Toggl will deliver again; an alarm watches this
         return responses.error(failure)
     except Exception as unexpected:  # noqa: BLE001 - a 5xx makes Toggl deliver again
+        count("WebhookFailed")
         return responses.error(unexpected)
 
 
