@@ -1,0 +1,145 @@
+"""toggl-connection doctor against the Toggl sandbox and the local API: healthy, a disabled
+subscription, a refused token; and with --stack, a stack's outputs, secrets, alarms and dead
+letters (on moto). Never the token or the secret in what it prints."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from local import deliveries
+from local.toggl_sandbox import webhooks as sandbox_webhooks
+from tests.conftest import CANARY_TOKEN
+from tests.servers import Hooked
+from toggl_connection.cli import run as cli
+
+NAME = "doctor-test"
+
+
+def doctor(hooked: Hooked, monkeypatch: pytest.MonkeyPatch, *extra: str) -> tuple[int, str]:
+    monkeypatch.setenv("TOGGL_API_TOKEN", CANARY_TOKEN)
+    monkeypatch.setenv("TOGGL_WEBHOOK_SECRET", deliveries.TEST_SECRET)
+    out = io.StringIO()
+    code = cli(["doctor", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
+                "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", NAME, *extra], out)  # fmt: skip
+    text = out.getvalue()
+    assert CANARY_TOKEN not in text and deliveries.TEST_SECRET not in text
+    return code, text
+
+
+def sync(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOGGL_API_TOKEN", CANARY_TOKEN)
+    monkeypatch.setenv("TOGGL_WEBHOOK_SECRET", deliveries.TEST_SECRET)
+    argv = ["subscriptions", "sync", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
+            "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", NAME]  # fmt: skip
+    assert cli(argv, io.StringIO()) == 0
+
+
+def lines(text: str) -> dict[str, str]:
+    return {line[5:].split(":", 1)[0]: line[:4].strip() for line in text.splitlines() if line[:4] in ("ok  ", "FAIL")}
+
+
+def test_a_healthy_set_up_passes_every_check(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
+    hooked.seeded.organization["plan"] = "starter"
+    sync(hooked, monkeypatch)
+    code, text = doctor(hooked, monkeypatch)
+    assert code == 0, text
+    assert lines(text) == {"token": "ok", "workspace": "ok", "layout": "ok", "subscriptions": "ok", "triggers": "ok",
+                           "quota": "ok"}  # fmt: skip
+    assert "Olivia Owner <owner@acme.example>" in text and "plan Starter" in text and "your role: admin" in text
+    assert text.rstrip().endswith("healthy")
+
+
+def test_a_disabled_subscription_is_named_and_fails(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
+    hooked.seeded.organization["plan"] = "free"
+    sync(hooked, monkeypatch)
+    (sub,) = sandbox_webhooks.state(hooked.toggl).subscriptions.values()
+    sub["enabled"] = False
+    code, text = doctor(hooked, monkeypatch, "--json")
+    assert code == 1
+    result = json.loads(text)
+    assert result["ok"] is False
+    (failed,) = [c for c in result["checks"] if not c["ok"]]
+    assert failed["name"] == "subscriptions" and f"{NAME}: all events: disabled" in failed["detail"]
+
+
+def test_nothing_subscribed_yet_says_what_is_missing(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, text = doctor(hooked, monkeypatch)
+    assert code == 1 and "not covered: Time Entry Created" in text
+
+
+def test_a_refused_token_says_so(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOGGL_API_TOKEN", "not-a-token-toggl-knows")
+    out = io.StringIO()
+    code = cli(["doctor", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api, "--workspace-id",
+                str(hooked.seeded.workspace["id"])], out)  # fmt: skip
+    assert code == 1
+    assert "FAIL token: Toggl refused the token (HTTP 403)" in out.getvalue()
+    assert "not-a-token-toggl-knows" not in out.getvalue()
+
+
+def deploy_outputs(hooked: Hooked, outputs: dict[str, str]) -> dict[str, str]:
+    """A stack on moto with a dead-letter queue of its own, and outputs as the real one's."""
+    body = {"Resources": {"DeadLetterQueue": {"Type": "AWS::SQS::Queue"}},
+            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}  # fmt: skip
+    if "AlarmNamePrefix" in outputs:
+        body["Outputs"]["DeadLetterQueueUrl"] = {"Value": {"Ref": "DeadLetterQueue"}}
+    cloudformation = boto3.client("cloudformation")
+    cloudformation.create_stack(StackName="toggl-prod", TemplateBody=json.dumps(body))
+    (described,) = cloudformation.describe_stacks(StackName="toggl-prod")["Stacks"]
+    return {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
+
+
+def test_with_a_stack_it_checks_outputs_secrets_alarms_and_dead_letters(
+    hooked: Hooked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooked.seeded.organization["plan"] = "starter"
+    stack = hooked.connection.stack
+    outputs = deploy_outputs(hooked, {
+        "ApiBaseUrl": hooked.api, "WebhookSecretArn": stack["WebhookSigningSecret"],
+        "TogglApiTokenSecretArn": stack["TogglApiTokenSecret"], "SubscriptionOwner": "toggl-prod (1/us-east-1)",
+        "AlarmNamePrefix": "toggl-prod-",
+    })  # fmt: skip
+    queue = outputs["DeadLetterQueueUrl"]
+    monkeypatch.delenv("TOGGL_API_TOKEN", raising=False)
+    monkeypatch.delenv("TOGGL_WEBHOOK_SECRET", raising=False)
+    base = [
+        "--stack",
+        "toggl-prod",
+        "--api-url",
+        hooked.toggl.url,
+        "--workspace-id",
+        str(hooked.seeded.workspace["id"]),
+    ]
+    # Given the stack's subscriptions synced with its own secrets, through its outputs
+    assert cli(["subscriptions", "sync", *base], io.StringIO()) == 0
+    out = io.StringIO()
+    assert cli(["doctor", *base], out) == 0, out.getvalue()
+    assert {"stack outputs", "signing secret", "token secret", "alarms", "dead letters"} <= set(lines(out.getvalue()))
+    # When an alarm fires and a dead letter waits
+    cloudwatch = boto3.client("cloudwatch")
+    cloudwatch.put_metric_alarm(AlarmName="toggl-prod-webhook-failures", MetricName="WebhookFailed",
+                                Namespace="TogglConnection", Statistic="Sum", Period=300, EvaluationPeriods=1,
+                                Threshold=5, ComparisonOperator="GreaterThanOrEqualToThreshold")  # fmt: skip
+    cloudwatch.set_alarm_state(AlarmName="toggl-prod-webhook-failures", StateValue="ALARM", StateReason="test")
+    boto3.client("sqs").send_message(QueueUrl=queue, MessageBody="{}")
+    out = io.StringIO()
+    # Then doctor fails and names them
+    assert cli(["doctor", *base], out) == 1
+    text = out.getvalue()
+    assert "FAIL alarms: in alarm: toggl-prod-webhook-failures" in text
+    assert "FAIL dead letters: 1 message(s) waiting" in text
+    assert CANARY_TOKEN not in text and deliveries.TEST_SECRET not in text
+
+
+def test_a_stack_without_its_outputs_fails_the_outputs_check(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
+    stack: Any = hooked.connection.stack
+    deploy_outputs(hooked, {"TogglApiTokenSecretArn": stack["TogglApiTokenSecret"]})
+    out = io.StringIO()
+    code = cli(["doctor", "--stack", "toggl-prod", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
+                "--workspace-id", str(hooked.seeded.workspace["id"])], out)  # fmt: skip
+    assert code == 1 and "FAIL stack outputs: missing: ApiBaseUrl, WebhookSecretArn" in out.getvalue()
