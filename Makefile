@@ -79,7 +79,7 @@ run: $(STAMP) ## Start the whole connection locally: API on 127.0.0.1:3000, moto
 demo: $(STAMP) ## With make run running: every trigger, action and query, and their events
 	@$(BIN)/python -m local.demo
 
-post: $(STAMP) ## With make run running: send one sample event (EVENT=events/<file>.json)
+post: $(STAMP) ## With make run running: send one request (EVENT=an events/ file, or a raw Toggl webhook body)
 	@$(BIN)/python -m local.post $(EVENT)
 
 clean: ## Remove build output and local state (keeps .venv)

@@ -31,10 +31,19 @@ class LocalClient:
 
     @classmethod
     def from_state(cls) -> LocalClient:
+        """The running make run, as its ``.local/stack.json`` describes it; a one-line exit when
+        there is none, or the file is stale or not one."""
         path = Path(os.environ.get("TOGGL_LOCAL_DIR", str(ROOT / ".local"))) / "stack.json"
         if not path.exists():
             raise SystemExit("No local stack is running: start it with make run (in another terminal).")
-        return cls(json.loads(path.read_text()))
+        try:
+            state = json.loads(path.read_text())
+            pid = int(state["pid"])
+        except (ValueError, KeyError, TypeError):
+            raise SystemExit(f"{path} is not what make run writes: delete it and start make run.") from None
+        if not _alive(pid):
+            raise SystemExit(f"The make run that wrote {path} is not running any more: start make run again.")
+        return cls(state)
 
     @property
     def api(self) -> str:
@@ -63,6 +72,16 @@ class LocalClient:
 
     def events_offset(self) -> int:
         return Path(self.state["events"]).stat().st_size
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def action_requests(state: dict[str, Any], stamp: int) -> dict[str, dict[str, Any]]:

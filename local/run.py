@@ -9,18 +9,21 @@
 - the scheduled functions (subscription health, workspace poller, catch-up) on short timers.
 
 Every event that reaches the bus is printed as one JSON line on stdout and appended to
-``.local/events.jsonl``; request logs go to stderr. Ctrl-C stops everything.
+``.local/events.jsonl``; stderr has one short line per request; the functions' own logs and
+metrics go to ``.local/functions.log``. Ctrl-C stops everything. Each server binds its port once
+(0: any free one); ``.local/stack.json`` says which, for ``make demo`` and ``make post``.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,14 +71,16 @@ class PortInUse(Exception):
     pass
 
 
-def _check_free(port: int, variable: str) -> None:
-    with socket.socket() as probe:
-        try:
-            probe.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise PortInUse(
-                f"port {port} on 127.0.0.1 is in use: stop what uses it (a running make run?) or set {variable}"
-            ) from exc
+def _bind[T](start: Callable[[], T], port: int, variable: str) -> T:
+    """A server bound to ``port``, or a one-line reason when the port is taken."""
+    try:
+        return start()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        raise PortInUse(
+            f"port {port} on 127.0.0.1 is in use: stop what uses it (a running make run?) or set {variable}"
+        ) from exc
 
 
 def _log(text: str) -> None:
@@ -88,29 +93,27 @@ class LocalStack:
         self.stopping = threading.Event()
         self.threads: list[threading.Thread] = []
         self.events_file = options.state_dir / "events.jsonl"
+        self.functions_log = options.state_dir / "functions.log"
         self._events_lock = threading.Lock()
-        # stdout carries the bus events only; anything else printed (EMF metrics) goes to stderr.
+        self._wrote_state = False
+        self.extra_env: dict[str, str] = {}
+        # stdout carries the bus events only; what the functions print (EMF metrics, their logs)
+        # goes to .local/functions.log, and stderr is left to one short line per request.
         self.out = sys.stdout
-        sys.stdout = sys.stderr
 
     # --- start ---------------------------------------------------------------------------------
     def start(self) -> None:
         o = self.options
-        for port, variable in ((o.api_port, "TOGGL_LOCAL_API_PORT"), (o.moto_port, "TOGGL_LOCAL_MOTO_PORT"),
-                               (o.toggl_port, "TOGGL_LOCAL_TOGGL_PORT")):  # fmt: skip
-            _check_free(port, variable)
         o.state_dir.mkdir(parents=True, exist_ok=True)
         self.events_file.touch()
+        self.functions_output = self.functions_log.open("a", buffering=1)
+        sys.stdout = self.functions_output
 
         # AWS: moto in server mode. This process talks to nothing else (no real credentials used).
-        import logging
+        from local.moto_server import MotoServer
 
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
-        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=o.moto_port, verbose=False)
-        self.moto.start()
-        moto_url = f"http://127.0.0.1:{o.moto_port}"
+        self.moto = _bind(lambda: MotoServer(port=o.moto_port), o.moto_port, "TOGGL_LOCAL_MOTO_PORT").start()
+        moto_url = self.moto.url
         os.environ.update({
             "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": moto_url, "POWERTOOLS_TRACE_DISABLED": "true",
@@ -121,14 +124,15 @@ class LocalStack:
             os.environ.pop(key, None)
         from toggl_connection.observability import logger
 
-        logger.registered_handler.setStream(sys.stderr)  # type: ignore[attr-defined]
+        logger.registered_handler.setStream(self.functions_output)  # type: ignore[attr-defined]
 
         # Toggl: the sandbox, seeded.
         from local.toggl_sandbox import Sandbox
         from local.toggl_sandbox.state import seed
 
         self.seeded = seed(token="sandbox-api-token", plan=o.plan)
-        self.toggl = Sandbox(self.seeded.world, port=o.toggl_port, report_undocumented=True).start()
+        self.toggl = _bind(lambda: Sandbox(self.seeded.world, port=o.toggl_port, report_undocumented=True),
+                           o.toggl_port, "TOGGL_LOCAL_TOGGL_PORT").start()  # fmt: skip
 
         # The stack's resources, as the template declares them.
         from local.provision import provision
@@ -137,21 +141,22 @@ class LocalStack:
             webhook_secret=o.webhook_secret, api_token=self.seeded.token, stack_name="toggl-local",
             parameters={"TogglApiUrl": self.toggl.url, "DefaultWorkspaceId": str(self.seeded.workspace["id"])},
         )  # fmt: skip
-        api_url = f"http://127.0.0.1:{o.api_port}"
         self.base_env = {k: os.environ[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
                                                     "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")}  # fmt: skip
-        self.extra_env = {"WEBHOOK_BASE_URL": api_url, "SUBSCRIPTION_NAME": "toggl-local"}
 
         # The API, with SigV4 on the IAM routes.
         from local.api_server import ApiServer
         from local.sigv4 import LocalCredentials
 
         self.credentials = LocalCredentials(o.access_key_id, o.secret_access_key, REGION)
-        self.api = ApiServer(
+        self.api = _bind(lambda: ApiServer(
             self.environment, port=o.api_port, authenticate=self.credentials.verify,
             on_request=lambda m, p, s, t: _log(f"{m} {p} -> {s} ({t * 1000:.0f} ms)"),
             caller_arn=self.credentials.caller_arn,
-        ).start()  # fmt: skip
+        ), o.api_port, "TOGGL_LOCAL_API_PORT").start()  # fmt: skip
+        api_url = self.api.url
+        self.extra_env = {"WEBHOOK_BASE_URL": api_url, "SUBSCRIPTION_NAME": "toggl-local",
+                          "SUBSCRIPTION_OWNER": "toggl-local"}  # fmt: skip
 
         self._every(0.2, self._drain_tap, "tap")
         self._sync_subscriptions(api_url)
@@ -215,6 +220,7 @@ class LocalStack:
             "events": str(self.events_file), "pid": os.getpid(),
         }  # fmt: skip
         (self.options.state_dir / "stack.json").write_text(json.dumps(state, indent=2) + "\n")
+        self._wrote_state = True
 
     # --- stop ----------------------------------------------------------------------------------
     def stop(self) -> None:
@@ -222,13 +228,13 @@ class LocalStack:
         sys.stdout = self.out
         for thread in self.threads:
             thread.join(timeout=5)
-        for part in ("api", "toggl"):
+        for part in ("api", "toggl", "moto"):
             if hasattr(self, part):
                 getattr(self, part).stop()
-        if hasattr(self, "moto"):
-            self.moto.stop()
-        state = self.options.state_dir / "stack.json"
-        state.unlink(missing_ok=True)
+        if self._wrote_state:  # only our own: a second make run that failed to start leaves the first's
+            (self.options.state_dir / "stack.json").unlink(missing_ok=True)
+        if hasattr(self, "functions_output"):
+            self.functions_output.close()
 
 
 def banner(stack: LocalStack) -> str:
@@ -238,10 +244,11 @@ def banner(stack: LocalStack) -> str:
     return f"""
 Toggl Track Connection is running locally.
 
-  API (every route of template.yaml)  http://127.0.0.1:{o.api_port}
+  API (every route of template.yaml)  {stack.api.url}
   Toggl sandbox                       {stack.toggl.url}   token: {s.token}
-  AWS (moto, server mode)             http://127.0.0.1:{o.moto_port}
+  AWS (moto, server mode)             {stack.moto.url}
   Events                              printed below as JSON lines, and appended to {stack.events_file}
+  The functions' logs and metrics     {stack.functions_log}
 
   Webhook signing secret: {secret_source}
   IAM routes need SigV4 (service execute-api, region {REGION}) with the local key pair:

@@ -1,0 +1,37 @@
+"""moto in server mode on loopback, bound in the caller's thread: a port in use is an error at
+once (moto's own ThreadedMotoServer would bind inside its thread and wait for ever), and port 0
+picks a free one that ``url`` then names."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Self
+
+from werkzeug.serving import make_server
+
+
+class MotoServer:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
+        app: Any = DomainDispatcherApplication(create_backend_app)
+        self.server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Self:
+        self._thread = threading.Thread(target=self.server.serve_forever, name="moto", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
