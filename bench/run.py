@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 from typing import Any
 
@@ -22,13 +21,6 @@ GOALS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def main() -> int:
     from bench import catch_up, cold_start, sizes, toggl_requests, warm
 
@@ -36,17 +28,12 @@ def main() -> int:
     print("cold start (fresh processes)...", file=sys.stderr)
     results.update(cold_start.measure())
 
-    import logging
+    from local.moto_server import MotoServer
 
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
-    port = _free_port()
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    moto.start()
+    moto = MotoServer(port=0).start()
     os.environ.update({
         "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto.url,
         "POWERTOOLS_METRICS_NAMESPACE": "TogglConnection",
     })  # fmt: skip
     try:

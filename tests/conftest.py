@@ -47,6 +47,14 @@ AWS_ENV = {
 
 
 @pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Every test starts, and leaves, as a newly started container: nothing cached carries over."""
+    fresh_containers()
+    yield
+    fresh_containers()
+
+
+@pytest.fixture(autouse=True)
 def toggl_as_documented() -> Iterator[None]:
     """Every test: each request the connection sends to the sandbox, and each answer the sandbox
     gives on an endpoint the connection uses, is one Toggl's documents describe."""
@@ -66,12 +74,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def _stack(aws_env: dict[str, str], parameters: dict[str, str], api_token: str) -> Iterator[Connection]:
-    fresh_containers()
-    logger.registered_handler.setStream(_CurrentStdout())  # type: ignore[arg-type]
+    logger.registered_handler.setStream(_CurrentStdout())  # type: ignore[attr-defined]
     with mock_aws(config=MOTO_CONFIG):
         stack = provision(webhook_secret=deliveries.TEST_SECRET, api_token=api_token, parameters=parameters)
         yield Connection(stack, aws_env)
-    fresh_containers()
 
 
 @pytest.fixture

@@ -8,15 +8,19 @@ from typing import Any
 
 from local import apigw, deliveries, lambda_runtime, template
 from local.provision import Stack, drain
-from toggl_connection import aws_clients, dedupe, secrets, whoami
+from toggl_connection import actions, aws_clients, dedupe, secrets, toggl_api, whoami
 
 
 def fresh_containers() -> None:
-    """Forget what the layer cached, as a newly started Lambda container would."""
+    """Forget everything the layer keeps per container, as a newly started Lambda container
+    would: clients, secrets, dedupe stores, the token's user, workspaces' organizations, the
+    HTTP session. The one hook: tests/conftest.py runs it around every test."""
     aws_clients.forget_clients()
     secrets.forget_secrets()
     dedupe.forget_stores()
     whoami.forget()
+    actions.forget_organizations()
+    toggl_api.forget_session()
 
 
 class Connection:

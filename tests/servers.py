@@ -3,34 +3,23 @@ handlers. Nothing here talks to anything but 127.0.0.1."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
-from moto.server import ThreadedMotoServer
 
 from local import deliveries, template
 from local.api_server import ApiServer
+from local.moto_server import MotoServer
 from local.provision import Stack, drain, provision
-from tests.connection import fresh_containers
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    server = MotoServer(port=0).start()  # bound once, on a port of its own choosing
+    yield server.url
     server.stop()
 
 
@@ -56,7 +45,6 @@ class Live:
 def live(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     requests.post(f"{moto_url}/moto-api/reset", timeout=10).raise_for_status()
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
-    fresh_containers()
     stack = provision(webhook_secret=deliveries.TEST_SECRET, api_token="canary-token-0123456789")
     base = {**aws_env, "AWS_ENDPOINT_URL": moto_url}
 
@@ -66,7 +54,6 @@ def live(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
     server = ApiServer(environment, port=0).start()
     yield Live(api=server.url, moto=moto_url, stack=stack)
     server.stop()
-    fresh_containers()
 
 
 @dataclass

@@ -84,7 +84,7 @@ def test_a_refused_token_says_so(hooked: Hooked, monkeypatch: pytest.MonkeyPatch
 
 def deploy_outputs(hooked: Hooked, outputs: dict[str, str]) -> dict[str, str]:
     """A stack on moto with a dead-letter queue of its own, and outputs as the real one's."""
-    body = {"Resources": {"DeadLetterQueue": {"Type": "AWS::SQS::Queue"}},
+    body: dict[str, Any] = {"Resources": {"DeadLetterQueue": {"Type": "AWS::SQS::Queue"}},
             "Outputs": {k: {"Value": v} for k, v in outputs.items()}}  # fmt: skip
     if "AlarmNamePrefix" in outputs:
         body["Outputs"]["DeadLetterQueueUrl"] = {"Value": {"Ref": "DeadLetterQueue"}}

@@ -150,7 +150,6 @@ def test_a_workspace_outside_the_allowed_ones_is_refused_before_toggl_is_called(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
     wid = seeded.workspace["id"]
-    only_other = {"ALLOWED_WORKSPACE_IDS": "1,2"}
     for function, event in (
         ("CreateClientFunction", {"workspace_id": wid, "name": "Elsewhere"}),
         ("CreateTaskFunction", {"workspace_id": wid, "project_id": seeded.project["id"], "name": "t"}),
@@ -160,10 +159,12 @@ def test_a_workspace_outside_the_allowed_ones_is_refused_before_toggl_is_called(
         from toggl_connection.errors import WorkspaceNotAllowed
 
         with pytest.raises(WorkspaceNotAllowed):
-            toggl_connection.invoke(function, event, **only_other)
+            toggl_connection.invoke(function, event, ALLOWED_WORKSPACE_IDS="1,2")
     assert toggl.requests == []
     # Lists that span workspaces keep only the allowed ones
-    workspaces = toggl_connection.invoke("QueryFunction", {"query": "workspaces", "params": {}}, **only_other)
+    workspaces = toggl_connection.invoke(
+        "QueryFunction", {"query": "workspaces", "params": {}}, ALLOWED_WORKSPACE_IDS="1,2"
+    )
     assert workspaces["items"] == [] and len(toggl.requests) == 1
     mine = toggl_connection.invoke("QueryFunction", {"query": "workspaces", "params": {}},
                                    ALLOWED_WORKSPACE_IDS=f"1,{wid}")  # fmt: skip

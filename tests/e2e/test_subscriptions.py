@@ -17,7 +17,7 @@ from local.toggl_sandbox import webhooks as sandbox_webhooks
 from tests.conftest import CANARY_TOKEN
 from tests.connection import fresh_containers
 from tests.servers import Hooked
-from toggl_connection.subscriptions import Subscriptions, owns, plan
+from toggl_connection.subscriptions import Subscriptions, owns
 from toggl_connection.toggl_api import TogglClient
 
 ALL = {
@@ -37,37 +37,6 @@ def sandbox_subs(hooked: Hooked) -> list[dict[str, Any]]:
 
 def set_plan(hooked: Hooked, plan_name: str) -> None:
     hooked.seeded.organization["plan"] = plan_name
-
-
-# --- the layout, for every plan ----------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("webhooks", "events", "foreign", "kind", "count", "not_fitted"),
-    [
-        (1, 3, 0, "packed", 1, []),  # Free
-        (2, 6, 0, "packed", 1, []),  # Starter
-        (3, 12, 0, "packed", 1, []),  # Premium
-        (10, 50, 0, "per-trigger", 7, []),  # Enterprise (custom)
-        (None, None, 0, "per-trigger", 7, []),  # no limits reported
-        (3, 1, 0, "packed", 3, []),
-        (2, 1, 0, "packed", 2, ["Workspace Created"]),
-        (3, 12, 3, "none", 0, sorted(ALL)),  # every slot taken by someone else's webhooks
-        (8, 12, 1, "per-trigger", 7, []),
-        (7, 12, 1, "packed", 1, []),
-    ],
-)
-def test_plan_fits_the_seven_triggers_into_the_limits(
-    webhooks: int | None, events: int | None, foreign: int, kind: str, count: int, not_fitted: list[str]
-) -> None:
-    layout = plan("https://api.example/v1", "stack", webhooks, events, foreign)
-    assert (layout.kind, len(layout.subscriptions), sorted(layout.not_fitted)) == (kind, count, not_fitted)
-    covered = {dt for d in layout.subscriptions for dt in d.covers}
-    assert covered | set(layout.not_fitted) == ALL
-    for desired in layout.subscriptions:
-        assert events is None or len(desired.event_filters) <= events
-        assert desired.description.startswith("stack: ")
-    if kind == "packed":
-        assert {d.url_callback for d in layout.subscriptions} == {"https://api.example/v1/webhooks"}
-        assert {"entity": "time_entry", "action": "*"} in layout.subscriptions[0].event_filters
 
 
 # --- sync against the sandbox ------------------------------------------------------------------
@@ -306,15 +275,6 @@ def test_the_command_line_syncs_and_reports(hooked: Hooked) -> None:
 
 
 # --- an unknown of Toggl's: does a wildcard filter count as one event or as three? -------------
-def test_plan_without_wildcards_uses_one_filter_per_trigger() -> None:
-    layout = plan("https://api.example/v1", "stack", 1, 3, wildcards=False)
-    assert layout.kind == "packed (explicit filters)"
-    (desired,) = layout.subscriptions
-    assert desired.event_filters == [{"entity": "time_entry", "action": a} for a in ("created", "updated", "deleted")]
-    assert sorted(layout.not_fitted) == sorted(ALL - {"Time Entry Created", "Time Entry Updated", "Time Entry Deleted"})
-    assert len(plan("https://api.example/v1", "stack", 3, 12, wildcards=False).subscriptions) == 1
-
-
 def test_a_toggl_that_counts_wildcards_as_several_events_gets_explicit_filters(hooked: Hooked) -> None:
     set_plan(hooked, "free")
     sandbox_webhooks.state(hooked.toggl).wildcards_count_each = True

@@ -21,7 +21,6 @@ import requests
 from local import deliveries, template
 from local.api_server import ApiServer
 from local.provision import drain, provision
-from tests.connection import fresh_containers
 from tests.reliability.fault_proxy import FaultyAws
 from toggl_connection.triggers import TRIGGERS
 
@@ -41,7 +40,6 @@ def stack(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
 
     level = logger.log_level
     logger.setLevel("WARNING")
-    fresh_containers()
     stack = provision(webhook_secret=deliveries.TEST_SECRET)
     proxy = FaultyAws(moto_url, failure_rate=0.10, done_write_failure_rate=0.05)
     # The functions reach EventBridge and DynamoDB through the proxy; Secrets Manager goes to moto.
@@ -56,7 +54,6 @@ def stack(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
     server.stop()
     proxy.stop()
     logger.setLevel(level)
-    fresh_containers()
 
 
 DEEP_EVERY = 50  # one delivery in 50 has a request body nested 5,000 levels deep

@@ -30,7 +30,7 @@ def test_work_runs_once_per_key_and_the_repeat_is_marked(connection: Connection)
 def test_a_delivery_arriving_while_the_same_event_is_in_flight_is_told_to_retry(connection: Connection) -> None:
     table = connection.stack["IdempotencyTable"]
     context = LambdaContext(function_name="f")
-    seen: list[Exception] = []
+    seen: list[DeliveryInProgress] = []
 
     def work() -> dict[str, int]:
         # A second delivery of the same event arrives while the first is still publishing.

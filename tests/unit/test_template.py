@@ -24,7 +24,8 @@ WEBHOOK_ROUTES = {
 
 @pytest.fixture(scope="module")
 def cfn() -> dict[str, Any]:
-    return template.transformed()["Resources"]
+    resources: dict[str, Any] = template.transformed()["Resources"]
+    return resources
 
 
 def webhook_functions() -> list[template.Function]:

@@ -16,7 +16,8 @@ from tests.unit.test_template import _policies, actions_of, statements
 
 @pytest.fixture(scope="module")
 def cfn() -> dict[str, Any]:
-    return template.transformed()["Resources"]
+    resources: dict[str, Any] = template.transformed()["Resources"]
+    return resources
 
 
 def publishers(cfn: dict[str, Any]) -> set[str]:

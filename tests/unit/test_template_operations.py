@@ -24,8 +24,8 @@ def emitted() -> dict[str, frozenset[str]]:
             if not isinstance(node, ast.Call):
                 continue
             name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-            args = [a.value for a in node.args if isinstance(a, ast.Constant)]
-            keywords = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+            args = [str(a.value) for a in node.args if isinstance(a, ast.Constant)]
+            keywords = {k.arg: str(k.value.value) for k in node.keywords if isinstance(k.value, ast.Constant)}
             if name == "count" and args:
                 found[args[0]] = frozenset({"service"})
             elif name == "count_by" and len(args) >= 2:
@@ -37,7 +37,8 @@ def emitted() -> dict[str, frozenset[str]]:
 
 @pytest.fixture(scope="module")
 def resources() -> dict[str, Any]:
-    return template.load()["Resources"]
+    found: dict[str, Any] = template.load()["Resources"]
+    return found
 
 
 def alarms(resources: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -124,14 +125,14 @@ def test_the_dashboards_widgets_show_metrics_that_exist(resources: dict[str, Any
             if isinstance(row[0], dict):  # a SEARCH over a metric with a dimension of its own
                 expression = row[0]["expression"]
                 name = re.search(r'MetricName="(\w+)"', expression).group(1)  # type: ignore[union-attr]
-                dims = set(re.search(r"\{TogglConnection,([^}]*)\}", expression).group(1).split(","))  # type: ignore[union-attr]
-                assert metrics[name] == dims, name
+                searched = set(re.search(r"\{TogglConnection,([^}]*)\}", expression).group(1).split(","))  # type: ignore[union-attr]
+                assert metrics[name] == searched, name
                 shown.add(name)
                 continue
             namespace, name, *rest = row
             dims = {rest[i]: rest[i + 1] for i in range(0, len(rest) - 1, 2) if isinstance(rest[i], str)}
             if namespace == "TogglConnection":
-                assert metrics.get(name) == set(dims), name
+                assert metrics.get(name) == frozenset(dims), name
                 assert dims["service"] == service_name()
                 shown.add(name)
             elif namespace == "AWS/Lambda":

@@ -16,7 +16,6 @@ from botocore.exceptions import ClientError
 from local import deliveries
 from tests.connection import Connection, body_of, fresh_containers
 from toggl_connection import aws_clients
-from toggl_connection import secrets as layer_secrets
 
 
 def dated(trigger: str, event_id: int, moment: datetime) -> dict[str, Any]:
@@ -70,7 +69,7 @@ def test_the_previous_secret_is_refused_once_its_grace_has_passed(
     assert connection.deliver("/webhooks", project_created(4201))["statusCode"] == 200
     # 25 hours after the rotation it is refused, and the new secret still works
     later = time.time() + 25 * 3600
-    monkeypatch.setattr(layer_secrets.time, "time", lambda: later)
+    monkeypatch.setattr(time, "time", lambda: later)  # the layer reads the clock through time.time
     old = connection.deliver("/webhooks", project_created(4202))
     assert old["statusCode"] == 401 and body_of(old)["error"] == "invalid_signature"
     new = connection.deliver("/webhooks", project_created(4203), "rotated-because-it-leaked")

@@ -109,6 +109,10 @@ def find_client(toggl: TogglClient, item: CreateClient) -> Any:
 _organizations: dict[tuple[str, int], int] = {}
 
 
+def forget_organizations() -> None:
+    _organizations.clear()
+
+
 def organization_of(toggl: TogglClient, workspace_id: int) -> int:
     """The workspace's organization, looked up once per container (it never changes)."""
     key = (toggl.base_url, workspace_id)

@@ -99,6 +99,10 @@ def _session() -> requests.Session:
     return session
 
 
+def forget_session() -> None:
+    _session.cache_clear()
+
+
 def header_of(headers: Mapping[str, str], name: str) -> str | None:
     """A header in any letter case, from any mapping."""
     value = headers.get(name)
