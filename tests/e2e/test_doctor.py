@@ -143,3 +143,14 @@ def test_a_stack_without_its_outputs_fails_the_outputs_check(hooked: Hooked, mon
     code = cli(["doctor", "--stack", "toggl-prod", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
                 "--workspace-id", str(hooked.seeded.workspace["id"])], out)  # fmt: skip
     assert code == 1 and "FAIL stack outputs: missing: ApiBaseUrl, WebhookSecretArn" in out.getvalue()
+
+
+def test_a_member_token_and_a_low_quota_fail_their_checks(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
+    hooked.seeded.organization["plan"] = "starter"
+    sync(hooked, monkeypatch)
+    hooked.seeded.workspace["admin"] = False  # the token's user is no admin of the workspace
+    hooked.toggl.quota_per_hour = len(hooked.toggl.requests) + 6  # a few requests left this hour
+    code, text = doctor(hooked, monkeypatch)
+    assert code == 1
+    assert lines(text)["workspace"] == "FAIL" and "your role: member" in text
+    assert lines(text)["quota"] == "FAIL"

@@ -18,6 +18,7 @@ from local.toggl_sandbox.state import Seeded
 from tests.cloudformation import SIGNATURE
 from tests.conftest import CANARY_TOKEN
 from tests.connection import Connection, body_of
+from tests.e2e.test_queries import add_entries
 from tests.e2e.test_validation_url import Recorder
 from tests.servers import Hooked
 from toggl_connection.subscriptions import Subscriptions
@@ -169,6 +170,15 @@ def test_a_workspace_outside_the_allowed_ones_is_refused_before_toggl_is_called(
     mine = toggl_connection.invoke("QueryFunction", {"query": "workspaces", "params": {}},
                                    ALLOWED_WORKSPACE_IDS=f"1,{wid}")  # fmt: skip
     assert [w["id"] for w in mine["items"]] == [wid]
+    add_entries(seeded, 2, running=True)
+    for query, params in (("time-entries", {"since": 1}), ("current-time-entry", {})):
+        kept = toggl_connection.invoke("QueryFunction", {"query": query, "params": params},
+                                       ALLOWED_WORKSPACE_IDS=f"1,{wid}")  # fmt: skip
+        hidden = toggl_connection.invoke("QueryFunction", {"query": query, "params": params}, ALLOWED_WORKSPACE_IDS="1")
+        if query == "time-entries":
+            assert kept["count"] == 2 and hidden["count"] == 0
+        else:
+            assert kept["item"] is not None and hidden["item"] is None
 
 
 def test_every_action_and_query_log_line_names_the_caller(

@@ -49,6 +49,20 @@ def service_name() -> str:
     return str(template.load()["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"])
 
 
+def test_the_emitted_dimensions_are_what_the_model_above_says(capsys: pytest.CaptureFixture[str]) -> None:
+    """The two ways the code counts, as CloudWatch receives them (EMF on stdout)."""
+    from toggl_connection.observability import count, count_by, metrics
+
+    count_by("WebhookRejected", "reason", "expired")
+    count("WebhookFailed")
+    metrics.flush_metrics()
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    dimensions = {m["Name"]: set(d) for doc in documents for directive in doc["_aws"]["CloudWatchMetrics"]
+                  for m in directive["Metrics"] for d in directive["Dimensions"]}  # fmt: skip
+    assert dimensions == {"WebhookRejected": {"service", "reason"}, "WebhookFailed": {"service"}}
+    assert all(doc["service"] == service_name() for doc in documents)
+
+
 def test_the_code_emits_what_the_alarms_need() -> None:
     metrics = emitted()
     needed = ("WebhookFailed", "DedupeRecordFailed", "SubscriptionUnhealthy", "TogglQuotaExhausted", "CatchUpFailed",

@@ -200,3 +200,20 @@ def test_event_ids_in_other_scripts_are_not_numbers(connection: Connection) -> N
         response = connection.deliver("/webhooks/project-created", document)
         assert response["statusCode"] == 400, event_id
     assert connection.bus_events() == []
+
+
+def test_the_one_named_fault_a_done_write_that_never_lands_then_a_late_redelivery(connection: Connection) -> None:
+    """README, "Exactly once, and its one exception": when the "done" write never lands, a
+    redelivery after the record's in-progress time has run out is published again."""
+    document = deliveries.sample("project-updated", 4403)
+    fn = "ProjectUpdatedWebhookFunction"
+    body = deliveries.encode(document)
+    event = connection_event(connection, "/webhooks/project-updated", body, deliveries.TEST_SECRET)
+    fail_done_writes(100)
+    # a function with two seconds left: its in-progress record lasts that long
+    assert json.loads(connection.invoke(fn, event, timeout=2.0)["body"])["status"] == "published"
+    deadline = time.monotonic() + 10
+    while (again := connection.invoke(fn, event))["statusCode"] == 503 and time.monotonic() < deadline:
+        time.sleep(0.2)  # "delivery in progress" until the record's time runs out
+    assert json.loads(again["body"])["status"] == "published"
+    assert [e["detail"]["event_id"] for e in connection.bus_events()] == [4403, 4403]

@@ -42,6 +42,8 @@ def count(name: str, value: float = 1) -> None:
 
 
 def count_by(name: str, dimension: str, value: str) -> None:
-    """A count with its own dimension (for example rejections by reason), flushed at once."""
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace) as metric:
+    """A count with a dimension of its own (for example rejections by reason), flushed at once,
+    with the ``service`` dimension every other metric has (alarms and dashboards filter on it)."""
+    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace,
+                       default_dimensions={"service": SERVICE}) as metric:  # fmt: skip
         metric.add_dimension(name=dimension, value=value)

@@ -1,0 +1,27 @@
+"""The layer as ``sam build`` builds it (its makefile target, no Docker): Lambda's wheels, checked
+against their hashes, no console scripts; and nothing built is committed."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from local.template import ROOT
+
+
+def test_the_layer_build_ships_lambda_wheels_and_no_scripts(tmp_path: Path) -> None:
+    done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT / "layers" / "toggl"), "build-TogglLayer",
+                           f"ARTIFACTS_DIR={tmp_path}"], capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    python = tmp_path / "python"
+    assert (python / "toggl_connection" / "webhooks.py").exists()
+    assert not (python / "bin").exists()  # charset-normalizer's normalizer script, with the builder's shebang
+    compiled = [p.name for p in python.rglob("*.so")]
+    assert compiled and all("aarch64" in name and "313" in name for name in compiled), compiled
+    assert not list(python.rglob("__pycache__"))
+
+
+def test_no_build_output_is_committed() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    built = [p for p in tracked.splitlines() if ".egg-info/" in p or "__pycache__/" in p or p.endswith(".pyc")]
+    assert built == []

@@ -1,0 +1,51 @@
+"""The README says what the code does: every parameter of the template is in its table, every
+make target it names exists, every query and action it lists is one the code has."""
+
+from __future__ import annotations
+
+import re
+
+from local import template
+from toggl_connection.actions import ACTIONS
+from toggl_connection.queries import QUERIES
+
+README = (template.ROOT / "README.md").read_text()
+
+
+def table_after(heading: str) -> list[list[str]]:
+    section = README.split(heading, 1)[1]
+    rows = []
+    for line in section.splitlines()[1:]:
+        if not line.startswith("|") and rows:
+            break
+        if line.startswith("|") and not line.startswith("|---"):
+            rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows if heading.startswith("|") else rows[1:]  # a heading that is the header row itself
+
+
+def test_every_template_parameter_is_in_the_parameters_table() -> None:
+    named = {name for row in table_after("### Parameters") for name in re.findall(r"`(\w+)`", row[0])}
+    assert named == set(template.load()["Parameters"])
+
+
+def test_every_make_target_the_readme_names_exists() -> None:
+    makefile = (template.ROOT / "Makefile").read_text()
+    targets = set(re.findall(r"^([a-z-]+):", makefile, flags=re.MULTILINE))
+    for target in set(re.findall(r"`make ([a-z-]+)", README)):
+        assert target in targets, target
+
+
+def test_the_queries_and_actions_tables_list_what_the_code_has() -> None:
+    queries = {row[0].strip("`") for row in table_after("| query | Toggl call | parameters | example |")}
+    assert queries == set(QUERIES)
+    actions = {
+        re.search(r"/actions/([a-z-]+)", row[1]).group(1) for row in table_after("| action | route (IAM-signed)")
+    }  # type: ignore[union-attr]
+    assert actions == set(ACTIONS)
+
+
+def test_the_readme_points_nowhere_outside_the_repository() -> None:
+    assert "../shared" not in README
+    for link in re.findall(r"\]\(([^)#]+)\)", README):
+        if not link.startswith("http"):
+            assert (template.ROOT / link).exists(), link
