@@ -75,6 +75,18 @@ class Hooked:
         response.raise_for_status()
         return response.json() if response.content else None
 
+    def six_changes(self) -> tuple[int, int]:
+        """A time entry and a project each created, updated and deleted in Toggl's app; their ids."""
+        ws = f"/api/v9/workspaces/{self.seeded.workspace['id']}"
+        entry = self.toggl_call("POST", ws + "/time_entries", {"description": "six", "duration": -1})
+        self.toggl_call("PUT", f"{ws}/time_entries/{entry['id']}", {"description": "six, renamed"})
+        self.toggl_call("DELETE", f"{ws}/time_entries/{entry['id']}")
+        project = self.toggl_call("POST", ws + "/projects", {"name": "Six"})
+        self.toggl_call("PUT", f"{ws}/projects/{project['id']}", {"name": "Six, renamed"})
+        self.toggl_call("DELETE", f"{ws}/projects/{project['id']}")
+        self.settle()
+        return int(entry["id"]), int(project["id"])
+
     def settle(self) -> None:
         from local.toggl_sandbox import webhooks
 

@@ -41,17 +41,6 @@ def sync(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> tuple[int, Any]:
     return code, json.loads(out.getvalue())
 
 
-def make_six_changes(hooked: Hooked) -> None:
-    wid = hooked.seeded.workspace["id"]
-    entry = hooked.toggl_call("POST", f"/api/v9/workspaces/{wid}/time_entries", {"description": "s", "duration": -1})
-    hooked.toggl_call("PUT", f"/api/v9/workspaces/{wid}/time_entries/{entry['id']}", {"description": "t"})
-    hooked.toggl_call("DELETE", f"/api/v9/workspaces/{wid}/time_entries/{entry['id']}")
-    project = hooked.toggl_call("POST", f"/api/v9/workspaces/{wid}/projects", {"name": "Strict"})
-    hooked.toggl_call("PUT", f"/api/v9/workspaces/{wid}/projects/{project['id']}", {"name": "Stricter"})
-    hooked.toggl_call("DELETE", f"/api/v9/workspaces/{wid}/projects/{project['id']}")
-    hooked.settle()
-
-
 @pytest.mark.parametrize(("plan", "subscriptions"), [("free", 1), ("enterprise", 6)])
 def test_sync_against_a_toggl_without_workspace_created_succeeds_and_delivers_six_triggers(
     hooked: Hooked,
@@ -72,7 +61,7 @@ def test_sync_against_a_toggl_without_workspace_created_succeeds_and_delivers_si
     assert len(ours) == subscriptions and all(s["enabled"] and s["validated_at"] for s in ours)
     assert all(f["entity"] != "workspace" for s in ours for f in s["event_filters"])
     # And the six triggers are delivered, each once
-    make_six_changes(hooked)
+    hooked.six_changes()
     assert sorted(e["detail-type"] for e in hooked.connection.bus_events()) == sorted(SIX)
     # And a second sync is a no-op
     code, again = sync(hooked, monkeypatch)

@@ -36,7 +36,7 @@ from toggl_connection.errors import (
 )
 from toggl_connection.integers import ascii_int
 from toggl_connection.observability import count, logger
-from toggl_connection.toggl_api import Quota, TogglClient, toggl_client
+from toggl_connection.toggl_api import Quota, TogglClient, scheduled_client
 
 STATE_KEY = "catch-up#state:{workspace}"
 V9 = "/api/v9"
@@ -168,10 +168,8 @@ def event_for(change: Change) -> bus_event.BusEvent:
 def run(event: Any, context: Any) -> dict[str, Any]:
     config = settings.load()
     table, bus = config.require("idempotency_table_name"), config.require("event_bus_name")
-    try:
-        toggl = toggl_client(config, context)
-    except ConfigurationError:
-        logger.info("catch-up skipped: the API token secret is empty")
+    toggl = scheduled_client(config, context, "catch-up")
+    if toggl is None:
         return {"status": "skipped", "reason": "no token"}
     workspace_id = config.default_workspace_id or whoami.default_workspace_id(toggl)
     if not workspace_id:

@@ -27,6 +27,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from toggl_connection.errors import (
+    ConfigurationError,
     TogglAlreadyExists,
     TogglFailure,
     TogglInvalidRequest,
@@ -344,6 +345,16 @@ class TogglClient:
                 "toggl_request_id": request_id, "quota_remaining": quota.remaining, "quota_resets_in": quota.resets_in,
             },
         )  # fmt: skip
+
+
+def scheduled_client(config: Settings, context: Any, job: str) -> TogglClient | None:
+    """A client for a scheduled job, or None (and a log line) while the token secret is empty:
+    before the token is put in, the schedules have nothing to do and are no error."""
+    try:
+        return toggl_client(config, context)
+    except ConfigurationError:
+        logger.info(f"{job} skipped: the API token secret is empty")
+        return None
 
 
 def toggl_client(config: Settings, context: Any) -> TogglClient:

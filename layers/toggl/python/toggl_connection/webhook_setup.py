@@ -24,7 +24,7 @@ from toggl_connection.integers import ascii_int
 from toggl_connection.observability import count, logger
 from toggl_connection.secrets import SigningSecrets
 from toggl_connection.subscriptions import DEFAULT_NAME, Report, Subscriptions
-from toggl_connection.toggl_api import TogglClient, clean_text, toggl_client
+from toggl_connection.toggl_api import TogglClient, clean_text, scheduled_client, toggl_client
 
 SKIPPED = "skipped: put the token in {secret} and run make subscribe"
 # Where the health check remembers what the last sync could not subscribe (plan limits, filters
@@ -176,10 +176,8 @@ def health(event: Any, context: Any) -> dict[str, Any]:
     ``Subscription Repaired`` / ``Subscription Unhealthy`` so that users can alarm on them."""
     config = settings.load()
     base_url = config.require("webhook_base_url")
-    try:
-        toggl = toggl_client(config, context)
-    except ConfigurationError:
-        logger.info("health check skipped: the API token secret is empty")
+    toggl = scheduled_client(config, context, "health check")
+    if toggl is None:
         return {"status": "skipped"}
     subs = _subscriptions(toggl, config)
     _, problems = subs.check(base_url, _known_gaps(config, subs))

@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from toggl_connection import aws_clients, bus_event, dedupe, publisher, settings
-from toggl_connection.errors import ConfigurationError
 from toggl_connection.observability import count, logger
-from toggl_connection.toggl_api import toggl_client
+from toggl_connection.toggl_api import scheduled_client
 
 STATE_KEY = "workspace-poller#seen"
 
@@ -39,10 +38,8 @@ def _remember(table: str, ids: set[int]) -> None:
 def poll(event: Any, context: Any) -> dict[str, Any]:
     config = settings.load()
     table, bus = config.require("idempotency_table_name"), config.require("event_bus_name")
-    try:
-        toggl = toggl_client(config, context)
-    except ConfigurationError:
-        logger.info("workspace poll skipped: the API token secret is empty")
+    toggl = scheduled_client(config, context, "workspace poll")
+    if toggl is None:
         return {"status": "skipped"}
     workspaces = [w for w in toggl.get("/api/v9/me/workspaces").data or [] if isinstance(w, dict) and "id" in w]
     current = {int(w["id"]): w for w in workspaces}
