@@ -31,7 +31,11 @@ def publishers(cfn: dict[str, Any]) -> set[str]:
 def test_only_this_stacks_publishers_may_put_toggl_track_events_on_the_bus(cfn: dict[str, Any]) -> None:
     policy = cfn["EventBusTogglSource"]["Properties"]
     statement = policy["Statement"]
-    assert (statement["Effect"], statement["Action"], statement["Principal"]) == ("Deny", "events:PutEvents", {"AWS": "*"})
+    assert (statement["Effect"], statement["Action"], statement["Principal"]) == (
+        "Deny",
+        "events:PutEvents",
+        {"AWS": "*"},
+    )
     assert statement["Condition"]["StringEquals"] == {"events:source": "toggl.track"}
     allowed = statement["Condition"]["ArnNotEquals"]["aws:PrincipalArn"]
     assert sorted(a["Fn::GetAtt"][0] for a in allowed) == sorted(f"{fn}Role" for fn in publishers(cfn))
