@@ -48,10 +48,15 @@ AWS_ENV = {
 
 @pytest.fixture(autouse=True)
 def fresh_caches() -> Iterator[None]:
-    """Every test starts, and leaves, as a newly started container: nothing cached carries over."""
+    """Every test starts, and leaves, as a newly started container: nothing cached carries over,
+    and no metric a layer call outside a handler left unflushed."""
+    from toggl_connection.observability import metrics
+
     fresh_containers()
+    metrics.clear_metrics()
     yield
     fresh_containers()
+    metrics.clear_metrics()
 
 
 @pytest.fixture(autouse=True)

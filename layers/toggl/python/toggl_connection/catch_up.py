@@ -28,7 +28,6 @@ from typing import Any, NamedTuple
 
 from toggl_connection import aws_clients, bus_event, dedupe, paging, publisher, settings, whoami
 from toggl_connection.errors import (
-    ConfigurationError,
     DedupeUnavailable,
     PublishFailed,
     TogglFailure,
@@ -118,10 +117,6 @@ def _projects(toggl: TogglClient, workspace_id: int, since: int) -> list[dict[st
 
 
 # --- what a change is ----------------------------------------------------------------------------
-def _seen_at(key: str, table: str) -> dict[str, Any] | None:
-    return dedupe.recorded(key, table)
-
-
 def classify(entity: str, item: dict[str, Any], state: State, table: str) -> Change | None:
     """The change ``item`` stands for, or None when the connection already published it."""
     entity_id = int(item["id"])
@@ -129,7 +124,7 @@ def classify(entity: str, item: dict[str, Any], state: State, table: str) -> Cha
     workspace_id = ascii_int(item.get("workspace_id")) or ascii_int(item.get("wid"))
     if item.get("server_deleted_at"):
         return Change(entity, entity_id, "deleted", at, item, workspace_id)
-    created = _seen_at(bus_event.dedupe_key(entity, "created", "", entity_id), table)
+    created = dedupe.recorded(bus_event.dedupe_key(entity, "created", "", entity_id), table)
     if created is not None:
         same = bus_event.change_moment(created.get("at")) == bus_event.change_moment(at)
         return None if same else Change(entity, entity_id, "updated", at, item, workspace_id)
@@ -171,9 +166,7 @@ def run(event: Any, context: Any) -> dict[str, Any]:
     toggl = scheduled_client(config, context, "catch-up")
     if toggl is None:
         return {"status": "skipped", "reason": "no token"}
-    workspace_id = config.default_workspace_id or whoami.default_workspace_id(toggl)
-    if not workspace_id:
-        raise ConfigurationError("No workspace to catch up on: set the stack's DefaultWorkspaceId.")
+    workspace_id = whoami.workspace_id(toggl, config.default_workspace_id)
     state = load_state(table, workspace_id)
     started = int(time.time())
     if state is None:

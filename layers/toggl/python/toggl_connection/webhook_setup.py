@@ -20,7 +20,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from toggl_connection import aws_clients, bus_event, publisher, settings, whoami
 from toggl_connection.errors import ConfigurationError, ConnectionFailure
-from toggl_connection.integers import ascii_int
 from toggl_connection.observability import count, logger
 from toggl_connection.secrets import SigningSecrets
 from toggl_connection.subscriptions import DEFAULT_NAME, Report, Subscriptions
@@ -32,19 +31,13 @@ SKIPPED = "skipped: put the token in {secret} and run make subscribe"
 GAPS_KEY = "subscriptions#gaps:{workspace}:{owner}"
 
 
-def _workspace_id(toggl: TogglClient, given: Any, config: settings.Settings) -> int:
-    """The workspace named, the stack's default, or the token user's default."""
-    named = ascii_int(given) or config.default_workspace_id or whoami.default_workspace_id(toggl)
-    if not named:
-        raise ConfigurationError("No workspace to subscribe in: set the stack's DefaultWorkspaceId.")
-    return named
-
-
-def _subscriptions(toggl: TogglClient, config: settings.Settings, workspace: Any = None) -> Subscriptions:
+def _subscriptions(toggl: TogglClient, config: settings.Settings) -> Subscriptions:
     """This stack's subscriptions: the owner mark from the environment, the stack's name as the
     mark of older versions."""
     owner = config.subscription_owner or config.subscription_name or DEFAULT_NAME
-    return Subscriptions(toggl, _workspace_id(toggl, workspace, config), owner, config.subscription_name)
+    return Subscriptions(
+        toggl, whoami.workspace_id(toggl, config.default_workspace_id), owner, config.subscription_name
+    )
 
 
 # --- the custom resource ----------------------------------------------------------------------

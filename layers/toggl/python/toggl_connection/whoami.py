@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from toggl_connection.errors import ConfigurationError
 from toggl_connection.integers import ascii_int
 from toggl_connection.toggl_api import TogglClient
 
@@ -25,6 +26,14 @@ def user_id(toggl: TogglClient) -> int | None:
 
 def default_workspace_id(toggl: TogglClient) -> int | None:
     return ascii_int(me(toggl).get("default_workspace_id"))
+
+
+def workspace_id(toggl: TogglClient, configured: int | None) -> int:
+    """The stack's workspace: ``DefaultWorkspaceId`` when set, else the token user's default."""
+    found = configured or default_workspace_id(toggl)
+    if not found:
+        raise ConfigurationError("No workspace to work in: set the stack's DefaultWorkspaceId.")
+    return found
 
 
 def forget() -> None:
