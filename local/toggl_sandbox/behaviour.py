@@ -32,6 +32,9 @@ class Behaviour:
     # Which Reports cursor headers a page carries: both, or only one of them (the document says
     # each is sent "if has next page").
     report_cursor: Literal["both", "next-id", "next-row-number"] = "both"
+    # The order of new time entries' ids. Real ids have been seen to grow, but no document says
+    # they do: "decreasing" hands each new time entry a smaller id than the one before.
+    time_entry_ids: Literal["increasing", "decreasing"] = "increasing"
 
 
 STRICT = Behaviour(
@@ -42,4 +45,5 @@ STRICT = Behaviour(
     no_running_entry="404",
     duplicate_client_names="allowed",
     report_cursor="next-id",
+    time_entry_ids="decreasing",
 )

@@ -184,6 +184,10 @@ def _entry(req: Request, ws: dict[str, Any]) -> dict[str, Any]:
     return in_workspace(req.world.time_entries, req.args["time_entry_id"], ws, 404, "Time entry not found")
 
 
+# Where decreasing time entry ids start (Behaviour.time_entry_ids).
+DECREASING_FROM = 9 * 10**15
+
+
 @route("POST", V9 + "/workspaces/{workspace_id}/time_entries")
 def create_time_entry(req: Request) -> Any:
     ws, data = workspace(req), body(req)
@@ -191,8 +195,11 @@ def create_time_entry(req: Request) -> Any:
     duration = int(data.get("duration", -1))
     running = duration < 0
     started = _parse_time(start, "start")
+    ident = req.world.next_id()
+    if req.sandbox.behaviour.time_entry_ids == "decreasing":
+        ident = DECREASING_FROM - ident
     entry = {
-        "id": req.world.next_id(), "workspace_id": ws["id"], "wid": ws["id"], "user_id": req.user["id"],
+        "id": ident, "workspace_id": ws["id"], "wid": ws["id"], "user_id": req.user["id"],
         "uid": req.user["id"], "project_id": data.get("project_id"), "task_id": data.get("task_id"),
         "description": data.get("description", ""), "billable": bool(data.get("billable", False)),
         "tags": data.get("tags", []), "tag_ids": data.get("tag_ids"), "start": start,

@@ -9,7 +9,9 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3
 import pytest
+import time_machine
 from botocore.exceptions import ClientError
 
 from local import deliveries
@@ -19,6 +21,7 @@ from local.toggl_sandbox.state import now
 from tests.conftest import CANARY_TOKEN
 from tests.servers import Hooked
 from toggl_connection import aws_clients
+from toggl_connection import catch_up as catch_up_job
 from toggl_connection.errors import PublishFailed, TogglQuotaExhausted
 from toggl_connection.subscriptions import Subscriptions
 from toggl_connection.toggl_api import TogglClient
@@ -76,12 +79,17 @@ def on_bus(hooked: Hooked) -> list[tuple[str, int, str]]:
     return [(e["detail-type"], e["detail"]["entity_id"], e["detail"]["origin"]) for e in hooked.connection.bus_events()]
 
 
-@pytest.fixture
-def subscribed(hooked: Hooked) -> Hooked:
+def subscribe(hooked: Hooked) -> Hooked:
+    """Every trigger subscribed, on a plan where they all fit."""
     hooked.seeded.organization["plan"] = "premium"
     toggl = TogglClient(hooked.toggl.url, CANARY_TOKEN)
     Subscriptions(toggl, hooked.seeded.workspace["id"], "catch-up-test").sync(hooked.api, deliveries.TEST_SECRET)
     return hooked
+
+
+@pytest.fixture
+def subscribed(hooked: Hooked) -> Hooked:
+    return subscribe(hooked)
 
 
 def test_changes_missed_by_the_webhooks_are_published_once_and_late_deliveries_are_duplicates(
@@ -214,3 +222,134 @@ def test_without_a_token_the_catch_up_skips(hooked: Hooked) -> None:
         SecretId=hooked.connection.stack["TogglApiTokenSecret"], SecretString='{"api_token": ""}'
     )
     assert catch_up(hooked)["status"] == "skipped" and hooked.toggl.requests == []
+
+
+# --- exactly once, for good ----------------------------------------------------------------------
+def expire_records(hooked: Hooked) -> int:
+    """Remove what DynamoDB's TTL would have removed by now (the table's ``expiration``)."""
+    table = hooked.connection.stack["IdempotencyTable"]
+    client = boto3.client("dynamodb")
+    gone = 0
+    for item in client.scan(TableName=table)["Items"]:
+        expiry = item.get("expiration", {}).get("N")
+        if expiry is not None and int(expiry) < time.time():
+            client.delete_item(TableName=table, Key={"id": item["id"]})
+            gone += 1
+    return gone
+
+
+@pytest.mark.parametrize("webhooks", ["delivering", "down"])
+def test_a_project_renamed_eight_days_after_its_creation_is_updated_never_created_again(
+    subscribed: Hooked, webhooks: str
+) -> None:
+    hooked, world = subscribed, World(subscribed)
+    # Given the baseline, then a project created and announced by its webhook
+    assert catch_up(hooked)["status"] == "baseline"
+    next_second()
+    project = world.project("Onboarding")
+    hooked.settle()
+    assert on_bus(hooked) == [("Project Created", project, "webhook")]
+    assert catch_up(hooked)["published"] == 0
+    # When eight days later (the dedupe records gone, as DynamoDB's TTL removes them) it is renamed
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=8), tick=True):
+        assert expire_records(hooked) > 0
+        delivering(hooked, webhooks == "delivering")
+        world.update_project(project)
+        hooked.settle()
+        catch_up(hooked)
+    # Then the bus gets Project Updated once, and no second Project Created
+    origin = "webhook" if webhooks == "delivering" else "catch-up"
+    assert on_bus(hooked) == [("Project Updated", project, origin)]
+
+
+def test_one_huge_time_entry_id_does_not_make_later_new_entries_updated(subscribed: Hooked) -> None:
+    hooked, world = subscribed, World(subscribed)
+    seeded = hooked.seeded
+    catch_up(hooked)  # baseline
+    delivering(hooked, False)
+    # Given a time entry with a huge id appears after the baseline (ids are not documented to grow)
+    huge = {**seeded.world.time_entries[world.entry("ordinary")], "id": 9 * 10**18, "description": "huge"}
+    seeded.world.time_entries[huge["id"]] = huge
+    catch_up(hooked)
+    on_bus(hooked)
+    # When a new entry is created afterwards, with an ordinary id
+    next_second()
+    later = world.entry("later")
+    catch_up(hooked)
+    # Then it is Created, as it is
+    assert on_bus(hooked) == [("Time Entry Created", later, "catch-up")]
+
+
+def test_a_time_entry_edited_eight_days_after_its_creation_is_updated(subscribed: Hooked) -> None:
+    hooked, world = subscribed, World(subscribed)
+    catch_up(hooked)  # baseline
+    next_second()
+    entry = world.entry("made by webhook")
+    hooked.settle()
+    assert catch_up(hooked)["published"] == 0
+    on_bus(hooked)
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=8), tick=True):
+        expire_records(hooked)
+        delivering(hooked, False)
+        world.update_entry(entry)
+        catch_up(hooked)
+    assert on_bus(hooked) == [("Time Entry Updated", entry, "catch-up")]
+
+
+def test_time_entries_of_other_workspaces_never_reach_the_bus(subscribed: Hooked) -> None:
+    hooked, world = subscribed, World(subscribed)
+    seeded = hooked.seeded
+    # Given the token's user also tracks time in a second workspace of the organization
+    other = seeded.world.add_workspace(seeded.organization["id"], "Elsewhere")
+    seeded.world.workspace_users.setdefault(other["id"], set()).add(seeded.owner["id"])
+    catch_up(hooked)  # baseline
+    delivering(hooked, False)
+    mine = world.entry("here")
+    elsewhere = hooked.toggl_call(
+        "POST", f"/api/v9/workspaces/{other['id']}/time_entries", {"description": "there", "duration": -1}
+    )
+    assert elsewhere["workspace_id"] == other["id"]
+    # When the catch-up runs, Then only this stack's workspace is published (bus and archive)
+    catch_up(hooked)
+    assert on_bus(hooked) == [("Time Entry Created", mine, "catch-up")]
+
+
+def test_a_webhook_in_flight_for_the_same_change_makes_the_catch_up_leave_it(subscribed: Hooked) -> None:
+    hooked, world = subscribed, World(subscribed)
+    catch_up(hooked)  # baseline
+    meanwhile: list[dict[str, Any]] = []
+
+    def catch_up_while_the_webhook_publishes(**_: Any) -> None:
+        if not meanwhile:
+            meanwhile.append(catch_up(hooked))
+
+    # Given the catch-up runs while the webhook of a new project is being published
+    events_client = aws_clients.client("events")
+    events_client.meta.events.register("before-call.events.PutEvents", catch_up_while_the_webhook_publishes,
+                                       unique_id="in-flight")  # fmt: skip
+    try:
+        project = world.project("in flight")
+        hooked.settle()
+    finally:
+        events_client.meta.events.unregister("before-call.events.PutEvents", unique_id="in-flight")
+    # Then the run finishes without an error, leaving that change to the webhook
+    (result,) = meanwhile
+    assert (result["status"], result["in_flight"], result["published"]) == ("caught up", 1, 0)
+    assert on_bus(hooked) == [("Project Created", project, "webhook")]
+
+
+def test_a_project_list_cut_short_never_moves_the_checkpoint_past_what_was_read(
+    subscribed: Hooked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hooked, world = subscribed, World(subscribed)
+    catch_up(hooked)  # baseline
+    delivering(hooked, False)
+    made = [world.project(f"cut {i}") for i in range(3)]
+    # Given the catch-up may read only one project in a run
+    monkeypatch.setattr(catch_up_job, "MAX_PROJECTS", 1)
+    first = catch_up(hooked)
+    assert first["published"] == 1 and first["truncated"] is True
+    # When it may read them all again, Then the next run publishes the rest: nothing was lost
+    monkeypatch.setattr(catch_up_job, "MAX_PROJECTS", 5000)
+    catch_up(hooked)
+    assert sorted(ident for _, ident, _ in on_bus(hooked)) == sorted(made)

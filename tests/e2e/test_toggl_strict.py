@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 from local import deliveries
 from local.toggl_sandbox import Fault, Sandbox
@@ -140,3 +142,29 @@ def test_with_duplicate_names_allowed_a_lost_answer_still_makes_one_client(
     )
     assert response["statusCode"] == 200 and body_of(response)["found_existing"] is True
     assert sum(1 for c in seeded.world.clients.values() if c["name"] == "Strictly once") == 1
+
+
+def test_whatever_order_time_entry_ids_come_in_no_time_entry_is_created_twice(hooked: Hooked) -> None:
+    from tests.e2e.test_catch_up import World, catch_up, delivering, expire_records, on_bus, subscribe
+
+    world = World(subscribe(hooked))
+    # Given an entry from before the baseline, and Toggl handing out ever smaller ids
+    before = world.entry("before the baseline")
+    hooked.settle()
+    on_bus(hooked)
+    assert catch_up(hooked)["status"] == "baseline"
+    after = world.entry("after the baseline")
+    assert after < before
+    hooked.settle()
+    assert on_bus(hooked) == [("Time Entry Created", after, "webhook")]
+    assert catch_up(hooked)["published"] == 0
+    # When both are edited eight days later, the records gone and the webhooks down
+    with time_machine.travel(datetime.now(UTC) + timedelta(days=8), tick=True):
+        expire_records(hooked)
+        delivering(hooked, False)
+        world.update_entry(before)
+        world.update_entry(after)
+        catch_up(hooked)
+    # Then both are Updated: neither is Created (again)
+    assert sorted(on_bus(hooked)) == sorted([("Time Entry Updated", before, "catch-up"),
+                                             ("Time Entry Updated", after, "catch-up")])  # fmt: skip

@@ -92,6 +92,29 @@ def test_a_quota_402_says_when_the_quota_resets() -> None:
 
 
 @pytest.mark.parametrize(
+    ("headers", "believed"),
+    [
+        ({"Retry-After": "100000000"}, 3600),  # three years: believed up to an hour
+        ({"Retry-After": "inf"}, 3600),
+        ({"Retry-After": "nan"}, 3600),
+        ({"Retry-After": "-inf"}, 3600),
+        ({"Retry-After": "soon"}, 3600),
+        ({"Retry-After": "1e400"}, 3600),
+        ({"Retry-After": "3599"}, 3599),
+        ({"x-toggl-quota-remaining": "0", "x-toggl-quota-resets-in": "99999999"}, 3600),
+        ({"x-toggl-quota-remaining": "0", "x-toggl-quota-resets-in": "100000000000000000000"}, 3600),
+    ],
+)
+def test_retry_after_and_quota_resets_are_believed_up_to_an_hour(headers: dict[str, str], believed: int) -> None:
+    for status in (429, 402) if "Retry-After" in headers else (402,):
+        verdict = classify_response(status, CaseInsensitiveDict(headers), json.dumps(LIMIT_TEXT), False)
+        assert isinstance(verdict.failure, TogglQuotaExhausted)
+        assert verdict.failure.retry_after == believed, (status, headers)
+        assert verdict.wait is None or verdict.wait <= 3600
+    assert quota_of(headers).resets_in in (None, believed)
+
+
+@pytest.mark.parametrize(
     ("headers", "text", "quota"),
     [
         ({"X-Toggl-Quota-Remaining": "0"}, "", True),

@@ -217,3 +217,53 @@ def test_the_one_named_fault_a_done_write_that_never_lands_then_a_late_redeliver
         time.sleep(0.2)  # "delivery in progress" until the record's time runs out
     assert json.loads(again["body"])["status"] == "published"
     assert [e["detail"]["event_id"] for e in connection.bus_events()] == [4403, 4403]
+
+
+# --- no string breaks a delivery -----------------------------------------------------------------
+LONE_SURROGATE, NUL = "\ud800", "\x00"
+
+
+@pytest.mark.parametrize("character", [LONE_SURROGATE, NUL], ids=["lone surrogate", "NUL"])
+def test_a_lone_surrogate_or_nul_anywhere_in_a_signed_delivery_never_gives_a_5xx(
+    connection: Connection, character: str
+) -> None:
+    # Given a signed delivery with the character in its payload, its request body and a key
+    document = deliveries.sample("time-entry-updated", 4601)
+    document["payload"]["description"] = f"before{character}after"
+    document["payload"][f"odd{character}key"] = character
+    document["metadata"]["request_body"] = json.dumps({"description": f"x{character}y"})
+    # When Toggl delivers it (json.dumps writes the character as a JSON escape, as Toggl would)
+    response = connection.deliver("/webhooks/time-entry-updated", document)
+    # Then it is published, the character replaced, and a redelivery is a duplicate
+    assert response["statusCode"] == 200, response
+    assert body_of(response)["status"] == "published"
+    (event,) = connection.bus_events()
+    assert event["detail"]["payload"]["description"] == "before\ufffdafter"
+    assert event["detail"]["metadata"]["request_body"] == {"description": "x\ufffdy"}
+    assert event["detail"]["payload"]["odd\ufffdkey"] == "\ufffd"
+    again = connection.deliver("/webhooks/time-entry-updated", document)
+    assert again["statusCode"] == 200 and body_of(again)["status"] == "duplicate"
+    assert connection.bus_events() == []
+
+
+# --- two edits in one second ---------------------------------------------------------------------
+def test_two_events_for_one_time_entry_in_one_second_are_both_published_and_redeliveries_are_not(
+    connection: Connection,
+) -> None:
+    # Given two distinct events (two event ids) for one time entry, both with the same `at`
+    first = deliveries.sample("time-entry-updated", 4701)
+    second = deliveries.sample("time-entry-updated", 4702)
+    second["payload"]["description"] = "the final state"
+    assert first["payload"]["id"] == second["payload"]["id"] and first["payload"]["at"] == second["payload"]["at"]
+    # When Toggl delivers both, Then both are on the bus: the final state is not lost
+    for document in (first, second):
+        response = connection.deliver("/webhooks/time-entry-updated", document)
+        assert body_of(response)["status"] == "published", document["event_id"]
+    events = connection.bus_events()
+    assert [e["detail"]["event_id"] for e in events] == [4701, 4702]
+    assert events[-1]["detail"]["payload"]["description"] == "the final state"
+    # And a redelivery of either is a duplicate
+    for document in (second, first):
+        response = connection.deliver("/webhooks/time-entry-updated", document)
+        assert body_of(response)["status"] == "duplicate", document["event_id"]
+    assert connection.bus_events() == []

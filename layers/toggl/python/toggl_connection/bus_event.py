@@ -4,6 +4,7 @@ bus"): ``Source`` ``toggl.track``, ``DetailType`` in Title Case, ``Detail`` norm
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -12,6 +13,15 @@ from toggl_connection.integers import ascii_int as as_id
 
 SOURCE = "toggl.track"
 SECRET_FIELDS = frozenset({"api_token"})
+# What no JSON encoder for EventBridge or DynamoDB takes (a lone UTF-16 surrogate cannot be
+# written as UTF-8) or that no consumer wants (NUL): replaced, so that no string loses an event.
+_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def writable(text: str) -> str:
+    """``text`` with lone surrogates and NUL characters replaced by U+FFFD."""
+    return text if text.isascii() and "\x00" not in text else _UNWRITABLE.sub(REPLACEMENT, text)
 
 
 class BusEvent(NamedTuple):
@@ -64,8 +74,9 @@ def dedupe_key(entity: str, action: str, event_id: int | str, entity_id: int | N
 
 
 def _rebuild(value: Any, integer_ids: bool) -> Any:
-    """A copy of a JSON document without any ``api_token`` field and, with ``integer_ids``,
-    with ``id``/``*_id``/``*_ids`` digit strings as integers. Iterative: any depth is fine."""
+    """A copy of a JSON document without any ``api_token`` field, every string ``writable`` and,
+    with ``integer_ids``, ``id``/``*_id``/``*_ids`` digit strings as integers. Iterative: any
+    depth is fine."""
     holder: list[Any] = [None]
     pending: list[tuple[Any, Any, Any]] = [(value, holder, 0)]
     while pending:
@@ -73,8 +84,8 @@ def _rebuild(value: Any, integer_ids: bool) -> Any:
         if isinstance(source, dict):
             copy: dict[Any, Any] = {}
             parent[slot] = copy
-            for key, item in source.items():
-                name = str(key)
+            for original, item in source.items():
+                key = name = writable(str(original))
                 if name.lower() in SECRET_FIELDS:
                     continue
                 if integer_ids and _is_id_field(name) and as_id(item) is not None:
@@ -90,7 +101,7 @@ def _rebuild(value: Any, integer_ids: bool) -> Any:
             parent[slot] = items
             pending += [(item, items, i) for i, item in enumerate(source)]
         else:
-            parent[slot] = source
+            parent[slot] = writable(source) if isinstance(source, str) else source
     return holder[0]
 
 

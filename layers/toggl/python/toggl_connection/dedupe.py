@@ -122,8 +122,8 @@ def _record_done(store: DynamoDBPersistenceLayer, item: dict[str, Any], result: 
 
 
 def recorded(key: str, table_name: str, prefix: str = KEY_PREFIX) -> dict[str, Any] | None:
-    """The result kept for ``key`` when the work was done or is being done (``{}`` while in
-    progress); None when there is no live record. Reads only."""
+    """The result kept for ``key`` when the work was done; None when there is no live record;
+    ``DeliveryInProgress`` while it is being done. Reads only."""
     store = _store(table_name, prefix, aws_clients.client("dynamodb"))
     store.configure(
         IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=DEDUPE_SECONDS), key_prefix=prefix
@@ -136,6 +136,11 @@ def recorded(key: str, table_name: str, prefix: str = KEY_PREFIX) -> dict[str, A
         raise DedupeUnavailable("The dedupe table could not be read; try again shortly.") from exc
     if record is None or record.is_expired:
         return None
+    if record.status == "INPROGRESS":
+        lapsed = record.in_progress_expiry_timestamp
+        if lapsed is not None and lapsed < time.time() * 1000:
+            return None  # an attempt that crashed: nobody is publishing it
+        raise DeliveryInProgress("Another delivery of this change is being published; look again shortly.")
     return record.response_json_as_dict() or {}
 
 

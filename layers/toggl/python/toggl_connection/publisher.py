@@ -44,10 +44,11 @@ def _fitted(event: BusEvent, bus_name: str) -> dict[str, Any]:
 
 def publishing(event: BusEvent, bus_name: str) -> Callable[[], dict[str, Any]]:
     """The work of publishing one event, as the dedupe runs it: its result, kept with the dedupe
-    record, holds the entity's ``at`` (the catch-up compares it with what Toggl shows now)."""
+    record, holds the entity's ``at`` (the catch-up compares it with what Toggl shows now) and
+    the event's id (a second webhook event of the same second is told from a redelivery by it)."""
     payload = event.detail.get("payload")
     at = payload.get("at") if isinstance(payload, dict) else None
-    return lambda: {"published": publish([event], bus_name), "at": at}
+    return lambda: {"published": publish([event], bus_name), "at": at, "event_id": event.detail.get("event_id")}
 
 
 def publish(events: Sequence[BusEvent], bus_name: str) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 import re
 import time
@@ -58,6 +59,9 @@ REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 QUOTA_REMAINING = "X-Toggl-Quota-Remaining"
 QUOTA_RESETS_IN = "X-Toggl-Quota-Resets-In"
 REQUEST_ID = "X-Toggl-Request-Id"
+# Toggl's quota window is an hour: a longer wait it asks for (Retry-After, a quota reset) is a
+# mistake or a hostile answer, and believing it could switch a job off for years.
+MAX_WAIT = 3600
 # Toggl's texts reach answers, logs and CloudFormation: one line, this long at most.
 MAX_TEXT = 200
 # A 402 is the hourly quota when its text says so; otherwise a feature of a paid plan.
@@ -121,22 +125,26 @@ def _int_header(headers: Mapping[str, str], name: str) -> int | None:
 
 
 def quota_of(headers: Mapping[str, str]) -> Quota:
-    return Quota(_int_header(headers, QUOTA_REMAINING), _int_header(headers, QUOTA_RESETS_IN))
+    resets_in = _int_header(headers, QUOTA_RESETS_IN)
+    return Quota(_int_header(headers, QUOTA_REMAINING), None if resets_in is None else min(resets_in, MAX_WAIT))
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """``Retry-After`` in seconds (a number or an HTTP date), believed up to ``MAX_WAIT``: a
+    larger, non-numeric or non-finite value counts as ``MAX_WAIT``. None when it is not sent."""
     value = header_of(headers, "Retry-After")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         from email.utils import parsedate_to_datetime  # rare: Retry-After as an HTTP date
 
         try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError):
+            return float(MAX_WAIT)
+    return max(0.0, seconds) if math.isfinite(seconds) and seconds <= MAX_WAIT else float(MAX_WAIT)
 
 
 def clean_text(text: str, limit: int = MAX_TEXT) -> str:
@@ -179,7 +187,7 @@ def classify_response(
         return Verdict(failure, retry_after if retry_after is not None else 0)
     if status == 402:
         if is_quota_402(quota, text):
-            resets = quota.resets_in if quota.resets_in and quota.resets_in > 0 else _retry_after(headers) or 3600
+            resets = quota.resets_in if quota.resets_in and quota.resets_in > 0 else _retry_after(headers) or MAX_WAIT
             return Verdict(TogglQuotaExhausted(
                 f"Toggl's hourly API quota is used up; it resets in {int(resets)} s. Toggl says: {text}",
                 int(resets), request_id, status,
