@@ -21,6 +21,7 @@ from tests.connection import Connection, body_of
 from tests.e2e.test_queries import add_entries
 from tests.e2e.test_validation_url import Recorder
 from tests.servers import Hooked
+from toggl_connection.errors import ValidationFailed
 from toggl_connection.subscriptions import Subscriptions
 from toggl_connection.toggl_api import TogglClient
 
@@ -50,6 +51,9 @@ def test_a_forged_create_cannot_choose_the_callback_url_or_the_name(hooked: Hook
         "https://attacker.example/response",
         "https://s3.amazonaws.com.attacker.example/response",
         "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/response",
+        "https://attackers-bucket.s3.amazonaws.com/response",  # any S3 bucket
+        "https://abc123.execute-api.us-east-1.amazonaws.com/prod/response",  # anyone's API
+        "https://cloudformation-custom-resource-response-useast1.attacker.example/x.amazonaws.com",
         "not a url",
     ],
 )
@@ -229,3 +233,58 @@ def test_an_invitations_link_is_answered_once_and_never_kept(toggl_connection: C
     stored = json.dumps(boto3.client("dynamodb").scan(TableName=table)["Items"])
     assert "kept@x.example" in stored  # the record is there ...
     assert "invite_url" not in stored and "/invite/" not in stored  # ... without the link or its code
+
+
+# --- input that no parser may choke on -------------------------------------------------------------
+@pytest.mark.parametrize("character", ["\ud800", "\x00"], ids=["lone surrogate", "NUL"])
+def test_a_lone_surrogate_or_nul_in_an_action_or_query_is_a_422(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, character: str
+) -> None:
+    request = {"workspace_id": seeded.workspace["id"], "name": f"Acme{character}"}
+    body = json.dumps(request).encode()  # the character as a JSON escape, as any client writes it
+    action = toggl_connection.post("/actions/create-client", body, {"Content-Type": "application/json"})
+    assert action["statusCode"] == 422 and body_of(action)["field"] == "name"
+    query = toggl_connection.get("/queries/clients", f"workspace_id={seeded.workspace['id']}&name=a%00b")
+    assert query["statusCode"] == 422 and body_of(query)["field"] == "name"
+    with pytest.raises(ValidationFailed):
+        toggl_connection.invoke("QueryFunction", {"query": "clients", "params": {"name": f"a{character}"}},
+                                DEFAULT_WORKSPACE_ID=str(seeded.workspace["id"]))  # fmt: skip
+    assert toggl.requests == []
+
+
+def test_an_action_body_200000_levels_deep_is_a_422(toggl_connection: Connection, toggl: Sandbox) -> None:
+    deep = b'{"name": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    response = toggl_connection.post("/actions/create-client", deep, {"Content-Type": "application/json"})
+    assert response["statusCode"] == 422, response
+    assert body_of(response)["error"] == "validation_failed"
+    assert toggl.requests == []
+
+
+@pytest.mark.parametrize("number", [10**30, 2**63, 0, -1])
+def test_a_json_integer_outside_toggls_ids_is_a_422(toggl_connection: Connection, toggl: Sandbox, number: int) -> None:
+    action = toggl_connection.post_json("/actions/create-client", {"workspace_id": number, "name": "x"})
+    assert action["statusCode"] == 422 and body_of(action)["field"] == "workspace_id"
+    with pytest.raises(ValidationFailed):
+        toggl_connection.invoke("QueryFunction", {"query": "projects", "params": {"workspace_id": number}})
+    assert toggl.requests == []
+
+
+def test_the_largest_id_toggl_can_hand_out_is_taken(toggl_connection: Connection, toggl: Sandbox) -> None:
+    response = toggl_connection.post_json("/actions/create-client", {"workspace_id": 2**63 - 1, "name": "x"})
+    assert response["statusCode"] != 422  # it reaches Toggl, which says whether there is such a workspace
+    assert [r.path for r in toggl.requests] == [f"/api/v9/workspaces/{2**63 - 1}/clients"]
+
+
+def test_an_invitation_of_more_addresses_than_the_stack_sends_at_once_is_a_422(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    from toggl_connection.models import MAX_INVITATION_EMAILS
+
+    emails = [f"person{i}@x.example" for i in range(3000)]
+    request = {"workspace_id": seeded.workspace["id"], "emails": emails}
+    response = toggl_connection.post_json("/actions/create-user-invitation", request)
+    assert response["statusCode"] == 422 and body_of(response)["field"] == "emails"
+    assert str(MAX_INVITATION_EMAILS) in body_of(response)["message"]
+    assert toggl.requests == [] and seeded.world.emails_sent == []
+    at_the_limit = {**request, "emails": emails[:MAX_INVITATION_EMAILS]}
+    assert toggl_connection.post_json("/actions/create-user-invitation", at_the_limit)["statusCode"] == 201

@@ -81,6 +81,9 @@ def port_is_free(port: int) -> bool:
     import socket
 
     with socket.socket() as probe:
+        # As the servers bind (SO_REUSEADDR): a closed connection still in TIME_WAIT does not
+        # keep a port from a server, so it must not make the port look taken here either.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

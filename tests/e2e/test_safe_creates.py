@@ -113,3 +113,93 @@ def test_an_invitation_with_an_unknown_outcome_is_never_sent_again(
         assert again["statusCode"] == 502 and body_of(again)["error"] == "outcome_unknown"
     assert len(toggl.calls("POST")) == sent == 1
     assert seeded.world.emails_sent == ["lost@x.example"]
+
+
+# --- found_existing means "what this request made" -------------------------------------------------
+def an_old_inactive_task(seeded: Seeded, name: str) -> dict[str, Any]:
+    """A task of that name made long ago, done since (inactive), without the new request's fields."""
+    task = {"id": seeded.world.next_id(), "name": name, "project_id": seeded.project["id"],
+            "workspace_id": seeded.workspace["id"], "active": False, "estimated_seconds": 0, "user_id": None,
+            "external_reference": "crm-1", "at": "2026-01-05T09:00:00+00:00", "tracked_seconds": 0}  # fmt: skip
+    seeded.world.tasks[task["id"]] = task
+    return task
+
+
+@pytest.mark.parametrize("lost", LOST, ids=list(LOST))
+def test_a_lost_answer_is_never_answered_with_an_old_inactive_task_of_the_same_name(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, lost: str
+) -> None:
+    old = an_old_inactive_task(seeded, "Review")
+    request = {"workspace_id": seeded.workspace["id"], "project_id": seeded.project["id"], "name": "Review",
+               "external_reference": "crm-2", "estimated_seconds": 3600}  # fmt: skip
+    # Given Toggl does the work and the answer is lost
+    toggl.fail(Fault(**{**LOST[lost].__dict__}))
+    response = toggl_connection.post_json("/actions/create-task", request)
+    # Then the answer is the task this request made, never the old one
+    made = [t for t in seeded.world.tasks.values() if t["external_reference"] == "crm-2"]
+    assert len(made) == 1
+    assert response["statusCode"] == 200 and body_of(response)["found_existing"] is True
+    assert body_of(response)["id"] == made[0]["id"] != old["id"]
+
+
+def test_a_create_that_never_reached_toggl_is_sent_again_despite_an_old_task_of_the_same_name(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    old = an_old_inactive_task(seeded, "Review")
+    request = {"workspace_id": seeded.workspace["id"], "project_id": seeded.project["id"], "name": "Review",
+               "external_reference": "crm-2", "estimated_seconds": 3600}  # fmt: skip
+    # Given Toggl fails the create before doing it (a 502 whose outcome the connection cannot know)
+    toggl.fail(Fault(status=502, times=1, method="POST"))
+    response = toggl_connection.post_json("/actions/create-task", request)
+    # Then the lookup finds nothing of this request's, and the create is sent again: one new task
+    assert response["statusCode"] == 201, response
+    made = [t for t in seeded.world.tasks.values() if t["external_reference"] == "crm-2"]
+    assert len(made) == 1 and body_of(response)["id"] == made[0]["id"] != old["id"]
+    assert [c.method for c in toggl.requests] == ["POST", "GET", "POST"]
+
+
+def test_a_lost_client_create_is_not_answered_with_an_archived_client_of_that_name(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    archived = {"id": seeded.world.next_id(), "wid": seeded.workspace["id"], "name": "Acme", "archived": True,
+                "at": "2026-01-05T09:00:00+00:00"}  # fmt: skip
+    seeded.world.clients[archived["id"]] = archived
+    toggl.fail(Fault(status=502, times=1, method="POST"))
+    response = toggl_connection.post_json("/actions/create-client", {"workspace_id": seeded.workspace["id"],
+                                                                      "name": "Acme"})  # fmt: skip
+    assert response["statusCode"] in (201, 409), response  # sent again: Toggl decides about the name
+    assert body_of(response).get("id") != archived["id"]
+
+
+# --- the store of unknown outcomes, unreadable -----------------------------------------------------
+def test_an_unreadable_record_of_unknown_outcomes_is_a_retryable_503_and_is_not_remembered(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from toggl_connection import aws_clients
+
+    request = {"workspace_id": seeded.workspace["id"], "emails": ["throttled@x.example"]}
+    refused: list[int] = []
+
+    def throttle_the_first_read(**_: Any) -> None:
+        if not refused:
+            refused.append(1)
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}},
+                              "GetItem")  # fmt: skip
+
+    # Given DynamoDB throttles the read of the unknown-outcome record once
+    dynamodb = aws_clients.client("dynamodb")
+    dynamodb.meta.events.register("before-call.dynamodb.GetItem", throttle_the_first_read, unique_id="throttle")
+    try:
+        first = toggl_connection.post_json("/actions/create-user-invitation", request)
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.GetItem", unique_id="throttle")
+    # Then the caller is told to retry, and Toggl received nothing
+    assert refused and first["statusCode"] == 503, first
+    assert "Retry-After" in first["headers"] or body_of(first)["error"] == "dedupe_unavailable"
+    assert seeded.world.emails_sent == []
+    # And the retry sends the invitation, once
+    again = toggl_connection.post_json("/actions/create-user-invitation", request)
+    assert again["statusCode"] == 201, again
+    assert seeded.world.emails_sent == ["throttled@x.example"]

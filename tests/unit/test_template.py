@@ -307,7 +307,7 @@ def test_setup_runs_after_the_api_stage_and_keeps_running_on_schedules(cfn: dict
     defaults = template.parameter_defaults(template.load())
     assert (defaults["HealthCheckMinutes"], defaults["WorkspacePollMinutes"], defaults["CatchUpMinutes"]) == (
         "15", "30", "10")  # fmt: skip
-    assert template.function("CatchUpFunction").handler == "setup_handlers.catch_up_changes"
+    assert template.function("CatchUpFunction").handler == "catch_up_handler.catch_up_changes"
 
 
 def test_every_checkov_skip_says_why() -> None:

@@ -66,6 +66,7 @@ def test_the_emitted_dimensions_are_what_the_model_above_says(capsys: pytest.Cap
 def test_the_code_emits_what_the_alarms_need() -> None:
     metrics = emitted()
     needed = ("WebhookFailed", "DedupeRecordFailed", "SubscriptionUnhealthy", "TogglQuotaExhausted", "CatchUpFailed",
+              "CatchUpRan", "CatchUpSkipped",
               "WebhookPublished", "WebhookRejected", "ActionFailed", "QueryFailed", "TogglQuotaRemaining")  # fmt: skip
     for name in needed:
         assert name in metrics, name
@@ -107,6 +108,13 @@ def test_the_dead_letters_and_every_scheduled_run_are_watched(resources: dict[st
     assert len(schedules) == 3
     for schedule in schedules:
         assert schedule["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["DeadLetterQueue", "Arn"]}}
+
+
+def test_a_catch_up_that_has_not_read_toggl_for_an_hour_is_an_alarm(resources: dict[str, Any]) -> None:
+    (stalled,) = [a for a in alarms(resources).values() if a.get("MetricName") == "CatchUpRan"]
+    assert (stalled["Statistic"], stalled["Period"], stalled["EvaluationPeriods"]) == ("Sum", 3600, 1)
+    assert (stalled["ComparisonOperator"], stalled["Threshold"]) == ("LessThanThreshold", 1)
+    assert stalled["TreatMissingData"] == "breaching"  # a run that skips itself sends no CatchUpRan
 
 
 def test_alarms_go_to_the_topic_given_or_to_the_email_given(resources: dict[str, Any]) -> None:

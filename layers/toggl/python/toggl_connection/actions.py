@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from toggl_connection import guards, invocation, settings, unknown_outcomes
-from toggl_connection.bus_event import without_secrets
+from toggl_connection.bus_event import change_moment, without_secrets
 from toggl_connection.errors import (
     AdminInvitationNotAllowed,
     ConnectionFailure,
@@ -99,11 +99,33 @@ def create_client(toggl: TogglClient, item: CreateClient) -> Any:
     return toggl.post(f"{V9}/workspaces/{item.workspace_id}/clients", body).data
 
 
-def find_client(toggl: TogglClient, item: CreateClient) -> Any:
-    """The client named exactly so in the workspace (Toggl's ``name`` filter is a substring match)."""
+def find_client(toggl: TogglClient, item: CreateClient, since: float | None) -> Any:
+    """The client this request would have made (Toggl's ``name`` filter is a substring match)."""
     name = item.name.strip()
     clients = toggl.get(f"{V9}/workspaces/{item.workspace_id}/clients", {"name": name, "status": "both"}).data
-    return next((c for c in clients or [] if isinstance(c, dict) and c.get("name") == name), None)
+    wanted = {"name": name, **_given(item, "notes", "external_reference")}
+    return _first(clients, wanted, since, active=lambda c: not c.get("archived"))
+
+
+# Toggl's clock and ours may differ: what Toggl dates this much before the first attempt counts.
+CLOCK_SKEW_SECONDS = 300
+
+
+def _first(candidates: Any, wanted: dict[str, Any], since: float | None, active: Callable[[Any], bool]) -> Any:
+    """The first candidate that is what the request asked for: every field it set, active, and
+    (``since``) last changed no earlier than the request's first attempt. Toggl gives these
+    objects no creation time; their ``at`` is never earlier than it."""
+    for candidate in candidates or []:
+        if not isinstance(candidate, dict) or not active(candidate):
+            continue
+        if any(candidate.get(name) != value for name, value in wanted.items()):
+            continue
+        if since is not None:
+            at = change_moment(candidate.get("at"))
+            if at is None or at < since - CLOCK_SKEW_SECONDS:
+                continue
+        return candidate
+    return None
 
 
 _organizations: dict[tuple[str, int], int] = {}
@@ -143,14 +165,13 @@ def add_project_member(toggl: TogglClient, item: AddProjectMember) -> Any:
     return toggl.post(f"{V9}/workspaces/{item.workspace_id}/project_users", body).data
 
 
-def find_project_member(toggl: TogglClient, item: AddProjectMember) -> Any:
+def find_project_member(toggl: TogglClient, item: AddProjectMember, since: float | None) -> Any:
     path = f"{V9}/workspaces/{item.workspace_id}/project_users"
     members = toggl.get(path, {"project_ids": item.project_id, "user_id": item.user_id}).data or []
-    return next(
-        (m for m in members if isinstance(m, dict) and (m.get("project_id"), m.get("user_id")) == (
-            item.project_id, item.user_id)),
-        None,
-    )  # fmt: skip
+    # ``manager`` false is the default, not a wish: a manager is a member too.
+    wanted = {"project_id": item.project_id, "user_id": item.user_id, **_given(item, "rate", "labor_cost"),
+              **({"manager": True} if item.manager else {})}  # fmt: skip
+    return _first(members, wanted, since, active=lambda _: True)
 
 
 def create_task(toggl: TogglClient, item: CreateTask) -> Any:
@@ -158,20 +179,22 @@ def create_task(toggl: TogglClient, item: CreateTask) -> Any:
     return toggl.post(f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks", body).data
 
 
-def find_task(toggl: TogglClient, item: CreateTask) -> Any:
-    """The task named exactly so in the project (the project's list is every task, active or not)."""
-    name = item.name.strip()
+def find_task(toggl: TogglClient, item: CreateTask, since: float | None) -> Any:
+    """The task this request would have made (the project's list is every task, active or not)."""
     tasks = toggl.get(f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks").data
-    return next((t for t in tasks or [] if isinstance(t, dict) and t.get("name") == name), None)
+    wanted = {"name": item.name.strip(), **_given(item, "estimated_seconds", "user_id", "external_reference")}
+    active = True if item.active is None else item.active
+    return _first(tasks, wanted, since, active=lambda t: t.get("active", True) is active)
 
 
 class Action(NamedTuple):
     name: str
     model: type
     create: Callable[[TogglClient, Any], Any]
-    # What the create would have made, when its outcome is unknown. None: never send it twice
-    # (an invitation is an e-mail: the unknown outcome is the answer).
-    find: Callable[[TogglClient, Any], Any] | None
+    # What the create would have made, when its outcome is unknown (made no earlier than the
+    # given moment; None: whenever). None: never send it twice (an invitation is an e-mail: the
+    # unknown outcome is the answer).
+    find: Callable[[TogglClient, Any, float | None], Any] | None
     # Repeating the same request is never wanted: dedupe on its content even without a key.
     content_key: bool = False
     # Toggl's "already exists" is what the caller wanted (already a member): answer with it.
@@ -196,21 +219,23 @@ def _found(existing: Any) -> Outcome:
     return Outcome(200, {**existing, "found_existing": True} if isinstance(existing, dict) else existing)
 
 
-def perform(action: Action, toggl: TogglClient, item: Any, suspect: bool = False) -> Outcome:
-    """Create, never blindly twice. ``suspect``: an earlier attempt of this very request ended
-    with an unknown outcome, so look first. After an unknown outcome, look for what the request
-    would have made and answer with it; send again only when it is not there."""
-    if suspect and action.find is not None:
-        existing = action.find(toggl, item)
+def perform(action: Action, toggl: TogglClient, item: Any, first_attempt: float | None = None) -> Outcome:
+    """Create, never blindly twice. ``first_attempt``: when an earlier attempt of this very
+    request ended with an unknown outcome, so look first. After an unknown outcome, look for
+    what the request would have made and answer with it; send again only when it is not there."""
+    if first_attempt is not None and action.find is not None:
+        existing = action.find(toggl, item, first_attempt)
         if existing is not None:
             return _found(existing)
+    since = time.time() if first_attempt is None else first_attempt
     attempt = 0
     while True:
         attempt += 1
         try:
             return Outcome(201, action.create(toggl, item))
         except TogglAlreadyExists:
-            existing = action.find(toggl, item) if action.exists_is_done and action.find else None
+            # Already there (a member already): what was asked for, whenever it was made.
+            existing = action.find(toggl, item, None) if action.exists_is_done and action.find else None
             if existing is None:
                 raise
             return _found(existing)
@@ -219,7 +244,7 @@ def perform(action: Action, toggl: TogglClient, item: Any, suspect: bool = False
                 raise
             time.sleep(SETTLE_SECONDS)
             try:
-                existing = action.find(toggl, item)
+                existing = action.find(toggl, item, since)
             except TogglFailure:
                 raise unknown from None
             if existing is not None:
@@ -289,19 +314,20 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
     lost = unknown_outcomes.Remembered(table, f"{KEY_PREFIX}{action.name}", fingerprint, IDEMPOTENCY_SECONDS)
 
     def work() -> dict[str, Any]:
-        suspect = lost.exists()
-        if suspect and action.find is None:
+        earlier = lost.first_attempt()
+        if earlier is not None and action.find is None:
             # The same invitation ended with an unknown outcome: it is never sent a second time.
             return {"error": {"message": REMEMBERED_UNKNOWN, "request_id": None}}
+        started = time.time()
         toggl = toggl_client(config, context)
         try:
-            outcome = perform(action, toggl, item, suspect)
+            outcome = perform(action, toggl, item, earlier)
         except TogglOutcomeUnknown as unknown:
-            lost.remember()
+            lost.remember(earlier or started)
             if action.find is not None:
                 raise  # nothing stored under a key: a retry looks for what this made
             return {"error": {"message": unknown.message, "request_id": unknown.request_id}}
-        if suspect:
+        if earlier is not None:
             lost.forget()
         answer = {"status": outcome.status, "body": without_secrets(outcome.body)}
         first.append(answer)

@@ -4,24 +4,15 @@ bus"): ``Source`` ``toggl.track``, ``DetailType`` in Title Case, ``Detail`` norm
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
 from toggl_connection.envelope import Envelope
 from toggl_connection.integers import ascii_int as as_id
+from toggl_connection.text import writable
 
 SOURCE = "toggl.track"
 SECRET_FIELDS = frozenset({"api_token"})
-# What no JSON encoder for EventBridge or DynamoDB takes (a lone UTF-16 surrogate cannot be
-# written as UTF-8) or that no consumer wants (NUL): replaced, so that no string loses an event.
-_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
-REPLACEMENT = "\ufffd"
-
-
-def writable(text: str) -> str:
-    """``text`` with lone surrogates and NUL characters replaced by U+FFFD."""
-    return text if text.isascii() and "\x00" not in text else _UNWRITABLE.sub(REPLACEMENT, text)
 
 
 class BusEvent(NamedTuple):

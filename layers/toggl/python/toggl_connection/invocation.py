@@ -62,6 +62,8 @@ def read(event: Any) -> Invocation:
                 payload = json.loads(raw)
             except ValueError as exc:
                 raise ValidationFailed("body", "is not valid JSON") from exc
+            except RecursionError as exc:  # no input of an action nests deeply: refused, whatever its depth
+                raise ValidationFailed("body", "is nested too deeply") from exc
         if not isinstance(payload, dict):
             raise ValidationFailed("body", "must be a JSON object")
         query = {k: v for k, v in (event.get("queryStringParameters") or {}).items() if v is not None}

@@ -11,10 +11,14 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
+from toggl_connection import text
 from toggl_connection.errors import ValidationFailed
-from toggl_connection.integers import ascii_int
+from toggl_connection.integers import MAX_VALUE, ascii_int
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Toggl documents no limit on the addresses of one invitation; the stack sets one, so that one
+# request cannot send thousands of e-mails (or outlast the function's timeout).
+MAX_INVITATION_EMAILS = 100
 Check = Callable[[Any], str | None]
 
 
@@ -33,6 +37,8 @@ def not_negative(value: Any) -> str | None:
 def emails(value: Any) -> str | None:
     if not value:
         return "must list at least one e-mail address"
+    if len(value) > MAX_INVITATION_EMAILS:
+        return f"lists {len(value)} addresses; one invitation takes at most {MAX_INVITATION_EMAILS}: send several"
     bad = [v for v in value if not EMAIL.fullmatch(v)]
     if bad:
         return f"not an e-mail address: {bad[0]!r}"
@@ -49,16 +55,18 @@ def _convert(name: str, value: Any, kind: Any) -> Any:
     if kind is int:
         number = ascii_int(value)
         if number is None:
-            raise ValidationFailed(name, "must be a whole number (ASCII digits)")
+            raise ValidationFailed(name, f"must be a whole number (ASCII digits, at most {MAX_VALUE})")
         return number
     if kind is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
             return float(value)
         raise ValidationFailed(name, "must be a number")
     if kind is str:
-        if isinstance(value, str):
-            return value
-        raise ValidationFailed(name, "must be a string")
+        if not isinstance(value, str):
+            raise ValidationFailed(name, "must be a string")
+        if not text.is_writable(value):
+            raise ValidationFailed(name, text.PROBLEM)
+        return value
     if typing.get_origin(kind) is list:
         (item,) = typing.get_args(kind)
         if not isinstance(value, list):

@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
+from toggl_connection import text as characters
 from toggl_connection.errors import ValidationFailed
-from toggl_connection.integers import ascii_int
+from toggl_connection.integers import MAX_VALUE, ascii_int
 
 Converter = Callable[[str, Any], Any]
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -18,7 +19,7 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 def integer(name: str, value: Any) -> int:
     number = ascii_int(value)
     if number is None:
-        raise ValidationFailed(name, "must be a whole number (ASCII digits)")
+        raise ValidationFailed(name, f"must be a whole number (ASCII digits, at most {MAX_VALUE})")
     if number <= 0:
         raise ValidationFailed(name, "must be greater than 0")
     return number
@@ -110,4 +111,7 @@ def convert(spec: Mapping[str, Converter], given: Mapping[str, Any]) -> dict[str
     if unknown:
         takes = ", ".join(sorted(spec)) or "no parameters"
         raise ValidationFailed(unknown[0], f"unknown parameter (this query takes: {takes})")
+    for name, value in given.items():
+        if isinstance(value, str) and not characters.is_writable(value):
+            raise ValidationFailed(name, characters.PROBLEM)
     return {name: spec[name](name, value) for name, value in given.items() if value is not None and value != ""}

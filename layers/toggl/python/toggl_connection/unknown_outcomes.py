@@ -13,6 +13,7 @@ import time
 from botocore.exceptions import BotoCoreError, ClientError
 
 from toggl_connection import aws_clients
+from toggl_connection.errors import DedupeUnavailable
 from toggl_connection.observability import logger
 
 
@@ -22,19 +23,27 @@ class Remembered:
         self.key = {"id": {"S": f"{prefix}#unknown:{fingerprint}"}}
         self.ttl_seconds = ttl_seconds
 
-    def exists(self) -> bool:
-        """True when an earlier attempt of this request ended with an unknown outcome. If the
-        table cannot say, assume it did: looking first costs one request, sending twice more."""
+    def first_attempt(self) -> float | None:
+        """When the earlier attempt of this request whose outcome stayed unknown was made (Unix
+        seconds); None when there was none. A table that cannot say is a retryable 503: guessing
+        either way could send an invitation twice or refuse one for a day."""
         try:
             item = aws_clients.client("dynamodb").get_item(TableName=self.table, Key=self.key, ConsistentRead=True)
         except (BotoCoreError, ClientError) as exc:
-            logger.warning("could not read unknown outcomes; looking first", extra={"reason": type(exc).__name__})
-            return True
-        expiry = int(item.get("Item", {}).get("expiration", {}).get("N", "0"))
-        return expiry > time.time()  # TTL deletes late: an expired item counts as gone
+            logger.warning("could not read unknown outcomes", extra={"reason": type(exc).__name__})
+            raise DedupeUnavailable("The record of earlier attempts could not be read; try again shortly.") from exc
+        found = item.get("Item", {})
+        expiry = int(found.get("expiration", {}).get("N", "0"))
+        if expiry <= time.time():  # TTL deletes late: an expired item counts as gone
+            return None
+        return float(found.get("first_attempt", {}).get("N", str(expiry - self.ttl_seconds)))
 
-    def remember(self) -> None:
-        item = {**self.key, "expiration": {"N": str(int(time.time()) + self.ttl_seconds)}}
+    def remember(self, first_attempt: float) -> None:
+        item = {
+            **self.key,
+            "expiration": {"N": str(int(time.time()) + self.ttl_seconds)},
+            "first_attempt": {"N": str(int(first_attempt))},
+        }
         try:
             aws_clients.client("dynamodb").put_item(TableName=self.table, Item=item)
         except (BotoCoreError, ClientError) as exc:

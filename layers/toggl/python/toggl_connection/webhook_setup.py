@@ -41,8 +41,14 @@ def _subscriptions(toggl: TogglClient, config: settings.Settings) -> Subscriptio
 
 
 # --- the custom resource ----------------------------------------------------------------------
+# CloudFormation's answer URLs are pre-signed URLs of its own buckets, one per region
+# (``cloudformation-custom-resource-response-useast1.s3.amazonaws.com``, ...); any other
+# amazonaws.com host could be anyone's bucket or API.
+RESPONSE_HOST_PREFIX = "cloudformation-custom-resource-response-"
+
+
 def is_cloudformation_url(url: Any) -> bool:
-    """CloudFormation's response URLs are pre-signed S3 URLs: https, on an amazonaws.com host."""
+    """Whether ``url`` is one of CloudFormation's answer URLs: https, on its answer buckets."""
     if not isinstance(url, str):
         return False
     try:
@@ -50,7 +56,10 @@ def is_cloudformation_url(url: Any) -> bool:
         host, port = target.hostname or "", target.port
     except ValueError:
         return False
-    return target.scheme == "https" and port in (None, 443) and host.endswith(".amazonaws.com") and not target.username
+    return (
+        target.scheme == "https" and port in (None, 443) and not target.username
+        and host.startswith(RESPONSE_HOST_PREFIX) and host.endswith(".amazonaws.com")
+    )  # fmt: skip
 
 
 def custom_resource(event: dict[str, Any], context: Any) -> dict[str, Any]:

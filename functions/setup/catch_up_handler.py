@@ -1,0 +1,13 @@
+"""Entry point of the scheduled catch-up: the changes the webhooks missed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toggl_connection import catch_up
+from toggl_connection.observability import lambda_entry
+
+
+@lambda_entry
+def catch_up_changes(event: dict[str, Any], context: Any) -> Any:
+    return catch_up.run(event, context)

@@ -1,0 +1,13 @@
+"""Entry point of the scheduled workspace poller: ``Workspace Created`` for new workspaces."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toggl_connection import workspace_poller
+from toggl_connection.observability import lambda_entry
+
+
+@lambda_entry
+def workspace_poll(event: dict[str, Any], context: Any) -> Any:
+    return workspace_poller.poll(event, context)
