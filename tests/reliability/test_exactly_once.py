@@ -2,11 +2,13 @@
 senders through the local API over HTTP, a quarter of them redelivered and out of order, with
 10% of PutEvents calls failing in front of the emulated EventBridge, 5% of the dedupe "done"
 writes refused once after a successful publish, and every failed delivery delivered again as
-Toggl would. Mixed in: replays of old deliveries (never published) and deliveries whose
-request body nests thousands of levels deep (published, the body left out)."""
+Toggl would. Mixed in: replays of old deliveries (never published), deliveries whose request
+body nests thousands of levels deep (published, the body left out) and deliveries carrying lone
+UTF-16 surrogates and NUL characters (published, those characters replaced)."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import random
@@ -57,6 +59,8 @@ def stack(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
 
 
 DEEP_EVERY = 50  # one delivery in 50 has a request body nested 5,000 levels deep
+ODD_EVERY = 7  # one in 7 carries a lone surrogate or a NUL (in turn) in its payload and request body
+ODD = ("\ud800", "\x00")
 REPLAYS = 100  # signed deliveries of 2019, replayed
 
 
@@ -71,6 +75,10 @@ def _deliveries() -> list[tuple[str, bytes, int]]:
                                        else deliveries.WORKSPACE_ID)  # fmt: skip
         if i % DEEP_EVERY == 0:
             document["metadata"]["request_body"] = "[" * 5000 + "]" * 5000
+        elif i % ODD_EVERY == 0:
+            odd = ODD[i // ODD_EVERY % 2]
+            document["payload"]["name"] = f"n{odd}{i}"
+            document["metadata"]["request_body"] = json.dumps({"name": f"n{odd}"})  # as JSON escapes
         path = trigger.path if i % 3 else "/webhooks"
         made.append((path, deliveries.encode(document), event_id))
     return made
@@ -132,6 +140,9 @@ def test_every_unique_event_is_on_the_bus_exactly_once(stack: dict[str, Any]) ->
     assert max(on_bus.values()) == 1
     omitted = {e["detail"]["event_id"] for e in published if e["detail"]["metadata"].get("request_body_omitted")}
     assert omitted == {event_id for i, (_, _, event_id) in enumerate(originals) if i % DEEP_EVERY == 0}
+    replaced = {e["detail"]["event_id"] for e in published if "\ufffd" in e["detail"]["payload"].get("name", "")}
+    assert replaced == {event_id for i, (_, _, event_id) in enumerate(originals)
+                        if i % ODD_EVERY == 0 and i % DEEP_EVERY != 0}  # fmt: skip
     print(f"\n{sum(statuses.values())} requests: {dict(statuses)}; PutEvents calls {stack['proxy'].put_events}, "
           f"{stack['proxy'].failed} failed by injection; {stack['proxy'].done_writes_refused} done writes refused "
           f"once; {REPLAYS} replays acknowledged, none published")  # fmt: skip
