@@ -353,3 +353,15 @@ def test_a_project_list_cut_short_never_moves_the_checkpoint_past_what_was_read(
     monkeypatch.setattr(catch_up_job, "MAX_PROJECTS", 5000)
     catch_up(hooked)
     assert sorted(ident for _, ident, _ in on_bus(hooked)) == sorted(made)
+
+
+def test_a_lone_surrogate_in_what_toggl_returns_never_stalls_the_catch_up(subscribed: Hooked) -> None:
+    hooked, world = subscribed, World(subscribed)
+    catch_up(hooked)  # baseline
+    delivering(hooked, False)
+    project = world.project("fine")
+    hooked.seeded.world.projects[project]["name"] = "broken \ud800 name"  # sent as a JSON escape
+    result = catch_up(hooked)
+    assert result["published"] == 1
+    (event,) = hooked.connection.bus_events()
+    assert event["detail"]["payload"]["name"] == "broken \ufffd name"

@@ -97,3 +97,17 @@ def test_quota_402_during_a_query_is_not_retried(toggl_connection: Connection, t
         toggl_connection.invoke("QueryFunction", {"query": "tags", "params": {"workspace_id": seeded.workspace["id"]}})
     assert raised.value.retry_after > 0
     assert len(toggl.calls("GET")) == 1
+
+
+@pytest.mark.parametrize("retry_after", ["inf", "100000000", "nan"])
+def test_a_retry_after_beyond_an_hour_is_believed_for_an_hour_and_never_a_500(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, retry_after: str
+) -> None:
+    for _ in range(2):  # a query, then an action
+        toggl.fail(Fault(status=429, times=10, retry_after=retry_after))
+    query = toggl_connection.get("/queries/clients", f"workspace_id={seeded.workspace['id']}")
+    assert query["statusCode"] == 429 and query["headers"]["Retry-After"] == "3600", query
+    action = toggl_connection.post_json("/actions/create-client", {"workspace_id": seeded.workspace["id"],
+                                                                    "name": "Later"})  # fmt: skip
+    assert action["statusCode"] == 429 and action["headers"]["Retry-After"] == "3600", action
+    assert len(toggl.requests) == 2  # a wait of an hour is not waited for: each gave up at once
