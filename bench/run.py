@@ -73,6 +73,7 @@ def table(results: dict[str, Any]) -> str:
         ("cold_start_ratio", results["cold_start_ratio"], f"worst: {results['cold_start_worst_function']}; "
          f"boto3 alone {results['cold_start_boto3_ms']} ms"),
         ("  import ms by handler module", json.dumps(results["cold_start_import_ms"]), ""),
+        ("  ratio by function", json.dumps(results["cold_start_ratio_by_function"]), ""),
         ("warm_webhook_ratio", results["warm_webhook_ratio"],
          f"{results['warm_webhook_ms']} ms - dedupe {results['warm_dedupe_ms']} ms vs "
          f"{results['warm_minimal_handler_ms']} ms minimal"),
