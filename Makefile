@@ -14,7 +14,7 @@ export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
 
 STACK ?= toggl-connection
 
-.PHONY: help venv lint typecheck template-check events docs layer-hashes test test-unit build run demo post bench subscribe clean
+.PHONY: help venv lint typecheck template-check events docs layer-hashes test test-unit build run demo post doctor bench subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ demo: $(STAMP) ## With make run running: every trigger, action and query, and th
 
 post: $(STAMP) ## With make run running: send one request (EVENT=an events/ file, or a raw Toggl webhook body)
 	@$(BIN)/python -m local.post $(EVENT)
+
+doctor: $(STAMP) ## With make run running: toggl-connection doctor against it (ARGS=--json for the JSON document)
+	@$(BIN)/python -m local.doctor $(ARGS)
 
 clean: ## Remove build output and local state (keeps .venv)
 	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache .coverage

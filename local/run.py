@@ -269,6 +269,7 @@ class LocalStack:
             "workspace_id": self.seeded.workspace["id"], "organization_id": self.seeded.organization["id"],
             "project_id": self.seeded.project["id"], "member_id": self.seeded.member["id"],
             "events": str(self.events_file), "pid": os.getpid(),
+            "subscription_name": self.extra_env["SUBSCRIPTION_NAME"],
         }  # fmt: skip
         self.state_file.write_text(json.dumps(state, indent=2) + "\n")
         self._wrote_state = True
