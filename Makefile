@@ -11,6 +11,8 @@ CHECKOV_VENV := .venv-checkov
 STAMP := $(VENV)/.installed
 # The layer is on the path as it is in Lambda (/opt/python); the repo root for local/.
 export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
+# No request leaves the machine unasked: SAM CLI's usage telemetry off, checkov offline (below).
+export SAM_CLI_TELEMETRY := 0
 
 STACK ?= toggl-connection
 
@@ -43,7 +45,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 template-check: $(STAMP) $(CHECKOV_VENV)/.installed ## cfn-lint and checkov on template.yaml (every checkov skip says why in the template)
 	$(BIN)/cfn-lint template.yaml
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 events: $(STAMP) ## Regenerate events/ (signed sample API Gateway events)
 	$(BIN)/python -m local.sample_events
@@ -88,5 +90,5 @@ post: $(STAMP) ## With make run running: send one request (EVENT=an events/ file
 doctor: $(STAMP) ## With make run running: toggl-connection doctor against it (ARGS=--json for the JSON document)
 	@$(BIN)/python -m local.doctor $(ARGS)
 
-clean: ## Remove build output and local state (keeps .venv)
-	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache .coverage
+clean: ## Remove build output, local state, caches and the SAM and checkov environments (keeps .venv)
+	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis $(SAM_VENV) $(CHECKOV_VENV)
