@@ -271,7 +271,9 @@ class LocalStack:
             "events": str(self.events_file), "pid": os.getpid(),
             "subscription_name": self.extra_env["SUBSCRIPTION_NAME"],
         }  # fmt: skip
-        self.state_file.write_text(json.dumps(state, indent=2) + "\n")
+        written = self.state_file.with_suffix(".json.new")  # readers never see half a file
+        written.write_text(json.dumps(state, indent=2) + "\n")
+        written.replace(self.state_file)
         self._wrote_state = True
 
     # --- stop ----------------------------------------------------------------------------------
