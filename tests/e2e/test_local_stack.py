@@ -45,6 +45,7 @@ class Running:
 
 
 ANY_PORTS = {"API": 0, "MOTO": 0, "TOGGL": 0}
+README = (ROOT / "README.md").read_text()
 RUN_SECRET = "local-run-secret-not-the-test-one"
 
 
@@ -329,6 +330,23 @@ def test_the_local_schedules_spend_the_quota_no_faster_than_the_deployed_default
     # the two jobs that read /me (one request a run) leave most of Toggl's 30 an hour to everything else
     me_per_hour = 3600 / local["WorkspacePollerFunction"] + 3600 / local["CatchUpFunction"]
     assert me_per_hour + DEMO_ME_REQUESTS <= 30 / 2, me_per_hour
+    said = re.search(r"\((\d+) of the 30\s+`/me`\s+requests an hour\)", README)
+    assert said and int(said.group(1)) == me_per_hour  # what the README says an idle make run spends
+
+
+def test_make_demo_on_the_default_schedules_passes_and_spends_what_the_readme_says(tmp_path: Path) -> None:
+    # Given make run as it starts by default (its jobs every 10 to 30 minutes: none runs during the test)
+    quiet = start(tmp_path, settings={})
+    try:
+        before = me_requests_this_hour(quiet.client)
+        # When make demo runs, Then it passes (it runs the jobs it needs), within its /me budget
+        demo = run_tool(quiet, "local.demo")
+        assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
+        spent = me_requests_this_hour(quiet.client) - before
+        assert 0 < spent <= DEMO_ME_REQUESTS, spent
+        assert re.search(rf"It needs {DEMO_ME_REQUESTS} of the sandbox's\s+hourly `/me` requests", README)
+    finally:
+        stop(quiet)
 
 
 def test_an_idle_make_run_keeps_its_quota_and_the_demo_and_doctor_pass_after_an_hour(tmp_path: Path) -> None:
