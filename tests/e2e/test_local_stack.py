@@ -262,6 +262,16 @@ def test_a_second_make_run_in_the_same_folder_says_so_and_harms_nothing(running:
     assert post(running, str(ROOT / "events" / "query-me.json")).returncode == 0  # make post still finds it
 
 
+def test_the_jobs_route_runs_a_scheduled_function_for_a_signed_caller_only(running: Running) -> None:
+    client = running.client
+    unsigned = requests.post(client.api + "/_local/jobs/CatchUpFunction", timeout=30)
+    assert unsigned.status_code == 403 and unsigned.json()["message"] == "Missing Authentication Token"
+    unknown = client.signed("POST", "/_local/jobs/QueryFunction")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    ran = client.run_job("WorkspacePollerFunction")
+    assert ran["function"] == "WorkspacePollerFunction" and ran["result"]["status"] == "polled"
+
+
 def test_two_make_runs_in_two_folders_run_side_by_side(running: Running, tmp_path: Path) -> None:
     # Given a stale stack.json (a make run that was killed) in another folder
     other_dir = tmp_path / "other"
