@@ -140,10 +140,7 @@ class LocalStack:
     def start(self) -> None:
         o = self.options
         o.state_dir.mkdir(parents=True, exist_ok=True)
-        other = _running_pid(self.state_file)
-        if other is not None and other != os.getpid():
-            raise CannotStart(f"another make run (pid {other}) uses {o.state_dir}: stop it, "
-                              "or give this one its own folder with TOGGL_LOCAL_DIR")  # fmt: skip
+        self._lock_folder()
         self.events_file.touch()
         self.functions_output = self.functions_log.open("a", buffering=1)
         sys.stdout = self.functions_output
@@ -206,6 +203,23 @@ class LocalStack:
         self._every(o.health_seconds, lambda: self._invoke("SubscriptionHealthFunction"), "subscription-health")
         self._every(o.catch_up_seconds, lambda: self._invoke("CatchUpFunction"), "catch-up")
         self._write_state(api_url, moto_url)
+
+    def _lock_folder(self) -> None:
+        """One make run per state folder: a lock held as long as this process lives (the kernel
+        lets it go however the process ends), taken before anything is started or written."""
+        import fcntl
+
+        self._lock = (self.options.state_dir / "run.lock").open("a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.seek(0)
+            holder = self._lock.read().strip() or "?"
+            raise CannotStart(f"another make run (pid {holder}) uses {self.options.state_dir}: stop it, "
+                              "or give this one its own folder with TOGGL_LOCAL_DIR") from None  # fmt: skip
+        self._lock.truncate(0)
+        self._lock.write(f"{os.getpid()}\n")
+        self._lock.flush()
 
     def environment(self, fn: template.Function) -> dict[str, str]:
         return {**self.base_env, **template.environment(fn, self.stack.names), **self.extra_env}

@@ -262,6 +262,27 @@ def test_a_second_make_run_in_the_same_folder_says_so_and_harms_nothing(running:
     assert post(running, str(ROOT / "events" / "query-me.json")).returncode == 0  # make post still finds it
 
 
+def test_a_make_run_still_starting_holds_its_folder_too(tmp_path: Path) -> None:
+    # Given a make run that has taken its folder but written no stack.json yet (this process, here)
+    import fcntl
+
+    with (tmp_path / "run.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))},
+               "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}", "TOGGL_LOCAL_DIR": str(tmp_path),
+               **{f"TOGGL_LOCAL_{name}_PORT": "0" for name in ANY_PORTS}}  # fmt: skip
+        # When another starts there, Then it says so in one line and stops, writing nothing
+        done = run_once(env)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"make run: another make run (pid {os.getpid()}) uses {tmp_path}: stop it, "
+        "or give this one its own folder with TOGGL_LOCAL_DIR"
+    ], done.stderr
+    assert not (tmp_path / "stack.json").exists()
+
+
 def test_the_jobs_route_runs_a_scheduled_function_for_a_signed_caller_only(running: Running) -> None:
     client = running.client
     unsigned = requests.post(client.api + "/_local/jobs/CatchUpFunction", timeout=30)
