@@ -192,7 +192,8 @@ def test_with_toggl_down_doctor_json_still_prints_every_check(hooked: Hooked) ->
 
 
 def test_with_the_quota_used_up_doctor_json_still_prints_every_check(hooked: Hooked) -> None:
-    for _ in range(hooked.toggl.user_quota_per_hour):  # the hour's /me requests, spent: Toggl's 402 from now on
+    hooked.toggl.user_quota_per_hour = 3
+    for _ in range(3):  # the hour's /me requests, spent: Toggl's 402 from now on
         hooked.toggl_call("GET", "/api/v9/me")
     result = whole_document(doctor_process(hooked, hooked.toggl.url))
     by_name = {c["name"]: c for c in result["checks"]}
@@ -219,3 +220,31 @@ def test_the_triggers_check_agrees_with_the_subscriptions_check(
     # Then neither says every trigger is covered
     assert code == 1 and "not covered: Time Entry Created" in text, text
     assert lines(text)["triggers"] == "FAIL" and "every trigger is covered" not in text, text
+
+
+def test_make_doctor_runs_doctor_with_what_the_local_stack_state_says(
+    hooked: Hooked, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from local import doctor as make_doctor
+
+    # Given a local stack's state (this process plays make run) and its subscriptions synced
+    hooked.seeded.organization["plan"] = "starter"
+    sync(hooked, monkeypatch)
+    monkeypatch.delenv("TOGGL_API_TOKEN")
+    monkeypatch.delenv("TOGGL_WEBHOOK_SECRET")
+    state = {"api": hooked.api, "toggl": hooked.toggl.url, "toggl_token": CANARY_TOKEN,
+             "webhook_secret": deliveries.TEST_SECRET, "workspace_id": hooked.seeded.workspace["id"],
+             "subscription_name": NAME, "pid": os.getpid()}  # fmt: skip
+    (tmp_path / "stack.json").write_text(json.dumps(state))
+    monkeypatch.setenv("TOGGL_LOCAL_DIR", str(tmp_path))
+    # When make doctor ARGS=--json runs (the command line's main, which exits, recorded here)
+    called: list[list[str]] = []
+    monkeypatch.setattr("toggl_connection.cli.main", called.append)
+    make_doctor.main(["--json"])
+    # Then it is doctor with the stack's options and token, and every check passes
+    (argv,) = called
+    assert os.environ["TOGGL_API_TOKEN"] == CANARY_TOKEN and "--json" in argv
+    out = io.StringIO()
+    assert cli(argv, out) == 0, out.getvalue()
+    result = json.loads(out.getvalue())
+    assert result["ok"] is True and [c["name"] for c in result["checks"]] == CHECKS

@@ -413,3 +413,22 @@ def test_an_idle_make_run_keeps_its_quota_and_the_demo_and_doctor_pass_after_an_
     after_banner = err.split("Ctrl-C stops everything.", 1)[1].strip().splitlines()
     request_line = re.compile(r"(GET|POST|PUT|PATCH|DELETE) \S+ -> \d{3} \(\d+ ms\)")
     assert [line for line in after_banner if not request_line.fullmatch(line)] == ["stopping...", "stopped."]
+
+
+def test_the_demo_starts_the_sandboxs_hour_again_only_when_it_is_short(
+    hooked: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local.demo import ensure_quota, recent_dates
+
+    client = LocalClient({"toggl": hooked.toggl.url})
+    hooked.toggl.user_quota_per_hour = DEMO_ME_REQUESTS + 2
+    hooked.toggl_call("GET", "/api/v9/me")
+    ensure_quota(client)  # enough left: nothing happens
+    assert client.me_quota_left()[0] == DEMO_ME_REQUESTS + 1 and capsys.readouterr().out == ""
+    for _ in range(2):
+        hooked.toggl_call("GET", "/api/v9/me")
+    ensure_quota(client)  # too few left: a new hour, and a line that says why
+    assert client.me_quota_left()[0] == DEMO_ME_REQUESTS + 2
+    assert f"had {DEMO_ME_REQUESTS - 1} of its hourly /me requests left" in capsys.readouterr().out
+    moved = recent_dates({"start_date": "2020-01-01", "end_date": "2020-01-31", "workspace_id": "1"})
+    assert moved["workspace_id"] == "1" and moved["start_date"] > "2020-01-01" and moved["end_date"] > "2020-01-31"
