@@ -3,8 +3,9 @@ the local API, and the events they produced on the bus.
 
 The scheduled functions (workspace poller, catch-up) run on the deployed stack's schedules, every
 10 to 30 minutes: the demo runs them now, through make run's ``POST /_local/jobs/<logical id>``.
-It needs a few of the sandbox's hourly ``/me`` requests (Toggl's 30); when fewer are left, it
-says so and starts the sandbox's hour again, so that it passes whenever it is run.
+It needs a few of the sandbox's hourly ``/me`` requests (Toggl's 30), and leaves enough for a
+``make doctor`` after it; when fewer are left, it says so and starts the sandbox's hour again, so
+that it passes whenever it is run.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import requests
 from local.sample_events import QUERY_EXAMPLES
 from local.sigv4 import LocalCredentials
 from local.template import ROOT
+from toggl_connection.doctor import QUOTA_LOW
 
 TRIGGERS = (
     "Time Entry Created", "Time Entry Updated", "Time Entry Deleted", "Project Created", "Project Updated",
@@ -32,6 +34,9 @@ TRIGGERS = (
 )  # fmt: skip
 # The /me requests (30 an hour on every plan) one demo spends: the two jobs it runs, five queries.
 DEMO_ME_REQUESTS = 7
+# What a make doctor after the demo needs: three /me requests (GET /me, /me/organizations, the
+# event filters), and QUOTA_LOW left for its quota check to pass.
+DOCTOR_ME_REQUESTS = 3 + QUOTA_LOW
 
 
 @dataclass
@@ -161,12 +166,14 @@ def catch_up_demo(client: LocalClient) -> bool:
 
 
 def ensure_quota(client: LocalClient) -> None:
-    """Start the sandbox's hour again when it has fewer /me requests left than the demo needs."""
+    """Start the sandbox's hour again when it has fewer /me requests left than the demo and a
+    make doctor after it need."""
     left, resets_in = client.me_quota_left()
-    if left < DEMO_ME_REQUESTS:
+    needed = DEMO_ME_REQUESTS + DOCTOR_ME_REQUESTS
+    if left < needed:
         requests.post(client.state["toggl"] + "/_sandbox/quota", json={"reset": True}, timeout=30).raise_for_status()
-        print(f"(the sandbox had {left} of its hourly /me requests left, the demo needs {DEMO_ME_REQUESTS}: "
-              f"its hour starts again now; Toggl would make you wait {resets_in} s)")  # fmt: skip
+        print(f"(the sandbox had {left} of its hourly /me requests left, the demo and a make doctor after it "
+              f"need {needed}: its hour starts again now; Toggl would make you wait {resets_in} s)")  # fmt: skip
 
 
 def recent_dates(params: dict[str, str]) -> dict[str, str]:

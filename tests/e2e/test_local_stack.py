@@ -21,9 +21,10 @@ import pytest
 import requests
 
 from local import deliveries
-from local.demo import DEMO_ME_REQUESTS, TRIGGERS, LocalClient, action_requests, wait_for
+from local.demo import DEMO_ME_REQUESTS, DOCTOR_ME_REQUESTS, TRIGGERS, LocalClient, action_requests, wait_for
 from local.sample_events import QUERY_EXAMPLES
 from local.template import ROOT
+from toggl_connection.doctor import QUOTA_LOW
 
 
 @dataclass
@@ -375,7 +376,12 @@ def test_make_demo_on_the_default_schedules_passes_and_spends_what_the_readme_sa
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
         spent = me_requests_this_hour(quiet.client) - before
         assert 0 < spent <= DEMO_ME_REQUESTS, spent
-        assert re.search(rf"It needs {DEMO_ME_REQUESTS} of the sandbox's\s+hourly `/me` requests", README)
+        # And a make doctor after it passes, within the /me requests the demo keeps for it
+        doctor = run_tool(quiet, "local.doctor")
+        assert doctor.returncode == 0 and doctor.stdout.rstrip().endswith("healthy"), doctor.stdout + doctor.stderr
+        assert me_requests_this_hour(quiet.client) - before - spent <= DOCTOR_ME_REQUESTS - QUOTA_LOW
+        assert re.search(rf"It needs {DEMO_ME_REQUESTS} of the sandbox's\s+hourly `/me` requests, and keeps "
+                         rf"{DOCTOR_ME_REQUESTS} for a `make doctor`", README)  # fmt: skip
     finally:
         stop(quiet)
 
@@ -420,15 +426,16 @@ def test_the_demo_starts_the_sandboxs_hour_again_only_when_it_is_short(
 ) -> None:
     from local.demo import ensure_quota, recent_dates
 
+    needed = DEMO_ME_REQUESTS + DOCTOR_ME_REQUESTS
     client = LocalClient({"toggl": hooked.toggl.url})
-    hooked.toggl.user_quota_per_hour = DEMO_ME_REQUESTS + 2
+    hooked.toggl.user_quota_per_hour = needed + 2
     hooked.toggl_call("GET", "/api/v9/me")
     ensure_quota(client)  # enough left: nothing happens
-    assert client.me_quota_left()[0] == DEMO_ME_REQUESTS + 1 and capsys.readouterr().out == ""
+    assert client.me_quota_left()[0] == needed + 1 and capsys.readouterr().out == ""
     for _ in range(2):
         hooked.toggl_call("GET", "/api/v9/me")
     ensure_quota(client)  # too few left: a new hour, and a line that says why
-    assert client.me_quota_left()[0] == DEMO_ME_REQUESTS + 2
-    assert f"had {DEMO_ME_REQUESTS - 1} of its hourly /me requests left" in capsys.readouterr().out
+    assert client.me_quota_left()[0] == needed + 2
+    assert f"had {needed - 1} of its hourly /me requests left" in capsys.readouterr().out
     moved = recent_dates({"start_date": "2020-01-01", "end_date": "2020-01-31", "workspace_id": "1"})
     assert moved["workspace_id"] == "1" and moved["start_date"] > "2020-01-01" and moved["end_date"] > "2020-01-31"
