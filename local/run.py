@@ -28,10 +28,11 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from local import deliveries, template
 from local.template import ROOT
@@ -144,6 +145,8 @@ class LocalStack:
         self.events_file.touch()
         self.functions_output = self.functions_log.open("a", buffering=1)
         sys.stdout = self.functions_output
+        # The functions' warnings (Powertools' "No application metrics to publish", ...) are theirs too.
+        self._showwarning, warnings.showwarning = warnings.showwarning, self._function_warning
 
         # AWS: moto in server mode. This process talks to nothing else (no real credentials used).
         from local.moto_server import MotoServer
@@ -203,6 +206,12 @@ class LocalStack:
         self._every(o.health_seconds, lambda: self._invoke("SubscriptionHealthFunction"), "subscription-health")
         self._every(o.catch_up_seconds, lambda: self._invoke("CatchUpFunction"), "catch-up")
         self._write_state(api_url, moto_url)
+
+    def _function_warning(
+        self, message: Warning | str, category: type[Warning], filename: str, lineno: int,
+        file: TextIO | None = None, line: str | None = None,
+    ) -> None:  # fmt: skip
+        self.functions_output.write(warnings.formatwarning(message, category, filename, lineno, line))
 
     def _lock_folder(self) -> None:
         """One make run per state folder: a lock held as long as this process lives (the kernel
@@ -302,6 +311,7 @@ class LocalStack:
         if self._wrote_state and _running_pid(self.state_file) == os.getpid():  # only our own, never another's
             self.state_file.unlink(missing_ok=True)
         if hasattr(self, "functions_output"):
+            warnings.showwarning = self._showwarning
             self.functions_output.close()
 
 
