@@ -50,14 +50,13 @@ README = (ROOT / "README.md").read_text()
 RUN_SECRET = "local-run-secret-not-the-test-one"
 
 
-FAST_POLL = {"TOGGL_LOCAL_POLL_SECONDS": "1", "TOGGL_LOCAL_HEALTH_SECONDS": "3600"}
-
-
-def start(state_dir: Path, ports: dict[str, int] = ANY_PORTS, settings: dict[str, str] = FAST_POLL) -> Running:
+def start(state_dir: Path, ports: dict[str, int] = ANY_PORTS, settings: dict[str, str] | None = None) -> Running:
+    """make run as a process of its own; its jobs on the deployed schedules unless ``settings`` say
+    otherwise (a test runs the one it needs with ``LocalClient.run_job``, as make demo does)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))},
         "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}",
-        "TOGGL_LOCAL_DIR": str(state_dir), **settings,
+        "TOGGL_LOCAL_DIR": str(state_dir), **(settings or {}),
         # not the secret events/ are signed with: make post must sign with the stack's own
         "TOGGL_WEBHOOK_SECRET": RUN_SECRET,
         **{f"TOGGL_LOCAL_{name}_PORT": str(port) for name, port in ports.items()},
@@ -91,9 +90,10 @@ def stop(running: Running) -> tuple[int, str, str]:
 
 
 def port_is_free(port: int) -> bool:
-    import socket
-
+    """Free for make run, which binds with SO_REUSEADDR: no one listens on it (a connection left
+    in TIME_WAIT does not count)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -119,6 +119,7 @@ def make_every_change(client: LocalClient) -> dict[str, Any]:
     client.toggl("PUT", f"/api/v9/workspaces/{wid}/projects/{project['id']}", {"name": "e2e renamed"})
     client.toggl("DELETE", f"/api/v9/workspaces/{wid}/projects/{project['id']}")
     workspace = client.toggl("POST", f"/api/v9/organizations/{oid}/workspaces", {"name": "e2e workspace"})
+    client.run_job("WorkspacePollerFunction")  # Workspace Created, polled
     return {"entry": entry["id"], "project": project["id"], "workspace": workspace["id"]}
 
 
@@ -368,7 +369,7 @@ def test_the_local_schedules_spend_the_quota_no_faster_than_the_deployed_default
 
 def test_make_demo_on_the_default_schedules_passes_and_spends_what_the_readme_says(tmp_path: Path) -> None:
     # Given make run as it starts by default (its jobs every 10 to 30 minutes: none runs during the test)
-    quiet = start(tmp_path, settings={})
+    quiet = start(tmp_path)
     try:
         before = me_requests_this_hour(quiet.client)
         # When make demo runs, Then it passes (it runs the jobs it needs), within its /me budget

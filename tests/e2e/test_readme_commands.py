@@ -40,7 +40,7 @@ def commands() -> list[str]:
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    stack = start(tmp_path_factory.mktemp("readme"), settings={})  # the schedules as make run has them
+    stack = start(tmp_path_factory.mktemp("readme"))
     yield stack
     stop(stack)
 
