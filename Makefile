@@ -11,10 +11,12 @@ CHECKOV_VENV := .venv-checkov
 STAMP := $(VENV)/.installed
 # The layer is on the path as it is in Lambda (/opt/python); the repo root for local/.
 export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
+# No request leaves the machine unasked: SAM CLI's usage telemetry off, checkov offline (below).
+export SAM_CLI_TELEMETRY := 0
 
 STACK ?= toggl-connection
 
-.PHONY: help venv lint typecheck template-check events docs layer-hashes test test-unit build run demo post bench subscribe clean
+.PHONY: help venv lint typecheck template-check events docs layer-hashes test test-unit build run demo post doctor bench subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -43,7 +45,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 
 template-check: $(STAMP) $(CHECKOV_VENV)/.installed ## cfn-lint and checkov on template.yaml (every checkov skip says why in the template)
 	$(BIN)/cfn-lint template.yaml
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet
+	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 events: $(STAMP) ## Regenerate events/ (signed sample API Gateway events)
 	$(BIN)/python -m local.sample_events
@@ -85,5 +87,8 @@ demo: $(STAMP) ## With make run running: every trigger, action and query, and th
 post: $(STAMP) ## With make run running: send one request (EVENT=an events/ file, or a raw Toggl webhook body)
 	@$(BIN)/python -m local.post $(EVENT)
 
-clean: ## Remove build output and local state (keeps .venv)
-	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache .coverage
+doctor: $(STAMP) ## With make run running: toggl-connection doctor against it (ARGS=--json for the JSON document)
+	@$(BIN)/python -m local.doctor $(ARGS)
+
+clean: ## Remove build output, local state, caches and the SAM and checkov environments (keeps .venv)
+	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis $(SAM_VENV) $(CHECKOV_VENV)

@@ -21,7 +21,12 @@ Environment = Callable[[template.Function], dict[str, str]]
 # Checks a request's SigV4 signature; returns API Gateway's refusal, or None when it is valid.
 Authenticator = Callable[[str, str, dict[str, str], bytes], str | None]
 
+# A local control (method, path) -> (status, document), for the paths under CONTROL_PREFIX.
+Control = Callable[[str, str], tuple[int, Any]]
+
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+# make run's own routes (not template.yaml's): SigV4-signed like the IAM routes.
+CONTROL_PREFIX = "/_local/"
 
 
 def _refuse_all(method: str, url: str, headers: dict[str, str], body: bytes) -> str | None:
@@ -39,8 +44,11 @@ class ApiServer(LoopbackServer):
         authenticate: Authenticator = _refuse_all,
         on_request: Callable[[str, str, int, float], None] | None = None,
         caller_arn: str | None = None,
+        control: Control | None = None,
     ) -> None:
-        """``caller_arn``: the identity API Gateway reports for a request ``authenticate`` let in."""
+        """``caller_arn``: the identity API Gateway reports for a request ``authenticate`` let in.
+        ``control``: answers the signed requests under ``CONTROL_PREFIX`` (make run's own)."""
+        self.control = control
         self.environment = environment
         self.authenticate = authenticate
         self.on_request = on_request
@@ -64,7 +72,11 @@ class ApiServer(LoopbackServer):
         body = request.rfile.read(length) if length else b""
         headers = dict(request.headers.items())
         found = self.match(request.command, url.path)
-        if found is None:
+        if self.control and found is None and url.path.startswith(CONTROL_PREFIX):
+            refusal = self.authenticate(request.command, request.path, headers, body)
+            status, document = (403, {"message": refusal}) if refusal else self.control(request.command, url.path)
+            self._reply(request, status, document)
+        elif found is None:
             # API Gateway's own answer for an unknown route.
             self._reply(request, 403, {"message": "Missing Authentication Token"})
             status = 403

@@ -1,10 +1,12 @@
 """moto in server mode on loopback, bound in the caller's thread: a port in use is an error at
 once (moto's own ThreadedMotoServer would bind inside its thread and wait for ever), and port 0
-picks a free one that ``url`` then names."""
+picks a free one that ``url`` then names. The socket is bound here, not by werkzeug, which would
+print its own two lines and exit on a port in use: the caller gets the ``OSError`` instead."""
 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from typing import Any, Self
 
@@ -17,7 +19,13 @@ class MotoServer:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
         app: Any = DomainDispatcherApplication(create_backend_app)
-        self.server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bound:
+            bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug does
+            bound.bind((host, port))
+            bound.listen(128)
+            # werkzeug serves a duplicate of this socket; ours is closed on leaving the block.
+            self.server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler,
+                                      fd=bound.fileno())  # fmt: skip
         self._thread: threading.Thread | None = None
 
     @property

@@ -6,12 +6,17 @@
 - the API on 127.0.0.1:3000 serving every route of template.yaml with the real handlers
   (IAM routes need a SigV4 signature made with the local key pair);
 - the subscription sync against the sandbox, so the real handshake and deliveries flow;
-- the scheduled functions (subscription health, workspace poller, catch-up) on short timers.
+- the scheduled functions (subscription health, workspace poller, catch-up) on the deployed
+  stack's default schedules, so they spend the sandbox's hourly quota (Toggl's: 30 ``/me``
+  requests) as a deployed stack spends Toggl's; ``POST /_local/jobs/<logical id>`` (signed) runs
+  one now, as ``make demo`` does. ``TOGGL_LOCAL_TIME_SCALE`` plays an hour in less time (the
+  schedules and the sandbox's quota hour both shortened by that factor).
 
 Every event that reaches the bus is printed as one JSON line on stdout and appended to
 ``.local/events.jsonl``; stderr has one short line per request; the functions' own logs and
 metrics go to ``.local/functions.log``. Ctrl-C stops everything. Each server binds its port once
-(0: any free one); ``.local/stack.json`` says which, for ``make demo`` and ``make post``.
+(0: any free one); ``.local/stack.json`` says which, for ``make demo``, ``make post`` and
+``make doctor``. One make run per state folder: a second one in the same folder says so and stops.
 """
 
 from __future__ import annotations
@@ -23,15 +28,25 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from local import deliveries, template
 from local.template import ROOT
 
 REGION = "us-east-1"
+# The scheduled functions, and the template parameter that sets each one's period in minutes.
+SCHEDULES = {"WorkspacePollerFunction": "WorkspacePollMinutes", "CatchUpFunction": "CatchUpMinutes",
+             "SubscriptionHealthFunction": "HealthCheckMinutes"}  # fmt: skip
+JOBS_PATH = "/_local/jobs/"
+
+
+def deployed_period_seconds(logical_id: str) -> float:
+    """How often a deployed stack runs this function with the template's default parameters."""
+    return float(template.parameter_defaults(template.load())[SCHEDULES[logical_id]]) * 60
 
 
 @dataclass(frozen=True)
@@ -46,11 +61,19 @@ class Options:
     poll_seconds: float
     health_seconds: float
     catch_up_seconds: float
+    time_scale: float
     plan: str
 
     @classmethod
     def from_environment(cls) -> Options:
         env = os.environ.get
+        scale = float(env("TOGGL_LOCAL_TIME_SCALE", "1"))
+        if scale <= 0:
+            raise CannotStart("TOGGL_LOCAL_TIME_SCALE must be a positive number")
+
+        def period(variable: str, logical_id: str) -> float:
+            return float(env(variable) or deployed_period_seconds(logical_id) / scale)
+
         return cls(
             api_port=int(env("TOGGL_LOCAL_API_PORT", "3000")),
             moto_port=int(env("TOGGL_LOCAL_MOTO_PORT", "5055")),
@@ -59,16 +82,17 @@ class Options:
             webhook_secret=env("TOGGL_WEBHOOK_SECRET") or deliveries.TEST_SECRET,
             access_key_id=env("TOGGL_LOCAL_ACCESS_KEY_ID", "LOCALACCESSKEY"),
             secret_access_key=env("TOGGL_LOCAL_SECRET_ACCESS_KEY", "local-secret-access-key"),
-            poll_seconds=float(env("TOGGL_LOCAL_POLL_SECONDS", "10")),
-            health_seconds=float(env("TOGGL_LOCAL_HEALTH_SECONDS", "60")),
-            catch_up_seconds=float(env("TOGGL_LOCAL_CATCHUP_SECONDS", "15")),
+            poll_seconds=period("TOGGL_LOCAL_POLL_SECONDS", "WorkspacePollerFunction"),
+            health_seconds=period("TOGGL_LOCAL_HEALTH_SECONDS", "SubscriptionHealthFunction"),
+            catch_up_seconds=period("TOGGL_LOCAL_CATCHUP_SECONDS", "CatchUpFunction"),
+            time_scale=scale,
             # Starter: webhooks packed (2 webhooks of 6 events), and tasks (a paid feature) work.
             plan=env("TOGGL_LOCAL_PLAN", "starter"),
         )
 
 
-class PortInUse(Exception):
-    pass
+class CannotStart(Exception):
+    """Why make run cannot start, in one line (a port in use, a folder another make run uses)."""
 
 
 def _bind[T](start: Callable[[], T], port: int, variable: str) -> T:
@@ -78,9 +102,19 @@ def _bind[T](start: Callable[[], T], port: int, variable: str) -> T:
     except OSError as exc:
         if exc.errno != errno.EADDRINUSE:
             raise
-        raise PortInUse(
+        raise CannotStart(
             f"port {port} on 127.0.0.1 is in use: stop what uses it (a running make run?) or set {variable}"
         ) from exc
+
+
+def _running_pid(state_file: Path) -> int | None:
+    """The pid of the make run that wrote ``state_file``, while it is still running."""
+    try:
+        pid = int(json.loads(state_file.read_text())["pid"])
+        os.kill(pid, 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return pid
 
 
 def _log(text: str) -> None:
@@ -97,6 +131,8 @@ class LocalStack:
         self._events_lock = threading.Lock()
         self._wrote_state = False
         self.extra_env: dict[str, str] = {}
+        self.state_file = options.state_dir / "stack.json"
+        self._job_locks = {logical_id: threading.Lock() for logical_id in SCHEDULES}
         # stdout carries the bus events only; what the functions print (EMF metrics, their logs)
         # goes to .local/functions.log, and stderr is left to one short line per request.
         self.out = sys.stdout
@@ -105,9 +141,12 @@ class LocalStack:
     def start(self) -> None:
         o = self.options
         o.state_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_folder()
         self.events_file.touch()
         self.functions_output = self.functions_log.open("a", buffering=1)
         sys.stdout = self.functions_output
+        # The functions' warnings (Powertools' "No application metrics to publish", ...) are theirs too.
+        self._showwarning, warnings.showwarning = warnings.showwarning, self._function_warning
 
         # AWS: moto in server mode. This process talks to nothing else (no real credentials used).
         from local.moto_server import MotoServer
@@ -131,7 +170,8 @@ class LocalStack:
         from local.toggl_sandbox.state import seed
 
         self.seeded = seed(token="sandbox-api-token", plan=o.plan)
-        self.toggl = _bind(lambda: Sandbox(self.seeded.world, port=o.toggl_port, report_undocumented=True),
+        self.toggl = _bind(lambda: Sandbox(self.seeded.world, port=o.toggl_port, report_undocumented=True,
+                                           quota_window_seconds=3600 / o.time_scale),
                            o.toggl_port, "TOGGL_LOCAL_TOGGL_PORT").start()  # fmt: skip
 
         # The stack's resources, as the template declares them.
@@ -152,7 +192,7 @@ class LocalStack:
         self.api = _bind(lambda: ApiServer(
             self.environment, port=o.api_port, authenticate=self.credentials.verify,
             on_request=lambda m, p, s, t: _log(f"{m} {p} -> {s} ({t * 1000:.0f} ms)"),
-            caller_arn=self.credentials.caller_arn,
+            caller_arn=self.credentials.caller_arn, control=self._control,
         ), o.api_port, "TOGGL_LOCAL_API_PORT").start()  # fmt: skip
         api_url = self.api.url
         self.extra_env = {"WEBHOOK_BASE_URL": api_url, "SUBSCRIPTION_NAME": "toggl-local",
@@ -167,6 +207,29 @@ class LocalStack:
         self._every(o.catch_up_seconds, lambda: self._invoke("CatchUpFunction"), "catch-up")
         self._write_state(api_url, moto_url)
 
+    def _function_warning(
+        self, message: Warning | str, category: type[Warning], filename: str, lineno: int,
+        file: TextIO | None = None, line: str | None = None,
+    ) -> None:  # fmt: skip
+        self.functions_output.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+    def _lock_folder(self) -> None:
+        """One make run per state folder: a lock held as long as this process lives (the kernel
+        lets it go however the process ends), taken before anything is started or written."""
+        import fcntl
+
+        self._lock = (self.options.state_dir / "run.lock").open("a+")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.seek(0)
+            holder = self._lock.read().strip() or "?"
+            raise CannotStart(f"another make run (pid {holder}) uses {self.options.state_dir}: stop it, "
+                              "or give this one its own folder with TOGGL_LOCAL_DIR") from None  # fmt: skip
+        self._lock.truncate(0)
+        self._lock.write(f"{os.getpid()}\n")
+        self._lock.flush()
+
     def environment(self, fn: template.Function) -> dict[str, str]:
         return {**self.base_env, **template.environment(fn, self.stack.names), **self.extra_env}
 
@@ -174,7 +237,18 @@ class LocalStack:
         from local import lambda_runtime
 
         fn = template.function(logical_id)
-        return lambda_runtime.invoke(fn, {}, self.environment(fn))
+        with self._job_locks[logical_id]:  # one run at a time, as a scheduled Lambda in AWS
+            return lambda_runtime.invoke(fn, {}, self.environment(fn))
+
+    def _control(self, method: str, path: str) -> tuple[int, Any]:
+        """``POST /_local/jobs/<logical id>``: run a scheduled function now; its result."""
+        logical_id = path.removeprefix(JOBS_PATH)
+        if method != "POST" or not path.startswith(JOBS_PATH) or logical_id not in SCHEDULES:
+            return 404, {"error": "not_found", "message": f"POST {JOBS_PATH}<one of {', '.join(SCHEDULES)}>"}
+        try:
+            return 200, {"function": logical_id, "result": self._invoke(logical_id)}
+        except Exception as exc:  # noqa: BLE001 - the caller is told, the stack keeps running
+            return 502, {"error": "job_failed", "message": f"{type(exc).__name__}: {exc}"}
 
     def _sync_subscriptions(self, api_url: str) -> None:
         from toggl_connection.subscriptions import Subscriptions
@@ -218,8 +292,11 @@ class LocalStack:
             "workspace_id": self.seeded.workspace["id"], "organization_id": self.seeded.organization["id"],
             "project_id": self.seeded.project["id"], "member_id": self.seeded.member["id"],
             "events": str(self.events_file), "pid": os.getpid(),
+            "subscription_name": self.extra_env["SUBSCRIPTION_NAME"],
         }  # fmt: skip
-        (self.options.state_dir / "stack.json").write_text(json.dumps(state, indent=2) + "\n")
+        written = self.state_file.with_suffix(".json.new")  # readers never see half a file
+        written.write_text(json.dumps(state, indent=2) + "\n")
+        written.replace(self.state_file)
         self._wrote_state = True
 
     # --- stop ----------------------------------------------------------------------------------
@@ -231,9 +308,10 @@ class LocalStack:
         for part in ("api", "toggl", "moto"):
             if hasattr(self, part):
                 getattr(self, part).stop()
-        if self._wrote_state:  # only our own: a second make run that failed to start leaves the first's
-            (self.options.state_dir / "stack.json").unlink(missing_ok=True)
+        if self._wrote_state and _running_pid(self.state_file) == os.getpid():  # only our own, never another's
+            self.state_file.unlink(missing_ok=True)
         if hasattr(self, "functions_output"):
+            warnings.showwarning = self._showwarning
             self.functions_output.close()
 
 
@@ -254,10 +332,13 @@ Toggl Track Connection is running locally.
   IAM routes need SigV4 (service execute-api, region {REGION}) with the local key pair:
       access key id {o.access_key_id}, secret access key {o.secret_access_key}
   Subscriptions: {stack.subscription_report.layout}
+  Scheduled jobs, as a deployed stack runs them: workspace poller every {_period(o.poll_seconds)}, catch-up every
+      {_period(o.catch_up_seconds)}, subscription health every {_period(o.health_seconds)}
 
 What you can do now:
   make demo                                  every trigger, action and query, and the events they make
   make post EVENT=events/webhook-project-created.json   send one of events/ (signed) to the API
+  make doctor                                checks the set-up, one line per check
   change things in Toggl: POST {stack.toggl.url}/api/v9/workspaces/{s.workspace["id"]}/time_entries
       (Basic auth {s.token}:api_token), and watch the events arrive
 
@@ -265,8 +346,16 @@ Ctrl-C stops everything.
 """
 
 
+def _period(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
 def main() -> int:
-    options = Options.from_environment()
+    try:
+        options = Options.from_environment()
+    except (CannotStart, ValueError) as error:
+        _log(f"make run: {error}")
+        return 1
     stack = LocalStack(options)
     stopped = threading.Event()
 
@@ -277,7 +366,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         stack.start()
-    except PortInUse as error:
+    except CannotStart as error:
         _log(f"make run: {error}")
         stack.stop()
         return 1

@@ -149,8 +149,10 @@ class Sandbox(LoopbackServer):
         user_quota_per_hour: int | None = USER_LEVEL_QUOTA,
         behaviour: Behaviour | None = None,
         report_undocumented: bool = False,
+        quota_window_seconds: float = QUOTA_WINDOW_SECONDS,
     ) -> None:
-        """``report_undocumented``: also print each undocumented request on stderr (make run)."""
+        """``report_undocumented``: also print each undocumented request on stderr (make run).
+        ``quota_window_seconds``: Toggl's hour; shorter to play an hour of quota in less time."""
         modules = [importlib.import_module(f"local.toggl_sandbox.{name}") for name in API_MODULES]
         self.world = world
         self.behaviour = behaviour or Behaviour()
@@ -158,6 +160,7 @@ class Sandbox(LoopbackServer):
         self.undocumented: list[str] = []
         self.quota_per_hour = quota_per_hour
         self.user_quota_per_hour = user_quota_per_hour
+        self.quota_window_seconds = quota_window_seconds
         self.faults: list[Fault] = []
         self.requests: list[Recorded] = []
         self.observers: list[Observer] = []
@@ -209,14 +212,33 @@ class Sandbox(LoopbackServer):
         now = time.monotonic()
         with self._lock:
             window = self._calls.setdefault(key, deque())
-            while window and window[0] <= now - QUOTA_WINDOW_SECONDS:
-                window.popleft()
+            self._expire(window, now)
             allowed = len(window) < limit
             if allowed:
                 window.append(now)
             remaining = max(0, limit - len(window))
-            resets = int(window[0] + QUOTA_WINDOW_SECONDS - now) + 1 if window else 0
+            resets = self._resets_in(window, now)
         return allowed, {"X-Toggl-Quota-Remaining": str(remaining), "X-Toggl-Quota-Resets-In": str(resets)}
+
+    def _expire(self, window: deque[float], now: float) -> None:
+        while window and window[0] <= now - self.quota_window_seconds:
+            window.popleft()
+
+    def _resets_in(self, window: deque[float], now: float) -> int:
+        return int(window[0] + self.quota_window_seconds - now) + 1 if window else 0
+
+    def quota_used(self) -> list[dict[str, Any]]:
+        """Each (user, scope) quota spent this hour: requests counted, and seconds until one frees."""
+        now = time.monotonic()
+        with self._lock:
+            for window in self._calls.values():
+                self._expire(window, now)
+            return [{"user_id": user, "scope": scope, "used": len(window), "resets_in": self._resets_in(window, now)}
+                    for (user, scope), window in self._calls.items()]  # fmt: skip
+
+    def reset_quota(self) -> None:
+        with self._lock:
+            self._calls.clear()
 
     # serving ---------------------------------------------------------------------------------
     def serve(self, http: BaseHTTPRequestHandler) -> None:
@@ -348,3 +370,21 @@ class Sandbox(LoopbackServer):
 
 class _Dropped(Exception):
     pass
+
+
+# --- the sandbox's own switches (not Toggl's API) --------------------------------------------------
+@route("GET", "/_sandbox/quota", auth=False, locked=False)
+def quota_state(req: Request) -> Any:
+    """The hourly quotas spent so far, without spending any."""
+    sandbox = req.sandbox
+    return {"hour_seconds": sandbox.quota_window_seconds, "me_limit": sandbox.user_quota_per_hour,
+            "spent": sandbox.quota_used()}  # fmt: skip
+
+
+@route("POST", "/_sandbox/quota", auth=False, locked=False)
+def quota_reset(req: Request) -> Any:
+    """``{"reset": true}``: a new hour for every quota (what waiting for Toggl's reset would do)."""
+    if not isinstance(req.body, dict) or req.body.get("reset") is not True:
+        raise TogglError(400, 'send {"reset": true}', played=True)
+    req.sandbox.reset_quota()
+    return {"reset": True}

@@ -71,3 +71,10 @@ def test_help_is_plain_text_and_names_what_it_takes() -> None:
     assert "{subscriptions,doctor}" in done.stdout or "command" in done.stdout
     doctor = toggl_connection("doctor", "--help")
     assert "--stack" in doctor.stdout and "--json" in doctor.stdout and "`" not in doctor.stdout
+
+
+def test_version_is_the_packages() -> None:
+    from importlib.metadata import version
+
+    done = toggl_connection("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"toggl-connection {version('toggl-track-connection')}"

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -154,3 +159,92 @@ def test_a_member_token_and_a_low_quota_fail_their_checks(hooked: Hooked, monkey
     assert code == 1
     assert lines(text)["workspace"] == "FAIL" and "your role: member" in text
     assert lines(text)["quota"] == "FAIL"
+
+
+CHECKS = ["token", "workspace", "layout", "subscriptions", "triggers", "quota"]
+
+
+def doctor_process(hooked: Hooked, api_url: str, token: str = CANARY_TOKEN) -> subprocess.CompletedProcess[str]:
+    """``toggl-connection doctor --json`` as a user runs it: a process of its own."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TOGGL_", "AWS_"))},
+           "TOGGL_API_TOKEN": token, "TOGGL_WEBHOOK_SECRET": deliveries.TEST_SECRET}  # fmt: skip
+    argv = ["doctor", "--json", "--api-url", api_url, "--webhook-base-url", hooked.api,
+            "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", NAME]  # fmt: skip
+    return subprocess.run([str(Path(sys.executable).parent / "toggl-connection"), *argv], env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def whole_document(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr and CANARY_TOKEN not in done.stdout + done.stderr
+    result: dict[str, Any] = json.loads(done.stdout)
+    assert result["ok"] is False
+    assert [c["name"] for c in result["checks"]] == CHECKS
+    return result
+
+
+def test_with_toggl_down_doctor_json_still_prints_every_check(hooked: Hooked) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    result = whole_document(doctor_process(hooked, down))
+    assert all(not c["ok"] and "Could not connect to Toggl" in c["detail"] for c in result["checks"]), result
+
+
+def test_with_the_quota_used_up_doctor_json_still_prints_every_check(hooked: Hooked) -> None:
+    hooked.toggl.user_quota_per_hour = 3
+    for _ in range(3):  # the hour's /me requests, spent: Toggl's 402 from now on
+        hooked.toggl_call("GET", "/api/v9/me")
+    result = whole_document(doctor_process(hooked, hooked.toggl.url))
+    by_name = {c["name"]: c for c in result["checks"]}
+    assert "hourly API quota is used up" in by_name["token"]["detail"]
+    assert by_name["workspace"]["detail"].startswith("not checked: Toggl's hourly API quota is used up")
+    assert not by_name["quota"]["ok"] and by_name["quota"]["detail"].startswith("/me: 0 request(s) left")
+
+
+def test_with_the_token_refused_doctor_json_still_prints_every_check(hooked: Hooked) -> None:
+    result = whole_document(doctor_process(hooked, hooked.toggl.url, token="not-a-token-toggl-knows"))
+    assert all(not c["ok"] and "Toggl refused the token (HTTP 403)" in c["detail"] for c in result["checks"]), result
+
+
+def test_the_triggers_check_agrees_with_the_subscriptions_check(
+    hooked: Hooked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given subscriptions synced under another mark than the one doctor is asked about
+    hooked.seeded.organization["plan"] = "starter"
+    sync(hooked, monkeypatch)
+    out = io.StringIO()
+    code = cli(["doctor", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
+                "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", "someone-else"], out)  # fmt: skip
+    text = out.getvalue()
+    # Then neither says every trigger is covered
+    assert code == 1 and "not covered: Time Entry Created" in text, text
+    assert lines(text)["triggers"] == "FAIL" and "every trigger is covered" not in text, text
+
+
+def test_make_doctor_runs_doctor_with_what_the_local_stack_state_says(
+    hooked: Hooked, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from local import doctor as make_doctor
+
+    # Given a local stack's state (this process plays make run) and its subscriptions synced
+    hooked.seeded.organization["plan"] = "starter"
+    sync(hooked, monkeypatch)
+    monkeypatch.delenv("TOGGL_API_TOKEN")
+    monkeypatch.delenv("TOGGL_WEBHOOK_SECRET")
+    state = {"api": hooked.api, "toggl": hooked.toggl.url, "toggl_token": CANARY_TOKEN,
+             "webhook_secret": deliveries.TEST_SECRET, "workspace_id": hooked.seeded.workspace["id"],
+             "subscription_name": NAME, "pid": os.getpid()}  # fmt: skip
+    (tmp_path / "stack.json").write_text(json.dumps(state))
+    monkeypatch.setenv("TOGGL_LOCAL_DIR", str(tmp_path))
+    # When make doctor ARGS=--json runs (the command line's main, which exits, recorded here)
+    called: list[list[str]] = []
+    monkeypatch.setattr("toggl_connection.cli.main", called.append)
+    make_doctor.main(["--json"])
+    # Then it is doctor with the stack's options and token, and every check passes
+    (argv,) = called
+    assert os.environ["TOGGL_API_TOKEN"] == CANARY_TOKEN and "--json" in argv
+    out = io.StringIO()
+    assert cli(argv, out) == 0, out.getvalue()
+    result = json.loads(out.getvalue())
+    assert result["ok"] is True and [c["name"] for c in result["checks"]] == CHECKS

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,9 +21,10 @@ import pytest
 import requests
 
 from local import deliveries
-from local.demo import TRIGGERS, LocalClient, action_requests, wait_for
+from local.demo import DEMO_ME_REQUESTS, DOCTOR_ME_REQUESTS, TRIGGERS, LocalClient, action_requests, wait_for
 from local.sample_events import QUERY_EXAMPLES
 from local.template import ROOT
+from toggl_connection.doctor import QUOTA_LOW
 
 
 @dataclass
@@ -44,14 +46,17 @@ class Running:
 
 
 ANY_PORTS = {"API": 0, "MOTO": 0, "TOGGL": 0}
+README = (ROOT / "README.md").read_text()
 RUN_SECRET = "local-run-secret-not-the-test-one"
 
 
-def start(state_dir: Path, ports: dict[str, int] = ANY_PORTS) -> Running:
+def start(state_dir: Path, ports: dict[str, int] = ANY_PORTS, settings: dict[str, str] | None = None) -> Running:
+    """make run as a process of its own; its jobs on the deployed schedules unless ``settings`` say
+    otherwise (a test runs the one it needs with ``LocalClient.run_job``, as make demo does)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))},
         "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}",
-        "TOGGL_LOCAL_DIR": str(state_dir), "TOGGL_LOCAL_POLL_SECONDS": "1", "TOGGL_LOCAL_HEALTH_SECONDS": "3600",
+        "TOGGL_LOCAL_DIR": str(state_dir), **(settings or {}),
         # not the secret events/ are signed with: make post must sign with the stack's own
         "TOGGL_WEBHOOK_SECRET": RUN_SECRET,
         **{f"TOGGL_LOCAL_{name}_PORT": str(port) for name, port in ports.items()},
@@ -61,7 +66,7 @@ def start(state_dir: Path, ports: dict[str, int] = ANY_PORTS) -> Running:
         text=True, start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + 90
-    while not (state_dir / "stack.json").exists():
+    while not written_by(state_dir / "stack.json", process.pid):
         if process.poll() is not None:
             raise AssertionError(f"make run exited: {process.stderr.read() if process.stderr else ''}")
         if time.monotonic() > deadline:
@@ -71,6 +76,13 @@ def start(state_dir: Path, ports: dict[str, int] = ANY_PORTS) -> Running:
     return Running(process, state_dir, env)
 
 
+def written_by(state_file: Path, pid: int) -> bool:
+    try:
+        return bool(json.loads(state_file.read_text())["pid"] == pid)
+    except (OSError, ValueError, KeyError):
+        return False  # not there yet, or half written
+
+
 def stop(running: Running) -> tuple[int, str, str]:
     running.process.send_signal(signal.SIGINT)
     out, err = running.process.communicate(timeout=30)
@@ -78,11 +90,9 @@ def stop(running: Running) -> tuple[int, str, str]:
 
 
 def port_is_free(port: int) -> bool:
-    import socket
-
+    """Free for make run, which binds with SO_REUSEADDR: no one listens on it (a connection left
+    in TIME_WAIT does not count)."""
     with socket.socket() as probe:
-        # As the servers bind (SO_REUSEADDR): a closed connection still in TIME_WAIT does not
-        # keep a port from a server, so it must not make the port look taken here either.
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
@@ -109,6 +119,7 @@ def make_every_change(client: LocalClient) -> dict[str, Any]:
     client.toggl("PUT", f"/api/v9/workspaces/{wid}/projects/{project['id']}", {"name": "e2e renamed"})
     client.toggl("DELETE", f"/api/v9/workspaces/{wid}/projects/{project['id']}")
     workspace = client.toggl("POST", f"/api/v9/organizations/{oid}/workspaces", {"name": "e2e workspace"})
+    client.run_job("WorkspacePollerFunction")  # Workspace Created, polled
     return {"entry": entry["id"], "project": project["id"], "workspace": workspace["id"]}
 
 
@@ -234,16 +245,198 @@ def test_make_post_mistakes_are_one_line(running: Running, tmp_path: Path) -> No
         assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, (argv, done.stderr)
 
 
-def test_a_port_in_use_is_a_clear_error_and_harms_nothing(running: Running) -> None:
-    # Given make run is up; When a second one starts on its API port, in the same directory
-    ports = {**ANY_PORTS, "API": running.ports["API"]}
-    env = {**running.env, **{f"TOGGL_LOCAL_{name}_PORT": str(port) for name, port in ports.items()}}
-    second = subprocess.run([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)  # fmt: skip
-    # Then it says so in one line, and the first one and its stack.json are unharmed
+def run_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """A make run that is expected to stop at once."""
+    return subprocess.run([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=90)  # fmt: skip
+
+
+def test_a_second_make_run_in_the_same_folder_says_so_and_harms_nothing(running: Running) -> None:
+    # Given make run is up; When a second one starts in the same folder, on ports of its own
+    second = run_once(running.env)
+    # Then it says so in one line and stops, and the first one and its stack.json are unharmed
     assert second.returncode == 1
-    assert f"port {ports['API']} on 127.0.0.1 is in use" in second.stderr
+    assert f"another make run (pid {running.process.pid}) uses {running.state_dir}" in second.stderr
+    assert "TOGGL_LOCAL_DIR" in second.stderr
     assert "Traceback" not in second.stderr and len(second.stderr.strip().splitlines()) == 1
     assert running.process.poll() is None
-    assert (running.state_dir / "stack.json").exists()
+    assert json.loads((running.state_dir / "stack.json").read_text())["pid"] == running.process.pid
     assert post(running, str(ROOT / "events" / "query-me.json")).returncode == 0  # make post still finds it
+
+
+def test_a_make_run_still_starting_holds_its_folder_too(tmp_path: Path) -> None:
+    # Given a make run that has taken its folder but written no stack.json yet (this process, here)
+    import fcntl
+
+    with (tmp_path / "run.lock").open("a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))},
+               "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}", "TOGGL_LOCAL_DIR": str(tmp_path),
+               **{f"TOGGL_LOCAL_{name}_PORT": "0" for name in ANY_PORTS}}  # fmt: skip
+        # When another starts there, Then it says so in one line and stops, writing nothing
+        done = run_once(env)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"make run: another make run (pid {os.getpid()}) uses {tmp_path}: stop it, "
+        "or give this one its own folder with TOGGL_LOCAL_DIR"
+    ], done.stderr
+    assert not (tmp_path / "stack.json").exists()
+
+
+def test_the_jobs_route_runs_a_scheduled_function_for_a_signed_caller_only(running: Running) -> None:
+    client = running.client
+    unsigned = requests.post(client.api + "/_local/jobs/CatchUpFunction", timeout=30)
+    assert unsigned.status_code == 403 and unsigned.json()["message"] == "Missing Authentication Token"
+    unknown = client.signed("POST", "/_local/jobs/QueryFunction")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    ran = client.run_job("WorkspacePollerFunction")
+    assert ran["function"] == "WorkspacePollerFunction" and ran["result"]["status"] == "polled"
+
+
+def test_two_make_runs_in_two_folders_run_side_by_side(running: Running, tmp_path: Path) -> None:
+    # Given a stale stack.json (a make run that was killed) in another folder
+    other_dir = tmp_path / "other"
+    other_dir.mkdir()
+    (other_dir / "stack.json").write_text(json.dumps({**running.client.state, "pid": 2**22 + 1}))
+    # When a second make run starts there, Then it starts, and each make post reaches its own stack
+    other = start(other_dir)
+    try:
+        assert other.client.state["pid"] == other.process.pid
+        assert post(running, str(ROOT / "events" / "query-me.json")).returncode == 0
+        assert post(other, str(ROOT / "events" / "query-me.json")).returncode == 0
+    finally:
+        code, _, err = stop(other)
+    # And stopping one leaves the other's state alone
+    assert code == 0, err
+    assert not (other_dir / "stack.json").exists()
+    assert (running.state_dir / "stack.json").exists()
+    assert post(running, str(ROOT / "events" / "query-me.json")).returncode == 0
+
+
+@pytest.mark.parametrize("server", ["MOTO", "TOGGL", "API"])
+def test_a_port_in_use_is_one_line_naming_the_port_and_its_variable(server: str, tmp_path: Path) -> None:
+    # Given something (not a make run) holds a port; When make run is asked to use it
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))},
+               "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}", "TOGGL_LOCAL_DIR": str(tmp_path),
+               **{f"TOGGL_LOCAL_{name}_PORT": str(port if name == server else 0) for name in ANY_PORTS}}  # fmt: skip
+        done = run_once(env)
+    # Then one line names the port and the variable that moves it, and nothing is left behind
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"make run: port {port} on 127.0.0.1 is in use: stop what uses it (a running make run?) "
+        f"or set TOGGL_LOCAL_{server}_PORT"
+    ], done.stderr
+    assert not (tmp_path / "stack.json").exists()
+
+
+def me_requests_this_hour(client: LocalClient) -> int:
+    left, _ = client.me_quota_left()
+    return 30 - left
+
+
+def run_tool(running: Running, module: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """``make demo`` / ``make doctor``: a process of its own, finding the stack through its folder."""
+    env = {k: v for k, v in running.env.items() if k != "TOGGL_WEBHOOK_SECRET"}
+    return subprocess.run([sys.executable, "-m", module, *argv], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=180)  # fmt: skip
+
+
+def test_the_local_schedules_spend_the_quota_no_faster_than_the_deployed_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from local.run import SCHEDULES, Options, deployed_period_seconds
+
+    for name in [n for n in os.environ if n.startswith("TOGGL_LOCAL_")]:
+        monkeypatch.delenv(name)
+
+    options = Options.from_environment()  # what make run takes when nothing is set
+    local = {"WorkspacePollerFunction": options.poll_seconds, "CatchUpFunction": options.catch_up_seconds,
+             "SubscriptionHealthFunction": options.health_seconds}  # fmt: skip
+    assert set(local) == set(SCHEDULES)
+    assert all(local[job] >= deployed_period_seconds(job) for job in SCHEDULES), local
+    # the two jobs that read /me (one request a run) leave most of Toggl's 30 an hour to everything else
+    me_per_hour = 3600 / local["WorkspacePollerFunction"] + 3600 / local["CatchUpFunction"]
+    assert me_per_hour + DEMO_ME_REQUESTS <= 30 / 2, me_per_hour
+    said = re.search(r"\((\d+) of the 30\s+`/me`\s+requests an hour\)", README)
+    assert said and int(said.group(1)) == me_per_hour  # what the README says an idle make run spends
+
+
+def test_make_demo_on_the_default_schedules_passes_and_spends_what_the_readme_says(tmp_path: Path) -> None:
+    # Given make run as it starts by default (its jobs every 10 to 30 minutes: none runs during the test)
+    quiet = start(tmp_path)
+    try:
+        before = me_requests_this_hour(quiet.client)
+        # When make demo runs, Then it passes (it runs the jobs it needs), within its /me budget
+        demo = run_tool(quiet, "local.demo")
+        assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
+        spent = me_requests_this_hour(quiet.client) - before
+        assert 0 < spent <= DEMO_ME_REQUESTS, spent
+        # And a make doctor after it passes, within the /me requests the demo keeps for it
+        doctor = run_tool(quiet, "local.doctor")
+        assert doctor.returncode == 0 and doctor.stdout.rstrip().endswith("healthy"), doctor.stdout + doctor.stderr
+        assert me_requests_this_hour(quiet.client) - before - spent <= DOCTOR_ME_REQUESTS - QUOTA_LOW
+        assert re.search(rf"It needs {DEMO_ME_REQUESTS} of the sandbox's\s+hourly `/me` requests, and keeps "
+                         rf"{DOCTOR_ME_REQUESTS} for a `make doctor`", README)  # fmt: skip
+    finally:
+        stop(quiet)
+
+
+def test_an_idle_make_run_keeps_its_quota_and_the_demo_and_doctor_pass_after_an_hour(tmp_path: Path) -> None:
+    # Given make run with its hour played 120 times faster (its schedules and the sandbox's quota hour alike)
+    idle = start(tmp_path, settings={"TOGGL_LOCAL_TIME_SCALE": "120"})
+    try:
+        client = idle.client
+        # When it is left alone for more than an hour of its own (30 s)
+        time.sleep(45)
+        # Then its jobs ran, spending /me requests at the deployed rate (2 polls + 6 catch-ups an hour)
+        spent = me_requests_this_hour(client)
+        assert 2 <= spent <= 8 + 2, spent
+        # And make demo passes at once, on the quota the jobs left
+        demo = run_tool(idle, "local.demo")
+        assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
+        assert "starts again" not in demo.stdout
+        assert "origin=catch-up" in demo.stdout and "Workspace Created" in demo.stdout
+        # And make doctor passes, every check
+        doctor = run_tool(idle, "local.doctor", "--json")
+        assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+        assert all(check["ok"] for check in json.loads(doctor.stdout)["checks"])
+        # When the hour's /me requests are all spent by someone else, Then make demo still passes, and says why
+        for _ in range(30):
+            requests.get(client.state["toggl"] + "/api/v9/me", auth=(client.state["toggl_token"], "api_token"),
+                         timeout=30)  # fmt: skip
+        again = run_tool(idle, "local.demo")
+        assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
+        assert "its hour starts again now" in again.stdout
+    finally:
+        code, _, err = stop(idle)
+    # And nothing failed in the background all that time
+    assert code == 0, err
+    after_banner = err.split("Ctrl-C stops everything.", 1)[1].strip().splitlines()
+    request_line = re.compile(r"(GET|POST|PUT|PATCH|DELETE) \S+ -> \d{3} \(\d+ ms\)")
+    assert [line for line in after_banner if not request_line.fullmatch(line)] == ["stopping...", "stopped."]
+
+
+def test_the_demo_starts_the_sandboxs_hour_again_only_when_it_is_short(
+    hooked: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from local.demo import ensure_quota, recent_dates
+
+    needed = DEMO_ME_REQUESTS + DOCTOR_ME_REQUESTS
+    client = LocalClient({"toggl": hooked.toggl.url})
+    hooked.toggl.user_quota_per_hour = needed + 2
+    hooked.toggl_call("GET", "/api/v9/me")
+    ensure_quota(client)  # enough left: nothing happens
+    assert client.me_quota_left()[0] == needed + 1 and capsys.readouterr().out == ""
+    for _ in range(2):
+        hooked.toggl_call("GET", "/api/v9/me")
+    ensure_quota(client)  # too few left: a new hour, and a line that says why
+    assert client.me_quota_left()[0] == needed + 2
+    assert f"had {needed - 1} of its hourly /me requests left" in capsys.readouterr().out
+    moved = recent_dates({"start_date": "2020-01-01", "end_date": "2020-01-31", "workspace_id": "1"})
+    assert moved["workspace_id"] == "1" and moved["start_date"] > "2020-01-01" and moved["end_date"] > "2020-01-31"

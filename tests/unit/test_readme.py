@@ -48,3 +48,14 @@ def test_the_readme_points_nowhere_outside_the_repository() -> None:
         if not link.startswith("http"):
             assert not link.startswith(".."), link
             assert (template.ROOT / link).exists(), link
+
+
+def test_the_first_screen_says_what_it_is_and_the_two_commands() -> None:
+    first_screen = "\n".join(README.splitlines()[:25])
+    assert "AWS SAM application" in first_screen and "EventBridge" in first_screen
+    assert "make run " in first_screen and "make test " in first_screen
+
+
+def test_the_command_line_is_shown_as_it_can_be_run_after_make_venv() -> None:
+    bare = [line for line in README.splitlines() if line.startswith("toggl-connection ")]
+    assert bare == [], bare  # it is in .venv/bin, not on PATH

@@ -68,6 +68,7 @@ def _options(command: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     top = _Parser(prog=PROG, description=__doc__.split("\n\n")[0].replace("\n", " "),
                   formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    top.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     area = top.add_subparsers(dest="area", metavar="command", required=True)
     subs = area.add_parser("subscriptions", help="the Toggl webhook subscriptions")
     commands = subs.add_subparsers(dest="command", metavar="action", required=True)
@@ -81,6 +82,15 @@ def parser() -> argparse.ArgumentParser:
                             description="Check the whole set-up; exit 0 only when every check passes.")  # fmt: skip
     _options(check)
     return top
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("toggl-track-connection")
+    except PackageNotFoundError:  # the layer on its own, not installed as a package
+        return "unknown"
 
 
 # --- AWS, only with --stack ----------------------------------------------------------------------

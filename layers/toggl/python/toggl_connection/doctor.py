@@ -3,7 +3,8 @@ it found; with a deployed stack, its outputs, secrets, alarms and dead letters t
 
 Toggl requests spent: four or five (``/me``, the workspace, the organizations, the limits, the
 event filters and the subscriptions), none of them a change. Never prints the token or the
-signing secret.
+signing secret. Every check is always there: when Toggl cannot answer (down, quota used up,
+token refused), the Toggl checks fail with the reason and the others still run.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any, NamedTuple
 
 from toggl_connection import whoami
 from toggl_connection.errors import ConnectionFailure, TogglTokenRejected
-from toggl_connection.subscriptions import Subscriptions
-from toggl_connection.toggl_api import TogglClient
-from toggl_connection.triggers import POLLED
+from toggl_connection.subscriptions import Subscriptions, covered
+from toggl_connection.toggl_api import Quota, TogglClient
+from toggl_connection.triggers import POLLED, TRIGGERS
 
 QUOTA_LOW = 5
 REQUIRED_OUTPUTS = ("ApiBaseUrl", "WebhookSecretArn", "TogglApiTokenSecretArn", "SubscriptionOwner",
@@ -28,29 +29,51 @@ class Check(NamedTuple):
     detail: str
 
 
+SUBSCRIPTION_CHECKS = ("layout", "subscriptions", "triggers")
+
+
 def toggl_checks(subs: Subscriptions, base_url: str | None) -> list[Check]:
     """What Toggl says: the token, the workspace and plan, the layout, our subscriptions, the quota."""
     toggl = subs.toggl
+    token = _safely("token", lambda: _token(toggl))
+    me_quota = toggl.quota  # the /me requests' own hourly quota (30 on every plan), as GET /me reported it
+    if not token.ok:  # nothing more to ask Toggl: every Toggl check fails with the token's reason
+        skipped = f"not checked: {token.detail}"
+        return [token, *(Check(name, False, skipped) for name in ("workspace", *SUBSCRIPTION_CHECKS)),
+                _quota(me_quota, toggl.quota, skipped)]  # fmt: skip
+    checks = [token, _safely("workspace", lambda: _workspace(toggl, subs.workspace_id))]
+    if not base_url:
+        missing = "no webhook base URL: pass --webhook-base-url (or --stack)"
+        checks += [Check(name, False, missing) for name in SUBSCRIPTION_CHECKS]
+    else:
+        try:
+            checks += _subscriptions(subs, base_url)
+        except ConnectionFailure as failure:
+            checks += [Check(name, False, failure.message) for name in SUBSCRIPTION_CHECKS]
+    return [*checks, _quota(me_quota, toggl.quota, "Toggl sent no quota headers")]
+
+
+def _token(toggl: TogglClient) -> Check:
     try:
         me = whoami.me(toggl)
     except TogglTokenRejected as refused:
-        return [Check("token", False, f"Toggl refused the token (HTTP {refused.toggl_status}): put a valid Personal "
-                                      "API Token in the token secret (or TOGGL_API_TOKEN)")]  # fmt: skip
-    checks = [
-        Check("token", True, f"accepted: {me.get('fullname') or '?'} <{me.get('email') or '?'}>, user {me.get('id')}")
-    ]
-    checks.append(_safely("workspace", lambda: _workspace(toggl, subs.workspace_id)))
-    if not base_url:
-        checks.append(Check("subscriptions", False, "no webhook base URL: pass --webhook-base-url (or --stack)"))
-    else:
-        checks += _subscriptions(subs, base_url)
-    quota = toggl.quota
-    if quota.remaining is None:
-        checks.append(Check("quota", True, "Toggl sent no quota headers"))
-    else:
-        checks.append(Check("quota", quota.remaining >= QUOTA_LOW,
-                            f"{quota.remaining} request(s) left this hour, reset in {quota.resets_in} s"))  # fmt: skip
-    return checks
+        return Check("token", False, f"Toggl refused the token (HTTP {refused.toggl_status}): put a valid Personal "
+                                     "API Token in the token secret (or TOGGL_API_TOKEN)")  # fmt: skip
+    who = f"{me.get('fullname') or '?'} <{me.get('email') or '?'}>, user {me.get('id')}"
+    return Check("token", True, f"accepted: {who}")
+
+
+def _quota(me: Quota, last: Quota, unknown: str) -> Check:
+    """The hourly quotas Toggl reported: the /me one (at GET /me) and the organization's (the last
+    answer); ``unknown`` when Toggl reported none (a pass only when Toggl answered at all)."""
+    reported = [(label, q) for label, q in (("/me", me), ("organization", last)) if q.remaining is not None]
+    if me == last and reported:
+        reported = reported[:1]  # only GET /me was answered
+    if not reported:
+        return Check("quota", not unknown.startswith("not checked"), unknown)
+    detail = "; ".join(f"{label}: {q.remaining} request(s) left this hour, reset in {q.resets_in} s"
+                       for label, q in reported)  # fmt: skip
+    return Check("quota", all(int(q.remaining or 0) >= QUOTA_LOW for _, q in reported), detail)
 
 
 def _workspace(toggl: TogglClient, workspace_id: int) -> Check:
@@ -68,19 +91,17 @@ def _workspace(toggl: TogglClient, workspace_id: int) -> Check:
 
 
 def _subscriptions(subs: Subscriptions, base_url: str) -> list[Check]:
-    try:
-        existing = subs.listed()
-        layout = subs.layout(base_url, existing)
-    except ConnectionFailure as failure:
-        return [Check("layout", False, failure.message)]
+    existing = subs.listed()
+    layout = subs.layout(base_url, existing)
     checks = [Check("layout", layout.kind != "none", layout.describe())]
     gaps = set(layout.not_fitted + layout.not_offered)
-    _, problems = subs.check(base_url, gaps)
-    ours = [s for s in existing if str(s.get("description", "")).startswith(f"{subs.name}: ")]
+    ours, problems = subs.check(base_url, gaps)
     if problems:
         checks.append(Check("subscriptions", False, "; ".join(problems)))
     else:
         checks.append(Check("subscriptions", True, f"{len(ours)} of ours, all enabled and validated, at {base_url}"))
+    # What our subscriptions do not cover, whatever the reason (not fitted, not offered, not synced).
+    gaps |= {t.detail_type for t in TRIGGERS} - covered(ours)
     unwatched = sorted(gaps - set(POLLED))
     polled = sorted(gaps & set(POLLED))
     detail = ", ".join(f"{t}: not subscribed" for t in unwatched) or "every trigger is covered"

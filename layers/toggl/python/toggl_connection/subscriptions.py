@@ -338,7 +338,6 @@ class Subscriptions:
         listed = self.listed()
         ours = [s for s in listed if owns(self.name, s)]
         problems = [f"{s['description']}: marked the old way" for s in listed if self._adoptable(s, base_url)]
-        covered = set()
         base = base_url.rstrip("/")
         for sub in ours:
             if not sub.get("enabled"):
@@ -347,11 +346,8 @@ class Subscriptions:
                 problems.append(f"{sub['description']}: not validated")
             if not str(sub.get("url_callback", "")).startswith(base + ANY_EVENT_PATH):
                 problems.append(f"{sub['description']}: points at {sub.get('url_callback')}")
-            for f in sub.get("event_filters") or []:
-                for trigger in TRIGGERS:
-                    if f.get("entity") in (trigger.entity, "*") and f.get("action") in (trigger.action, "*"):
-                        covered.add(trigger.detail_type)
-        missing = [t.detail_type for t in TRIGGERS if t.detail_type not in covered and t.detail_type not in set(known)]
+        found = covered(ours)
+        missing = [t.detail_type for t in TRIGGERS if t.detail_type not in found and t.detail_type not in set(known)]
         if missing:
             problems.append(f"not covered: {', '.join(missing)}")
         return ours, problems
@@ -399,3 +395,14 @@ def _differs(current: dict[str, Any], desired: Desired, secret: str) -> bool:
     # Toggl lists the secret with the subscription; if it ever stops, we cannot compare it.
     secret_changed = "secret" in current and current["secret"] != secret
     return bool(current.get("url_callback") != desired.url_callback or filters != wanted or secret_changed)
+
+
+def covered(subscriptions: Iterable[dict[str, Any]]) -> set[str]:
+    """The triggers (detail types) these subscriptions' event filters match."""
+    found = set()
+    for sub in subscriptions:
+        for f in sub.get("event_filters") or []:
+            for trigger in TRIGGERS:
+                if f.get("entity") in (trigger.entity, "*") and f.get("action") in (trigger.action, "*"):
+                    found.add(trigger.detail_type)
+    return found

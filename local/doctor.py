@@ -1,0 +1,30 @@
+"""``make doctor`` (with ``make run`` running): ``toggl-connection doctor`` against the local
+stack, with the options its ``.local/stack.json`` gives: the sandbox as Toggl, its token, the
+local API as the webhook base URL, the workspace, and the mark of the local stack's
+subscriptions. Extra arguments (``make doctor ARGS=--json``) are passed on."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from local.demo import LocalClient
+from toggl_connection import cli
+
+
+def arguments(state: dict[str, Any]) -> list[str]:
+    name = str(state.get("subscription_name", "toggl-local"))
+    return ["doctor", "--api-url", str(state["toggl"]), "--webhook-base-url", str(state["api"]),
+            "--workspace-id", str(state["workspace_id"]), "--name", name]  # fmt: skip
+
+
+def main(extra: list[str]) -> None:
+    state = LocalClient.from_state().state
+    os.environ["TOGGL_API_TOKEN"] = str(state["toggl_token"])
+    os.environ["TOGGL_WEBHOOK_SECRET"] = str(state["webhook_secret"])
+    cli.main([*arguments(state), *extra])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

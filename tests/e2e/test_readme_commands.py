@@ -1,0 +1,79 @@
+"""Every command the README's local sections show runs as written against a running ``make run``
+(the default ports in the README replaced by the ones this stack took), and succeeds. A command
+that is not run here is in ``NOT_RUN``, with the reason; a new command is run, or this fails."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from local.template import ROOT
+from tests.e2e.test_local_stack import Running, start, stop
+
+README = (ROOT / "README.md").read_text()
+# The sections a new user reads first: the opening screen, and set-up with make run.
+LOCAL_SECTIONS = (README.split("## Triggers", 1)[0],
+                  README.split("## Set-up: two commands", 1)[1].split("## Deploying to AWS", 1)[0])  # fmt: skip
+NOT_RUN = {
+    "make run": "the fixture starts it, as a process of its own",
+    "make test": "this test is part of it",
+}
+DEFAULT_PORTS = {"api": 3000, "moto": 5055, "toggl": 9055}
+
+
+def commands() -> list[str]:
+    """The command lines of the local sections' bash blocks, comments left out."""
+    found: list[str] = []
+    for section in LOCAL_SECTIONS:
+        for block in re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL):
+            for line in block.replace("\\\n", " ").splitlines():
+                command = re.sub(r"\s+#.*$", "", line).strip()
+                if command and not command.startswith("#"):
+                    found.append(command)
+    return found
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    stack = start(tmp_path_factory.mktemp("readme"))
+    yield stack
+    stop(stack)
+
+
+def as_here(command: str, running: Running) -> str:
+    """The command with the README's default ports replaced by this stack's."""
+    for name, port in DEFAULT_PORTS.items():
+        command = command.replace(f"127.0.0.1:{port}", str(running.client.state[name]).removeprefix("http://"))
+    return command
+
+
+def test_the_local_sections_show_commands_and_the_not_run_list_is_current() -> None:
+    shown = commands()
+    assert len(shown) >= 10, shown
+    assert set(NOT_RUN) <= set(shown), set(NOT_RUN) - set(shown)
+
+
+@pytest.mark.parametrize("command", [c for c in commands() if c not in NOT_RUN])
+def test_every_local_command_of_the_readme_runs_as_written(command: str, running: Running) -> None:
+    env = {**{k: v for k, v in running.env.items() if k != "TOGGL_WEBHOOK_SECRET"},
+           "PATH": os.environ["PATH"], "TOGGL_LOCAL_DIR": str(running.state_dir)}  # fmt: skip
+    done = subprocess.run(["bash", "-c", as_here(command, running)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, (command, done.stdout[-3000:], done.stderr[-3000:])
+    assert "Traceback" not in done.stdout + done.stderr
+    # awscurl exits 0 whatever the status: an error answer is a JSON body with "message" or "error"
+    assert not re.search(r'"(message|error)":', done.stdout), done.stdout[-2000:]
+
+
+def test_a_staged_url_is_api_gateways_unknown_route_locally(running: Running) -> None:
+    # The README says /v1 URLs answer Missing Authentication Token locally: they do.
+    url = str(running.client.state["api"]) + "/v1/queries/me"
+    done = subprocess.run([str(Path(ROOT / ".venv" / "bin" / "awscurl")), "--service", "execute-api", "--region",
+                           "us-east-1", "--access_key", "LOCALACCESSKEY", "--secret_key", "local-secret-access-key",
+                           url], capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert "Missing Authentication Token" in done.stdout + done.stderr
