@@ -43,8 +43,8 @@ class SigningProxy(LoopbackServer):
         headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
         signed = self.credentials.sign(request.command, self.target, body, headers)
         answer = requests.request(request.command, self.target, data=body, headers=signed, timeout=60)
-        kept = {k: v for k, v in answer.headers.items()
-                if k.lower() not in ("content-length", "transfer-encoding", "connection", "content-encoding")}  # fmt: skip
+        hop_by_hop = ("content-length", "transfer-encoding", "connection", "content-encoding")
+        kept = {k: v for k, v in answer.headers.items() if k.lower() not in hop_by_hop}
         _reply(request, answer.status_code, answer.content, kept)
 
 

@@ -33,7 +33,7 @@ class SigV4(httpx2.Auth):
     def __init__(self, credentials: LocalCredentials) -> None:
         self.credentials = credentials
 
-    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
+    def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response]:
         wanted = ("content-type", "accept", "mcp-protocol-version", "mcp-session-id")
         headers = {k: v for k, v in request.headers.items() if k.lower() in wanted}
         for key, value in self.credentials.sign(request.method, str(request.url), request.content, headers).items():
@@ -43,18 +43,18 @@ class SigV4(httpx2.Auth):
 
 async def _python_session(agents: AgentStack, mode: str) -> dict[str, Any]:
     seen: dict[str, Any] = {}
-    async with httpx2.AsyncClient(auth=SigV4(agents.credentials), timeout=60) as http:
-        async with Client(streamable_http_client(agents.url, http_client=http), mode=mode) as client:
-            seen["version"] = client.protocol_version
-            seen["tools"] = [tool.name for tool in (await client.list_tools()).tools]
-            read = await client.call_tool("toggl_list_workspaces", {})
-            seen["read"] = (read.is_error, read.structured_content)
-            write = await client.call_tool(
-                "toggl_create_task", {"project_id": int(agents.seeded.project["id"]), "name": f"From Python {mode}"}
-            )
-            seen["write"] = (write.is_error, write.structured_content)
-            refused = await client.call_tool("toggl_create_client", {"workspace_id": 1, "name": "Elsewhere"})
-            seen["refused"] = (refused.is_error, json.loads(refused.content[0].text))  # type: ignore[union-attr]
+    http = httpx2.AsyncClient(auth=SigV4(agents.credentials), timeout=60)
+    async with http, Client(streamable_http_client(agents.url, http_client=http), mode=mode) as client:
+        seen["version"] = client.protocol_version
+        seen["tools"] = [tool.name for tool in (await client.list_tools()).tools]
+        read = await client.call_tool("toggl_list_workspaces", {})
+        seen["read"] = (read.is_error, read.structured_content)
+        write = await client.call_tool(
+            "toggl_create_task", {"project_id": int(agents.seeded.project["id"]), "name": f"From Python {mode}"}
+        )
+        seen["write"] = (write.is_error, write.structured_content)
+        refused = await client.call_tool("toggl_create_client", {"workspace_id": 1, "name": "Elsewhere"})
+        seen["refused"] = (refused.is_error, json.loads(refused.content[0].text))  # type: ignore[union-attr]
     return seen
 
 
