@@ -362,7 +362,7 @@ def _describe(operation: str, kind: str) -> tuple[str, str, str]:
     name, title, text, cost = TEXT[operation]
     if kind == "list":
         text += " Returns items, count, truncated and next_cursor (pass it as cursor to read on)."
-    return name, title, f"{text} Costs {cost} of Toggl's hourly quota."
+    return name, title, f"{text} Toggl quota: {cost}."
 
 
 @cache
@@ -408,7 +408,7 @@ def _plain(schema: dict[str, Any]) -> dict[str, Any]:
         kind = next(k for k in kind if k != "null")
     result: dict[str, Any] = {"type": kind}
     notes = [schema["description"]] if schema.get("description") else []
-    if "default" in schema and "Default" not in " ".join(notes):
+    if "default" in schema and "default" not in " ".join(notes).lower():
         notes.append(
             f"Default: {str(schema['default']).lower() if isinstance(schema['default'], bool) else schema['default']}."
         )
