@@ -82,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
                             description="Check the whole set-up; exit 0 only when every check passes.")  # fmt: skip
     _options(check)
     schema = area.add_parser("agent-schema", help="print the agent tools for MCP, Bedrock Agents or AgentCore",
-                             description="Print the tools as an agent platform takes them (no AWS, no Toggl).")  # fmt: skip
+                             description="Print the tools as agent platforms take them (no AWS, no Toggl)")  # fmt: skip
     schema.add_argument("--format", choices=("mcp", "bedrock", "agentcore"), default="mcp",
                         help="mcp: the tools/list result; bedrock: an action group's functionSchema; agentcore: a "
                         "Lambda target's inlinePayload")  # fmt: skip
