@@ -92,3 +92,11 @@ def test_an_agentcore_gateway_call_answers_the_tool_result(toggl_connection: Con
 def test_a_direct_invocation_takes_one_json_rpc_message(toggl_connection: Connection) -> None:
     answer = invoke(toggl_connection, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
     assert len(answer["result"]["tools"]) == 17
+
+
+def test_the_sample_mcp_events_are_answered(toggl_connection: Connection, seeded: Seeded) -> None:
+    for path in sorted((template.ROOT / "events").glob("mcp-*.json")):
+        response = toggl_connection.request(json.loads(path.read_text()))
+        assert response["statusCode"] == 200, path.name
+        answer = json.loads(response["body"])
+        assert "result" in answer and answer["result"].get("isError") is not True, path.name
