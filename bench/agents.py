@@ -26,6 +26,10 @@ ARGUMENTS: dict[str, Callable[[int, Seeded], dict[str, Any]]] = {
 }
 
 
+def _no_arguments(i: int, seeded: Seeded) -> dict[str, Any]:
+    return {}
+
+
 def _new_member(seeded: Seeded, i: int) -> int:
     user = seeded.world.add_user(f"agent{i}@acme.example", f"Agent {i}", f"agent-user-{i}", [seeded.workspace["id"]])
     return int(user["id"])
@@ -63,7 +67,7 @@ def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
             list_ms = _ms(handler, _event("tools/list"), 200)
             list_requests = len(sandbox.requests) - before
             for tool in agent_tools.all_tools():
-                arguments = ARGUMENTS.get(tool.name, lambda i, s: {})
+                arguments = ARGUMENTS.get(tool.name, _no_arguments)
                 for i in range(2):  # the second call: a warm container's
                     before = len(sandbox.requests)
                     answer = handler(_event("tools/call", {"name": tool.name, "arguments": arguments(i, seeded)}),
