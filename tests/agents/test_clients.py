@@ -5,6 +5,7 @@ packages are pinned in tests/agents/node (``make venv`` installs them with ``npm
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 from collections.abc import Generator
@@ -17,6 +18,7 @@ import pytest
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from local import agent_demo
 from local.mcp_proxy import SigningProxy
 from local.sigv4 import LocalCredentials
 from tests.agents.conftest import AgentStack
@@ -114,3 +116,14 @@ def test_the_conformance_suites_server_scenarios_pass_but_for_the_sample_tool_on
     finally:
         proxy.stop()
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+
+
+def test_the_agent_demo_discovers_reads_writes_and_is_refused(agents: AgentStack) -> None:
+    out = io.StringIO()
+    workspaces, projects, task, refused = agent_demo.session(
+        agents.api, agents.credentials, int(agents.seeded.project["id"]), out
+    )
+    assert "17 tools:" in out.getvalue() and "WRITE toggl_create_task" in out.getvalue()
+    assert not workspaces["isError"] and not projects["isError"]
+    assert task["structuredContent"]["name"] == "Agent demo: review the brief"
+    assert refused["isError"] and json.loads(refused["content"][0]["text"])["error"] == "admin_invitation_not_allowed"
