@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+import requests
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
@@ -127,3 +128,18 @@ def test_the_agent_demo_discovers_reads_writes_and_is_refused(agents: AgentStack
     assert not workspaces["isError"] and not projects["isError"]
     assert task["structuredContent"]["name"] == "Agent demo: review the brief"
     assert refused["isError"] and json.loads(refused["content"][0]["text"])["error"] == "admin_invitation_not_allowed"
+
+
+def test_the_signing_proxy_serves_loopback_clients_only(agents: AgentStack) -> None:
+    proxy = SigningProxy(agents.api, agents.credentials).start()
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    try:
+        ok = requests.post(f"{proxy.url}/mcp", data=body, headers={"Content-Type": "application/json"}, timeout=30)
+        rebound = requests.post(f"{proxy.url}/mcp", data=body, timeout=30,
+                                headers={"Content-Type": "application/json", "Host": "evil.example"})  # fmt: skip
+        foreign = requests.post(f"{proxy.url}/mcp", data=body, timeout=30,
+                                headers={"Content-Type": "application/json", "Origin": "https://evil.example"})  # fmt: skip
+    finally:
+        proxy.stop()
+    assert ok.status_code == 200 and ok.json()["result"] == {}
+    assert rebound.status_code == foreign.status_code == 403

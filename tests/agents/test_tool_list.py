@@ -200,3 +200,16 @@ def test_agent_schema_needs_neither_aws_nor_toggl(monkeypatch: pytest.MonkeyPatc
     out = io.StringIO()
     assert cli.run(["agent-schema", "--format", "bedrock"], out) == 0
     assert [f["name"] for f in json.loads(out.getvalue())["functions"]] == READS
+
+
+def test_the_readmes_tools_table_lists_every_tool_its_route_and_its_quota_cost() -> None:
+    from tests.unit.test_readme import table_after
+
+    rows = table_after("| tool | route it stands for |")
+    assert [row[0].strip("`") for row in rows] == WRITES + READS
+    for row, tool in zip(rows, agent_tools.all_tools(), strict=True):
+        kind = "actions" if tool.writes else "queries"
+        assert row[1].strip("`").endswith(f"/{kind}/{tool.operation}"), row
+        assert row[3].startswith("write") is tool.writes, row
+        assert row[4] == agent_tools.TEXT[tool.operation][3], row
+        assert f"Toggl quota: {row[4]}." in tool.description
