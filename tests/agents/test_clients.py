@@ -133,12 +133,13 @@ def test_the_agent_demo_discovers_reads_writes_and_is_refused(agents: AgentStack
 def test_the_signing_proxy_serves_loopback_clients_only(agents: AgentStack) -> None:
     proxy = SigningProxy(agents.api, agents.credentials).start()
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"})
+
+    def post(**headers: str) -> requests.Response:
+        return requests.post(f"{proxy.url}/mcp", data=body, headers={"Content-Type": "application/json", **headers},
+                             timeout=30)  # fmt: skip
+
     try:
-        ok = requests.post(f"{proxy.url}/mcp", data=body, headers={"Content-Type": "application/json"}, timeout=30)
-        rebound = requests.post(f"{proxy.url}/mcp", data=body, timeout=30,
-                                headers={"Content-Type": "application/json", "Host": "evil.example"})  # fmt: skip
-        foreign = requests.post(f"{proxy.url}/mcp", data=body, timeout=30,
-                                headers={"Content-Type": "application/json", "Origin": "https://evil.example"})  # fmt: skip
+        ok, rebound, foreign = post(), post(Host="evil.example"), post(Origin="https://evil.example")
     finally:
         proxy.stop()
     assert ok.status_code == 200 and ok.json()["result"] == {}
