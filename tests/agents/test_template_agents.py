@@ -51,8 +51,8 @@ def test_mcp_function_reads_the_token_only_and_touches_only_the_actions_records(
 def test_the_agent_tools_function_has_the_alarms_and_the_dashboard_the_others_have() -> None:
     resources = template.load()["Resources"]
     for alarm in ("ApiFunctionErrorsAlarm", "ApiFunctionThrottlesAlarm"):
-        watched = [m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for m in resources[alarm]["Properties"]["Metrics"]
-                   if "MetricStat" in m]  # fmt: skip
+        metrics = resources[alarm]["Properties"]["Metrics"]
+        watched = [m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for m in metrics if "MetricStat" in m]
         assert {"Ref": "McpFunction"} in watched, alarm
     dashboard = json.dumps(resources["Dashboard"]["Properties"]["DashboardBody"])
     assert "${McpFunction}" in dashboard and "ToolCalled" in dashboard and "ToolFailed" in dashboard
