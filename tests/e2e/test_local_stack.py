@@ -81,6 +81,9 @@ def port_is_free(port: int) -> bool:
     import socket
 
     with socket.socket() as probe:
+        # As the stack's servers bind (SO_REUSEADDR): a closed connection left in TIME_WAIT on the
+        # port, by the stack or by any other client on a busy machine, does not stop a new make run.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
