@@ -21,12 +21,17 @@ STACK ?= toggl-connection
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml
+# The MCP clients the agent tests drive (TypeScript SDK, conformance suite), pinned by their lock file.
+NODE_CLIENTS := tests/agents/node
+
+$(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml $(NODE_CLIENTS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "Node.js and npm are needed (the MCP client tests): install them, e.g. apt-get install nodejs npm" >&2; exit 1; }
 	@if [ -z "$(PYTHON_313)" ]; then echo "Python 3.13 is needed (the Lambda runtime): install it, e.g. pyenv install 3.13" >&2; exit 1; fi
 	@test -x $(BIN)/python || $(PYTHON_313) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r layers/toggl/requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	cd $(NODE_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 venv: $(STAMP) ## Create .venv with the pinned tools (done by the other targets when needed)
@@ -89,6 +94,13 @@ post: $(STAMP) ## With make run running: send one request (EVENT=an events/ file
 
 doctor: $(STAMP) ## With make run running: toggl-connection doctor against it (ARGS=--json for the JSON document)
 	@$(BIN)/python -m local.doctor $(ARGS)
+
+.PHONY: mcp-proxy agent-demo
+mcp-proxy: $(STAMP) ## With make run running: the MCP server for plain-HTTP clients on 127.0.0.1:3001 (signs for them)
+	@$(BIN)/python -m local.mcp_proxy
+
+agent-demo: $(STAMP) ## With make run running: an agent's session over MCP (discover, read, write, a refused write)
+	@$(BIN)/python -m local.agent_demo
 
 clean: ## Remove build output, local state, caches and the SAM and checkov environments (keeps .venv)
 	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis $(SAM_VENV) $(CHECKOV_VENV)

@@ -18,11 +18,14 @@ GOALS = {
     # Before the catch-up shared its records with the webhooks, a new event cost two writes (the
     # dedupe record put in progress, then completed); it still does.
     "webhook_dynamodb_writes_per_event": ("<=", 2.0),
+    # The agent tools: tools/list asks nothing of Toggl; a tool call on the happy path, one request.
+    "mcp_toggl_requests_tools_list": ("==", 0),
+    "mcp_toggl_requests_per_tool_call_max": ("<=", 1),
 }
 
 
 def main() -> int:
-    from bench import catch_up, cold_start, sizes, toggl_requests, warm
+    from bench import agents, catch_up, cold_start, sizes, toggl_requests, warm
 
     results: dict[str, Any] = {}
     print("cold start (fresh processes)...", file=sys.stderr)
@@ -48,6 +51,8 @@ def main() -> int:
         results.update(toggl_requests.measure(stack.names, token))
         print("catch-up runs (sandbox)...", file=sys.stderr)
         results.update(catch_up.measure(stack.names, token))
+        print("agent tools (MCP) warm, and Toggl requests per tool call (sandbox)...", file=sys.stderr)
+        results.update(agents.measure(stack.names, token))
     finally:
         moto.stop()
     print("deployment sizes (layer built for arm64 / Python 3.13)...", file=sys.stderr)
@@ -86,6 +91,10 @@ def table(results: dict[str, Any]) -> str:
         ("secret_fetches_per_1000_invocations", results["secret_fetches_per_1000_invocations"], ""),
         ("toggl_requests_per_action", json.dumps(results["toggl_requests_per_action"]),
          f"first call: {json.dumps(results['toggl_requests_per_action_first_call'])}"),
+        ("mcp_toggl_requests_tools_list", results["mcp_toggl_requests_tools_list"],
+         f"tools/list warm {results['mcp_tools_list_warm_ms']} ms"),
+        ("mcp_toggl_requests_per_tool_call_max", results["mcp_toggl_requests_per_tool_call_max"],
+         f"one tool call warm {results['mcp_tool_call_warm_ms']} ms"),
         ("layer_zip_bytes", results["layer_zip_bytes"], ""),
         ("function_zip_bytes (max)", max(results["function_zip_bytes"].values()), ""),
     ]  # fmt: skip

@@ -38,6 +38,8 @@ class LambdaContext:
     log_group_name: str = "/aws/lambda/local"
     log_stream_name: str = "local"
     function_version: str = "$LATEST"
+    # What AgentCore Gateway (and the SDKs' ClientContext) hand a function: ``.custom`` is a dict.
+    client_context: Any = None
     _deadline: float = field(default=0.0)
 
     def __post_init__(self) -> None:
@@ -59,13 +61,16 @@ def _load(fn: Function) -> Any:
     return getattr(module, fn.attribute)
 
 
-def invoke(fn: Function, event: Any, environment: dict[str, str], timeout: float | None = None) -> Any:
+def invoke(
+    fn: Function, event: Any, environment: dict[str, str], timeout: float | None = None, client_context: Any = None
+) -> Any:
     """Call the function's handler with ``event`` under ``environment``; return its result."""
     timeout = timeout or float(fn.properties.get("Timeout", 10))
     with _lock:
         handler = _load(fn)
     token = settings.ENVIRONMENT.set({**os.environ, **environment, "AWS_LAMBDA_FUNCTION_NAME": fn.logical_id})
     try:
-        return handler(event, LambdaContext(function_name=fn.logical_id, timeout_seconds=timeout))
+        context = LambdaContext(function_name=fn.logical_id, timeout_seconds=timeout, client_context=client_context)
+        return handler(event, context)
     finally:
         settings.ENVIRONMENT.reset(token)

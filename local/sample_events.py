@@ -100,6 +100,25 @@ def query_events() -> dict[str, dict[str, Any]]:
     }
 
 
+# One JSON-RPC message per sample of the agent tools' route (POST /mcp): the session a client opens.
+MCP_MESSAGES: dict[str, dict[str, Any]] = {
+    "initialize": {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "example", "version": "1.0"}}},
+    "tools-list": {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+    "tools-call": {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "toggl_list_projects", "arguments": {"workspace_id": WS, "active": "true", "limit": 20}}},
+}  # fmt: skip
+
+
+def mcp_events() -> dict[str, dict[str, Any]]:
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
+               "MCP-Protocol-Version": "2025-11-25"}  # fmt: skip
+    return {
+        f"mcp-{name}.json": apigw.proxy_event("POST", "/mcp", json.dumps(message), headers, caller_arn=CALLER)
+        for name, message in MCP_MESSAGES.items()
+    }
+
+
 def stable(event: dict[str, Any]) -> dict[str, Any]:
     """The event without the per-request ids and clocks API Gateway fills in."""
     context = dict(event["requestContext"])
@@ -113,7 +132,10 @@ def stable(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def all_events() -> dict[str, dict[str, Any]]:
-    return {name: stable(event) for name, event in {**webhook_events(), **action_events(), **query_events()}.items()}
+    return {
+        name: stable(event)
+        for name, event in {**webhook_events(), **action_events(), **query_events(), **mcp_events()}.items()
+    }
 
 
 def refreshed(event: dict[str, Any], secret: str = deliveries.TEST_SECRET) -> dict[str, Any]:

@@ -169,7 +169,18 @@ def my_time_entries(req: Request) -> Any:
     if moment is not None:
         entries = _changed_since(req, "time_entry", entries, moment)
     mine = [e for e in entries if e["user_id"] == req.user["id"]]
+    if str(req.param("meta") or "").lower() == "true":
+        mine = [_with_names(req, e) for e in mine]
     return sorted(mine, key=lambda e: e["start"], reverse=True)
+
+
+def _with_names(req: Request, entry: dict[str, Any]) -> dict[str, Any]:
+    """``meta=true``: the entry with the names of its project, the project's client and its task."""
+    project = req.world.projects.get(entry.get("project_id") or 0) or {}
+    client = req.world.clients.get(project.get("client_id") or 0) or {}
+    task = req.world.tasks.get(entry.get("task_id") or 0) or {}
+    names = {"project_name": project.get("name"), "client_name": client.get("name"), "task_name": task.get("name")}
+    return {**entry, **{k: v for k, v in names.items() if v is not None}}
 
 
 @route("GET", V9 + "/me/time_entries/current")

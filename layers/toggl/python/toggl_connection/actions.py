@@ -261,26 +261,32 @@ def _fingerprint(name: str, item: Any) -> str:
 
 def run(name: str, event: Any, context: Any) -> Any:
     """Perform action ``name`` for any kind of invocation; errors answered in one place."""
-    action = ACTIONS[name]
     kind = invocation.kind_of(event)
     logger.append_keys(action=name, caller=invocation.caller_of(event))
     try:
         request = invocation.read(event)
-        config = settings.load()
-        item: Any = parse(
-            action.model, request.payload, {"workspace_id": config.default_workspace_id}, CHECKS[action.model]
-        )
-        logger.append_keys(workspace_id=getattr(item, "workspace_id", None))
-        permitted(config, item)
-        outcome = _perform(action, item, request.idempotency_key, config, context)
+        outcome = act(name, request.payload, request.idempotency_key, context)
     except Exception as failure:  # noqa: BLE001 - answered (or raised) in invocation.fail
         code = failure.code if isinstance(failure, ConnectionFailure) else "internal_error"
         count_by("ActionFailed", "error", code)
         return invocation.fail(kind, failure)
     headers = {"Idempotent-Replayed": "true"} if outcome.get("duplicate") else {}
-    if "error" in outcome:
-        return invocation.fail(kind, _remembered_failure(outcome["error"]))
     return invocation.answer(kind, outcome["status"], outcome["body"], headers)
+
+
+def act(name: str, payload: dict[str, Any], idempotency_key: str | None, context: Any) -> dict[str, Any]:
+    """Action ``name`` on ``payload``, however it was asked (a route, a rule, an agent's tool call):
+    validated, guarded, performed safely. ``{"status", "body"}`` (``"duplicate"`` when answered from
+    an earlier attempt); raises a ``ConnectionFailure`` for anything refused or failed."""
+    action = ACTIONS[name]
+    config = settings.load()
+    item: Any = parse(action.model, payload, {"workspace_id": config.default_workspace_id}, CHECKS[action.model])
+    logger.append_keys(workspace_id=getattr(item, "workspace_id", None))
+    permitted(config, item)
+    outcome = _perform(action, item, idempotency_key, config, context)
+    if "error" in outcome:
+        raise _remembered_failure(outcome["error"])
+    return outcome
 
 
 def permitted(config: settings.Settings, item: Any) -> None:

@@ -5,6 +5,7 @@ asking whether the set-up is healthy.
     toggl-connection subscriptions status   show them and what is wrong with them
     toggl-connection subscriptions delete   delete ours (never anyone else's)
     toggl-connection doctor                 check the whole set-up, one line per check
+    toggl-connection agent-schema           the agent tools for MCP, Bedrock Agents or AgentCore Gateway
 
 Every option can also come from the environment; --stack reads a deployed stack's outputs (API
 URL, secret ARNs, owner mark) so that nothing has to be copied by hand. Every mistake is one or
@@ -81,6 +82,13 @@ def parser() -> argparse.ArgumentParser:
     check = area.add_parser("doctor", help="check the whole set-up: token, plan, subscriptions, quota, stack",
                             description="Check the whole set-up; exit 0 only when every check passes.")  # fmt: skip
     _options(check)
+    schema = area.add_parser("agent-schema", help="print the agent tools for MCP, Bedrock Agents or AgentCore",
+                             description="Print the tools as agent platforms take them (no AWS, no Toggl)")  # fmt: skip
+    schema.add_argument("--format", choices=("mcp", "bedrock", "agentcore"), default="mcp",
+                        help="mcp: the tools/list result; bedrock: an action group's functionSchema; agentcore: a "
+                        "Lambda target's inlinePayload")  # fmt: skip
+    schema.add_argument("--read-only", action="store_true", default=os.environ.get("AGENT_TOOLS_READ_ONLY") == "true",
+                        help="the read tools only (as AgentToolsReadOnly=true serves them)")  # fmt: skip
     return top
 
 
@@ -91,6 +99,20 @@ def _version() -> str:
         return version("toggl-track-connection")
     except PackageNotFoundError:  # the layer on its own, not installed as a package
         return "unknown"
+
+
+def _agent_schema(args: argparse.Namespace, out: TextIO) -> int:
+    from toggl_connection import agent_tools
+
+    document: Any
+    if args.format == "bedrock":
+        document = agent_tools.bedrock_function_schema(args.read_only)
+    elif args.format == "agentcore":
+        document = agent_tools.agentcore_tools(args.read_only)
+    else:
+        document = {"tools": agent_tools.mcp_tools(args.read_only)}
+    print(json.dumps(document, indent=2), file=out)
+    return 0
 
 
 # --- AWS, only with --stack ----------------------------------------------------------------------
@@ -214,6 +236,8 @@ def _doctor(subs: Subscriptions, args: argparse.Namespace, outputs: dict[str, st
 def run(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     out = out or sys.stdout
     args = parser().parse_args(argv)
+    if args.area == "agent-schema":
+        return _agent_schema(args, out)
     outputs = _resolve(args)
     toggl = TogglClient(args.api_url, _token(args), deadline=time.monotonic() + CLI_DEADLINE_SECONDS)
     if args.area == "doctor":

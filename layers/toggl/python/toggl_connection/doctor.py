@@ -119,6 +119,8 @@ def stack_checks(outputs: dict[str, str], aws: Callable[[str], Any]) -> list[Che
     for label, output in (("signing secret", "WebhookSecretArn"), ("token secret", "TogglApiTokenSecretArn")):
         if outputs.get(output):
             checks.append(_safely(label, _secret_check(aws, label, outputs[output])))
+    if outputs.get("McpFunctionArn"):
+        checks.append(_safely("agent tools", lambda: _agent_tools(aws, outputs["McpFunctionArn"])))
     if outputs.get("AlarmNamePrefix"):
         checks.append(_safely("alarms", lambda: _alarms(aws, outputs["AlarmNamePrefix"])))
     if outputs.get("DeadLetterQueueUrl"):
@@ -139,6 +141,17 @@ def _secret(aws: Callable[[str], Any], label: str, arn: str) -> Check:
         return Check(label, False, "has no current value")
     rotated = "AWSPREVIOUS" in stages
     return Check(label, True, "present" + (" (a previous version is kept: rotated)" if rotated else ""))
+
+
+def _agent_tools(aws: Callable[[str], Any], arn: str) -> Check:
+    """The agent tools function (MCP, Bedrock Agents, AgentCore Gateway): there, ready, and in which mode."""
+    config = aws("lambda").get_function_configuration(FunctionName=arn)
+    state = config.get("State") or "Active"
+    if state != "Active":
+        return Check("agent tools", False, f"the function is {state}: {config.get('StateReason') or 'see Lambda'}")
+    variables = (config.get("Environment") or {}).get("Variables") or {}
+    mode = "reads only" if variables.get("AGENT_TOOLS_READ_ONLY") == "true" else "reads and writes"
+    return Check("agent tools", True, f"ready ({mode}) on POST /mcp, for Bedrock Agents and AgentCore Gateway")
 
 
 def _alarms(aws: Callable[[str], Any], prefix: str) -> Check:

@@ -285,17 +285,24 @@ def _request(event: Any) -> tuple[str, dict[str, Any]]:
     return event["query"], params
 
 
+def ask(name: str, given: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """Query ``name`` with ``given`` parameters, however it was asked (a route, a direct call, an
+    agent's tool call): validated, guarded, read whole up to ``limit``, scoped to the allowed
+    workspaces. Raises a ``ConnectionFailure`` for anything refused or failed."""
+    logger.append_keys(query=name)
+    config = settings.load()
+    query, params, limit = parse(name, given, config.default_workspace_id)
+    _allowed(config, query, params)
+    toggl = toggl_client(config, context)
+    return answer(toggl, _scoped(config, query, query.fetch(toggl, params, limit)))
+
+
 def run(event: Any, context: Any) -> Any:
     kind = invocation.kind_of(event)
     logger.append_keys(caller=invocation.caller_of(event))
     try:
         name, given = _request(event)
-        logger.append_keys(query=name)
-        config = settings.load()
-        query, params, limit = parse(name, given, config.default_workspace_id)
-        _allowed(config, query, params)
-        toggl = toggl_client(config, context)
-        body = answer(toggl, _scoped(config, query, query.fetch(toggl, params, limit)))
+        body = ask(name, given, context)
     except Exception as failure:  # noqa: BLE001 - answered (or raised) in invocation.fail
         code = failure.code if isinstance(failure, ConnectionFailure) else "internal_error"
         count_by("QueryFailed", "error", code)

@@ -42,13 +42,16 @@ def active_filter(name: str, value: Any) -> str:
     raise ValidationFailed(name, "must be true, false or both")
 
 
-def one_of(*choices: str) -> Converter:
-    def convert(name: str, value: Any) -> str:
-        if isinstance(value, str) and value in choices:
-            return str(value)
-        raise ValidationFailed(name, f"must be one of {', '.join(choices)}")
+class one_of:  # lower case: used as a converter function, like the others here
+    """Takes one of a few strings; ``choices`` says which (the agent tools' schemas list them)."""
 
-    return convert
+    def __init__(self, *choices: str) -> None:
+        self.choices = choices
+
+    def __call__(self, name: str, value: Any) -> str:
+        if isinstance(value, str) and value in self.choices:
+            return str(value)
+        raise ValidationFailed(name, f"must be one of {', '.join(self.choices)}")
 
 
 def text(name: str, value: Any) -> str:

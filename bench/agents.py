@@ -1,0 +1,86 @@
+"""The agent tools function, warm, through its real handler with API Gateway events for
+``POST /mcp``: the time of a ``tools/list`` and of one tool call, and the Toggl requests each
+tool call makes on the happy path (a warm container: lookups cached) against the sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from local import apigw, template
+from local.lambda_runtime import LambdaContext
+from local.toggl_sandbox import Sandbox
+from local.toggl_sandbox.state import Seeded, seed
+
+# Happy-path arguments of each tool (the i-th call).
+ARGUMENTS: dict[str, Callable[[int, Seeded], dict[str, Any]]] = {
+    "toggl_create_client": lambda i, s: {"name": f"bench client {i}"},
+    "toggl_create_user_invitation": lambda i, s: {"emails": [f"bench{i}@example.com"]},
+    "toggl_add_project_member": lambda i, s: {"project_id": s.project["id"], "user_id": _new_member(s, i)},
+    "toggl_create_task": lambda i, s: {"project_id": s.project["id"], "name": f"bench task {i}"},
+    "toggl_get_detailed_report": lambda i, s: {"start_date": "2026-11-01", "end_date": "2026-11-30"},
+}
+
+
+def _no_arguments(i: int, seeded: Seeded) -> dict[str, Any]:
+    return {}
+
+
+def _new_member(seeded: Seeded, i: int) -> int:
+    user = seeded.world.add_user(f"agent{i}@acme.example", f"Agent {i}", f"agent-user-{i}", [seeded.workspace["id"]])
+    return int(user["id"])
+
+
+def _event(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    message = {"jsonrpc": "2.0", "id": 1, "method": method, **({"params": params} if params else {})}
+    headers = {"Content-Type": "application/json", "MCP-Protocol-Version": "2025-11-25"}
+    return apigw.proxy_event("POST", "/mcp", json.dumps(message), headers, caller_arn="arn:aws:iam::1:user/bench")
+
+
+def _ms(handler: Any, event: dict[str, Any], n: int) -> float:
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        handler(event, LambdaContext(function_name="McpFunction", timeout_seconds=30))
+        samples.append(time.perf_counter() - started)
+    return round(statistics.median(samples) * 1000, 2)
+
+
+def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
+    from bench.warm import _load, quiet
+    from toggl_connection import agent_tools
+
+    seeded = seed(token=token, plan="premium")
+    sandbox = Sandbox(seeded.world, quota_per_hour=10**6, user_quota_per_hour=10**6).start()
+    per_tool: dict[str, int] = {}
+    try:
+        names = {**stack_names, "TogglApiUrl": sandbox.url, "DefaultWorkspaceId": str(seeded.workspace["id"])}
+        fn = template.function("McpFunction")
+        os.environ.update(template.environment(fn, names))
+        handler = _load(fn)
+        with quiet():
+            before = len(sandbox.requests)
+            list_ms = _ms(handler, _event("tools/list"), 200)
+            list_requests = len(sandbox.requests) - before
+            for tool in agent_tools.all_tools():
+                arguments = ARGUMENTS.get(tool.name, _no_arguments)
+                for i in range(2):  # the second call: a warm container's
+                    before = len(sandbox.requests)
+                    answer = handler(_event("tools/call", {"name": tool.name, "arguments": arguments(i, seeded)}),
+                                     LambdaContext(function_name="McpFunction", timeout_seconds=30))  # fmt: skip
+                    assert '"isError":false' in answer["body"], (tool.name, answer["body"][:300])
+                    per_tool[tool.name] = len(sandbox.requests) - before
+            call_ms = _ms(handler, _event("tools/call", {"name": "toggl_list_projects", "arguments": {}}), 50)
+    finally:
+        sandbox.stop()
+    return {
+        "mcp_tools_list_warm_ms": list_ms,
+        "mcp_tool_call_warm_ms": call_ms,
+        "mcp_toggl_requests_tools_list": list_requests,
+        "mcp_toggl_requests_per_tool_call_max": max(per_tool.values()),
+        "mcp_toggl_requests_per_tool_call": per_tool,
+    }

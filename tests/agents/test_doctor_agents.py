@@ -1,0 +1,46 @@
+"""``doctor --stack`` checks the agent tools function: there, ready, and in which mode."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import boto3
+
+from tests.connection import Connection
+from toggl_connection import doctor
+
+
+def deployed(read_only: str) -> str:
+    """An agent tools function on moto, with the environment the template gives it."""
+    role = boto3.client("iam").create_role(RoleName=f"agents-{read_only}", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                               "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]  # fmt: skip
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("agent_handlers.py", "def agents(event, context):\n    return {}\n")
+    function = boto3.client("lambda").create_function(
+        FunctionName=f"toggl-prod-McpFunction-{read_only}", Runtime="python3.13", Role=role,
+        Handler="agent_handlers.agents", Code={"ZipFile": code.getvalue()},
+        Environment={"Variables": {"AGENT_TOOLS_READ_ONLY": read_only}},
+    )  # fmt: skip
+    return str(function["FunctionArn"])
+
+
+def agent_check(outputs: dict[str, str]) -> Any:
+    checks = doctor.stack_checks(outputs, lambda service: boto3.client(service))  # type: ignore[call-overload]
+    return next((c for c in checks if c.name == "agent tools"), None)
+
+
+def test_doctor_says_the_agent_tools_are_ready_and_in_which_mode(connection: Connection) -> None:
+    writes = agent_check({"McpFunctionArn": deployed("false")})
+    assert writes.ok and "reads and writes" in writes.detail
+    reads = agent_check({"McpFunctionArn": deployed("true")})
+    assert reads.ok and "reads only" in reads.detail
+
+
+def test_doctor_fails_the_check_when_the_function_is_gone(connection: Connection) -> None:
+    missing = agent_check({"McpFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:gone"})
+    assert missing.ok is False and "AWS said" in missing.detail
