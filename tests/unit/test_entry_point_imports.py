@@ -18,10 +18,14 @@ LAYER = template.ROOT / "layers" / "toggl" / "python"
 JOBS = frozenset({
     "toggl_connection.webhooks", "toggl_connection.actions", "toggl_connection.queries",
     "toggl_connection.webhook_setup", "toggl_connection.subscriptions", "toggl_connection.workspace_poller",
-    "toggl_connection.catch_up",
+    "toggl_connection.catch_up", "toggl_connection.agent_events",
 })  # fmt: skip
-# A job module may rest on another one: the subscription jobs run the subscription sync.
-NEEDS = {"toggl_connection.webhook_setup": {"toggl_connection.subscriptions"}}
+# A job module may rest on others: the subscription jobs run the subscription sync; the agent
+# tools are the actions and the queries.
+NEEDS = {
+    "toggl_connection.webhook_setup": {"toggl_connection.subscriptions"},
+    "toggl_connection.agent_events": {"toggl_connection.actions", "toggl_connection.queries"},
+}
 SNIPPET = "import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
 
 
