@@ -9,6 +9,9 @@ PYTHON_313 := $(shell command -v python3.13 >/dev/null 2>&1 && PYENV_VERSION=3.1
 SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
 STAMP := $(VENV)/.installed
+# The layer's Lambda wheels (arm64), fetched with the environment, so that the tests build the
+# layer without asking PyPI (sam build fetches its own).
+WHEELHOUSE := .wheels
 # The layer is on the path as it is in Lambda (/opt/python); the repo root for local/.
 export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
 # No request leaves the machine unasked: SAM CLI's usage telemetry off, checkov offline (below).
@@ -31,6 +34,9 @@ $(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml $(NO
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r layers/toggl/requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/python -m pip download --quiet --disable-pip-version-check --require-hashes --no-deps \
+		--platform manylinux2014_aarch64 --implementation cp --python-version 3.13 --only-binary=:all: \
+		-d $(WHEELHOUSE) -r layers/toggl/requirements.txt
 	cd $(NODE_CLIENTS) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -102,5 +108,5 @@ mcp-proxy: $(STAMP) ## With make run running: the MCP server for plain-HTTP clie
 agent-demo: $(STAMP) ## With make run running: an agent's session over MCP (discover, read, write, a refused write)
 	@$(BIN)/python -m local.agent_demo
 
-clean: ## Remove build output, local state, caches and the SAM and checkov environments (keeps .venv)
+clean: ## Remove build output, local state, caches and the SAM and checkov environments (keeps .venv, .wheels)
 	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis $(SAM_VENV) $(CHECKOV_VENV)

@@ -3,6 +3,7 @@ against their hashes, no console scripts; and nothing built is committed."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,8 +11,14 @@ from local.template import ROOT
 
 
 def test_the_layer_build_ships_lambda_wheels_and_no_scripts(tmp_path: Path) -> None:
+    # Built from the wheels make venv fetched, with every proxy pointing at a closed loopback port:
+    # a request to anywhere (PyPI included) would fail the build.
+    nowhere = "http://127.0.0.1:9"
+    offline = {**os.environ, "HTTP_PROXY": nowhere, "HTTPS_PROXY": nowhere, "http_proxy": nowhere,
+               "https_proxy": nowhere, "NO_PROXY": "", "no_proxy": "", "PIP_INDEX_URL": "https://pypi.org/simple"}  # fmt: skip
     done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT / "layers" / "toggl"), "build-TogglLayer",
-                           f"ARTIFACTS_DIR={tmp_path}"], capture_output=True, text=True, timeout=300)  # fmt: skip
+                           f"ARTIFACTS_DIR={tmp_path}", f"WHEELHOUSE={ROOT / '.wheels'}"], capture_output=True,
+                          text=True, timeout=300, env=offline)  # fmt: skip
     assert done.returncode == 0, done.stderr
     python = tmp_path / "python"
     assert (python / "toggl_connection" / "webhooks.py").exists()
