@@ -14,8 +14,8 @@ def test_the_layer_build_ships_lambda_wheels_and_no_scripts(tmp_path: Path) -> N
     # Built from the wheels make venv fetched, with every proxy pointing at a closed loopback port:
     # a request to anywhere (PyPI included) would fail the build.
     nowhere = "http://127.0.0.1:9"
-    offline = {**os.environ, "HTTP_PROXY": nowhere, "HTTPS_PROXY": nowhere, "http_proxy": nowhere,
-               "https_proxy": nowhere, "NO_PROXY": "", "no_proxy": "", "PIP_INDEX_URL": "https://pypi.org/simple"}  # fmt: skip
+    proxies = {name: nowhere for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
+    offline = {**os.environ, **proxies, "NO_PROXY": "", "no_proxy": "", "PIP_INDEX_URL": "https://pypi.org/simple"}
     done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT / "layers" / "toggl"), "build-TogglLayer",
                            f"ARTIFACTS_DIR={tmp_path}", f"WHEELHOUSE={ROOT / '.wheels'}"], capture_output=True,
                           text=True, timeout=300, env=offline)  # fmt: skip
