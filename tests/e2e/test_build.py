@@ -14,7 +14,7 @@ def test_the_layer_build_ships_lambda_wheels_and_no_scripts(tmp_path: Path) -> N
     # Built from the wheels make venv fetched, with every proxy pointing at a closed loopback port:
     # a request to anywhere (PyPI included) would fail the build.
     nowhere = "http://127.0.0.1:9"
-    proxies = {name: nowhere for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")}
+    proxies = dict.fromkeys(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"), nowhere)
     offline = {**os.environ, **proxies, "NO_PROXY": "", "no_proxy": "", "PIP_INDEX_URL": "https://pypi.org/simple"}
     done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT / "layers" / "toggl"), "build-TogglLayer",
                            f"ARTIFACTS_DIR={tmp_path}", f"WHEELHOUSE={ROOT / '.wheels'}"], capture_output=True,
