@@ -168,7 +168,7 @@ ARGUMENT_TEXT: dict[str | tuple[str, str], str] = {
     ("clients", "name"): "Only clients whose name contains this text.",
     "notes": "Free-text notes on the client.",
     "external_reference": "Your own system's id for this object, kept by Toggl.",
-    "emails": "E-mail addresses to invite (one or more).",
+    "emails": f"E-mail addresses to invite (1 to {models.MAX_INVITATION_EMAILS}; send several invitations for more).",
     "admin": "Invite as workspace admin (refused unless the stack allows admin invitations).",
     "skip_email": "Do not have Toggl send the invitation e-mail.",
     "manager": "Make the user a manager of the project.",
@@ -437,7 +437,8 @@ def agentcore_tools(read_only: bool) -> list[dict[str, Any]]:
 def _bedrock_parameter(schema: dict[str, Any], required: bool) -> dict[str, Any]:
     text = _plain(schema).get("description", "")
     if schema.get("type") == "array":
-        text += " Give a JSON array, for example [1, 2]."
+        example = '["ana@example.com"]' if schema.get("items", {}).get("type") == "string" else "[1, 2]"
+        text += f" Give a JSON array, for example {example}."
     return {"type": schema["type"], "description": text.strip()[:BEDROCK_PARAMETER_CHARS], "required": required}
 
 
