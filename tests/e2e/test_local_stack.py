@@ -245,6 +245,15 @@ def test_make_post_mistakes_are_one_line(running: Running, tmp_path: Path) -> No
         assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, (argv, done.stderr)
 
 
+def fresh_env(state_dir: Path, ports: dict[str, int]) -> dict[str, str]:
+    """A make run's environment with nothing of ours inherited: its state in ``state_dir``, its
+    ports as given (any the mapping leaves out: 0, any free port)."""
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))}
+    return {**inherited, "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}",
+            "TOGGL_LOCAL_DIR": str(state_dir),
+            **{f"TOGGL_LOCAL_{name}_PORT": str(ports.get(name, 0)) for name in ANY_PORTS}}  # fmt: skip
+
+
 def run_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """A make run that is expected to stop at once."""
     return subprocess.run([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, capture_output=True, text=True,
@@ -272,9 +281,7 @@ def test_a_make_run_still_starting_holds_its_folder_too(tmp_path: Path) -> None:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         lock.write(f"{os.getpid()}\n")
         lock.flush()
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))},
-               "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}", "TOGGL_LOCAL_DIR": str(tmp_path),
-               **{f"TOGGL_LOCAL_{name}_PORT": "0" for name in ANY_PORTS}}  # fmt: skip
+        env = fresh_env(tmp_path, {})
         # When another starts there, Then it says so in one line and stops, writing nothing
         done = run_once(env)
     assert done.returncode == 1
@@ -322,10 +329,7 @@ def test_a_port_in_use_is_one_line_naming_the_port_and_its_variable(server: str,
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))},
-               "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}", "TOGGL_LOCAL_DIR": str(tmp_path),
-               **{f"TOGGL_LOCAL_{name}_PORT": str(port if name == server else 0) for name in ANY_PORTS}}  # fmt: skip
-        done = run_once(env)
+        done = run_once(fresh_env(tmp_path, {server: port}))
     # Then one line names the port and the variable that moves it, and nothing is left behind
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
