@@ -68,6 +68,19 @@ def test_bedrock_arrays_come_as_json_text_and_failures_are_failure(
     assert "unknown_tool" in unknown["response"]["functionResponse"]["responseBody"]["TEXT"]["body"]
 
 
+def test_a_bedrock_array_nested_too_deeply_is_a_failure_that_says_how_to_write_it(
+    toggl_connection: Connection, seeded: Seeded
+) -> None:
+    answer = invoke(toggl_connection, bedrock_event("toggl_create_user_invitation", [
+        {"name": "workspace_id", "type": "integer", "value": str(seeded.workspace["id"])},
+        {"name": "emails", "type": "array", "value": "[" * 200_000 + "]" * 200_000},
+    ]))  # fmt: skip
+    assert answer["response"]["functionResponse"]["responseState"] == "FAILURE"
+    body = json.loads(answer["response"]["functionResponse"]["responseBody"]["TEXT"]["body"])
+    assert body["error"] == "validation_failed" and '["ana@example.com"]' in body["message"]
+    assert seeded.world.emails_sent == []
+
+
 def agentcore_context(tool: str) -> Any:
     """The client context AgentCore Gateway gives a Lambda target."""
     return SimpleNamespace(custom={

@@ -57,8 +57,10 @@ def _bedrock_value(tool: agent_tools.Tool, name: str, value: Any) -> Any:
     if kind == "array":
         try:
             parsed = json.loads(value)
-        except ValueError:
-            raise ValidationFailed(name, "must be a JSON array, for example [1, 2]") from None
+        except (ValueError, RecursionError):
+            raise ValidationFailed(
+                name, f"must be a JSON array, for example {agent_tools.array_example(schema)}"
+            ) from None
         return parsed
     return value  # integers stay digit strings: the one integer parser reads them
 

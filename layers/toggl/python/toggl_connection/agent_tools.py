@@ -434,11 +434,15 @@ def agentcore_tools(read_only: bool) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def array_example(schema: dict[str, Any]) -> str:
+    """How an array argument is written as the string Bedrock passes."""
+    return '["ana@example.com"]' if schema.get("items", {}).get("type") == "string" else "[1, 2]"
+
+
 def _bedrock_parameter(schema: dict[str, Any], required: bool) -> dict[str, Any]:
     text = _plain(schema).get("description", "")
     if schema.get("type") == "array":
-        example = '["ana@example.com"]' if schema.get("items", {}).get("type") == "string" else "[1, 2]"
-        text += f" Give a JSON array, for example {example}."
+        text += f" Give a JSON array, for example {array_example(schema)}."
     return {"type": schema["type"], "description": text.strip()[:BEDROCK_PARAMETER_CHARS], "required": required}
 
 
