@@ -67,6 +67,14 @@ def test_a_body_that_is_not_json_is_400_with_a_parse_error_and_a_null_id(agents:
     assert answer["id"] is None and answer["error"]["code"] == -32700
 
 
+def test_a_body_nested_deeper_than_any_parser_goes_is_a_parse_error_too(agents: AgentStack) -> None:
+    response = agents.send("POST", b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": '
+                           + b"[" * 200_000 + b"]" * 200_000 + b"}}")  # fmt: skip
+    assert response.status_code == 400
+    answer = valid_answer("ping", LATEST, response.json())
+    assert answer["id"] is None and answer["error"]["code"] == -32700
+
+
 @pytest.mark.parametrize(
     "message",
     [[], "ping", 42, {"id": 1, "method": "ping"}, {"jsonrpc": "1.0", "id": 1, "method": "ping"},

@@ -54,7 +54,7 @@ def handle_http(event: dict[str, Any], context: Any) -> dict[str, Any]:
         message = json.loads(raw)
     except ConnectionFailure as failure:
         return responses.error(failure)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than any parser goes
         return responses.json_response(400, _error(None, PARSE_ERROR, "Parse error: the body is not JSON."))
     if isinstance(message, list):
         answers = [answer for item in message if (answer := dispatch(item, context)) is not None]
