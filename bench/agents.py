@@ -70,8 +70,10 @@ def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
                 arguments = ARGUMENTS.get(tool.name, _no_arguments)
                 for i in range(2):  # the second call: a warm container's
                     before = len(sandbox.requests)
-                    answer = handler(_event("tools/call", {"name": tool.name, "arguments": arguments(i, seeded)}),
-                                     LambdaContext(function_name="McpFunction", timeout_seconds=30))  # fmt: skip
+                    answer = handler(
+                        _event("tools/call", {"name": tool.name, "arguments": arguments(i, seeded)}),
+                        LambdaContext(function_name="McpFunction", timeout_seconds=30),
+                    )
                     assert '"isError":false' in answer["body"], (tool.name, answer["body"][:300])
                     per_tool[tool.name] = len(sandbox.requests) - before
             call_ms = _ms(handler, _event("tools/call", {"name": "toggl_list_projects", "arguments": {}}), 50)

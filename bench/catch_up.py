@@ -32,8 +32,13 @@ def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
         fn = template.function("CatchUpFunction")
         os.environ.update(template.environment(fn, names))
         handler = _load(fn)
-        for operation, kind in (("PutItem", "writes"), ("UpdateItem", "writes"), ("DeleteItem", "writes"),
-                                ("GetItem", "reads"), ("PutEvents", "put_events")):  # fmt: skip
+        for operation, kind in (
+            ("PutItem", "writes"),
+            ("UpdateItem", "writes"),
+            ("DeleteItem", "writes"),
+            ("GetItem", "reads"),
+            ("PutEvents", "put_events"),
+        ):
             service = "events" if operation == "PutEvents" else "dynamodb"
             aws_clients.client(service).meta.events.register(f"before-call.{service}.{operation}", counter(kind))
 
@@ -42,9 +47,13 @@ def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
             before = len(sandbox.requests)
             with quiet():
                 result: dict[str, Any] = handler({}, LambdaContext(function_name=fn.logical_id, timeout_seconds=60))
-            return {"toggl_requests": len(sandbox.requests) - before, "events": result.get("published", 0),
-                    "dynamodb_writes": calls["writes"], "dynamodb_reads": calls["reads"],
-                    "put_events": calls["put_events"]}  # fmt: skip
+            return {
+                "toggl_requests": len(sandbox.requests) - before,
+                "events": result.get("published", 0),
+                "dynamodb_writes": calls["writes"],
+                "dynamodb_reads": calls["reads"],
+                "put_events": calls["put_events"],
+            }
 
         run()  # the baseline
         quiet_run = run()
@@ -70,12 +79,24 @@ def _six_changes(sandbox: Sandbox, seeded: Any) -> None:
     # is the one renamed)
     old_entry = seeded.world.next_id()
     seeded.world.time_entries[old_entry] = {
-        "id": old_entry, "workspace_id": seeded.workspace["id"], "wid": seeded.workspace["id"],
-        "user_id": seeded.owner["id"], "uid": seeded.owner["id"], "description": "old", "billable": False,
-        "start": "2026-01-05T09:00:00+00:00", "stop": "2026-01-05T10:00:00+00:00", "duration": 3600,
-        "duronly": True, "at": "2026-01-05T10:00:00+00:00", "server_deleted_at": None, "project_id": None,
-        "task_id": None, "tags": [], "tag_ids": [],
-    }  # fmt: skip
+        "id": old_entry,
+        "workspace_id": seeded.workspace["id"],
+        "wid": seeded.workspace["id"],
+        "user_id": seeded.owner["id"],
+        "uid": seeded.owner["id"],
+        "description": "old",
+        "billable": False,
+        "start": "2026-01-05T09:00:00+00:00",
+        "stop": "2026-01-05T10:00:00+00:00",
+        "duration": 3600,
+        "duronly": True,
+        "at": "2026-01-05T10:00:00+00:00",
+        "server_deleted_at": None,
+        "project_id": None,
+        "task_id": None,
+        "tags": [],
+        "tag_ids": [],
+    }
     call("POST", "/time_entries", {"description": "new", "duration": -1})
     call("PUT", f"/time_entries/{old_entry}", {"description": "changed"})
     doomed = call("POST", "/time_entries", {"description": "doomed", "duration": 60, "stop": None})

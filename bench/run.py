@@ -34,11 +34,16 @@ def main() -> int:
     from local.moto_server import MotoServer
 
     moto = MotoServer(port=0).start()
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
-        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": moto.url,
-        "POWERTOOLS_METRICS_NAMESPACE": "TogglConnection",
-    })  # fmt: skip
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL": moto.url,
+            "POWERTOOLS_METRICS_NAMESPACE": "TogglConnection",
+        }
+    )
     try:
         from local import deliveries
         from local.provision import provision
@@ -75,30 +80,48 @@ def _ok(key: str, value: Any) -> str:
 
 def table(results: dict[str, Any]) -> str:
     rows = [
-        ("cold_start_ratio", results["cold_start_ratio"], f"worst: {results['cold_start_worst_function']}; "
-         f"boto3 alone {results['cold_start_boto3_ms']} ms"),
+        (
+            "cold_start_ratio",
+            results["cold_start_ratio"],
+            f"worst: {results['cold_start_worst_function']}; boto3 alone {results['cold_start_boto3_ms']} ms",
+        ),
         ("  ms each handler adds to boto3", json.dumps(results["cold_start_import_ms"]), ""),
         ("  fresh import ms (all of it)", json.dumps(results["cold_start_fresh_import_ms"]), ""),
         ("  ratio by function", json.dumps(results["cold_start_ratio_by_function"]), ""),
-        ("warm_webhook_ratio", results["warm_webhook_ratio"],
-         f"{results['warm_webhook_ms']} ms - dedupe {results['warm_dedupe_ms']} ms vs "
-         f"{results['warm_minimal_handler_ms']} ms minimal"),
+        (
+            "warm_webhook_ratio",
+            results["warm_webhook_ratio"],
+            f"{results['warm_webhook_ms']} ms - dedupe {results['warm_dedupe_ms']} ms vs "
+            f"{results['warm_minimal_handler_ms']} ms minimal",
+        ),
         ("  with dedupe", results["warm_webhook_ratio_with_dedupe"], ""),
         ("put_events_per_event", results["put_events_per_event"], ""),
-        ("webhook_dynamodb_writes_per_event", results["webhook_dynamodb_writes_per_event"],
-         f"reads {results['webhook_dynamodb_reads_per_event']}"),
+        (
+            "webhook_dynamodb_writes_per_event",
+            results["webhook_dynamodb_writes_per_event"],
+            f"reads {results['webhook_dynamodb_reads_per_event']}",
+        ),
         ("catch_up_quiet_run", json.dumps(results["catch_up_quiet_run"]), ""),
         ("catch_up_run_with_six_changes", json.dumps(results["catch_up_run_with_six_changes"]), ""),
         ("secret_fetches_per_1000_invocations", results["secret_fetches_per_1000_invocations"], ""),
-        ("toggl_requests_per_action", json.dumps(results["toggl_requests_per_action"]),
-         f"first call: {json.dumps(results['toggl_requests_per_action_first_call'])}"),
-        ("mcp_toggl_requests_tools_list", results["mcp_toggl_requests_tools_list"],
-         f"tools/list warm {results['mcp_tools_list_warm_ms']} ms"),
-        ("mcp_toggl_requests_per_tool_call_max", results["mcp_toggl_requests_per_tool_call_max"],
-         f"one tool call warm {results['mcp_tool_call_warm_ms']} ms"),
+        (
+            "toggl_requests_per_action",
+            json.dumps(results["toggl_requests_per_action"]),
+            f"first call: {json.dumps(results['toggl_requests_per_action_first_call'])}",
+        ),
+        (
+            "mcp_toggl_requests_tools_list",
+            results["mcp_toggl_requests_tools_list"],
+            f"tools/list warm {results['mcp_tools_list_warm_ms']} ms",
+        ),
+        (
+            "mcp_toggl_requests_per_tool_call_max",
+            results["mcp_toggl_requests_per_tool_call_max"],
+            f"one tool call warm {results['mcp_tool_call_warm_ms']} ms",
+        ),
         ("layer_zip_bytes", results["layer_zip_bytes"], ""),
         ("function_zip_bytes (max)", max(results["function_zip_bytes"].values()), ""),
-    ]  # fmt: skip
+    ]
     lines = [f"{'metric':<38} {'value':<22} {'goal':<18} notes", "-" * 110]
     for key, value, note in rows:
         lines.append(f"{key:<38} {value!s:<22} {_ok(key.strip(), value):<18} {note}")

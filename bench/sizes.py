@@ -27,8 +27,12 @@ def measure() -> dict[str, Any]:
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as out:
         layer = template.ROOT / "layers" / "toggl"
-        built = subprocess.run(["make", "--no-print-directory", "-C", str(layer), "build-TogglLayer"],
-                               env={**os.environ, "ARTIFACTS_DIR": out}, capture_output=True, text=True)  # fmt: skip
+        built = subprocess.run(
+            ["make", "--no-print-directory", "-C", str(layer), "build-TogglLayer"],
+            env={**os.environ, "ARTIFACTS_DIR": out},
+            capture_output=True,
+            text=True,
+        )
         if built.returncode == 0:
             result["layer_zip_bytes"] = _zip_size(Path(out))
         else:
@@ -37,8 +41,12 @@ def measure() -> dict[str, Any]:
     sizes = {}
     for fn in template.functions():
         with tempfile.TemporaryDirectory() as out:
-            subprocess.run(["make", "--no-print-directory", "-C", str(fn.code_dir), f"build-{fn.logical_id}"],
-                           env={**os.environ, "ARTIFACTS_DIR": out}, check=True, capture_output=True)  # fmt: skip
+            subprocess.run(
+                ["make", "--no-print-directory", "-C", str(fn.code_dir), f"build-{fn.logical_id}"],
+                env={**os.environ, "ARTIFACTS_DIR": out},
+                check=True,
+                capture_output=True,
+            )
             sizes[fn.logical_id] = _zip_size(Path(out))
     result["function_zip_bytes"] = sizes
     return result

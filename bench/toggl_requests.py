@@ -24,9 +24,11 @@ REQUESTS: dict[str, Callable[[int, Seeded], dict[str, Any]]] = {
     "create-task": lambda i, s: {"project_id": s.project["id"], "name": f"bench task {i}"},
 }
 FUNCTIONS = {
-    "create-client": "CreateClientFunction", "create-user-invitation": "CreateUserInvitationFunction",
-    "add-project-member": "AddProjectMemberFunction", "create-task": "CreateTaskFunction",
-}  # fmt: skip
+    "create-client": "CreateClientFunction",
+    "create-user-invitation": "CreateUserInvitationFunction",
+    "add-project-member": "AddProjectMemberFunction",
+    "create-task": "CreateTaskFunction",
+}
 
 
 def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:

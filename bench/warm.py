@@ -56,8 +56,9 @@ def minimal_handler(bus: str, secret: bytes) -> Callable[[dict[str, Any]], dict[
         if not hmac.compare_digest(expected, event["headers"]["X-Webhook-Signature-256"]):
             return {"statusCode": 401}
         document = json.loads(body)
-        client.put_events(Entries=[{"Source": "toggl.track", "DetailType": "x", "Detail": json.dumps(document),
-                                    "EventBusName": bus}])  # fmt: skip
+        client.put_events(
+            Entries=[{"Source": "toggl.track", "DetailType": "x", "Detail": json.dumps(document), "EventBusName": bus}]
+        )
         return {"statusCode": 200}
 
     return handle
@@ -91,8 +92,9 @@ def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[
             ours.append(_per_call(lambda e: handler(e, context), _events(n, 10**10 * (r + 1))))
             baseline.append(_per_call(base, _events(n, 10**11 * (r + 1))))
             keys = [f"bench-{r}-{i}" for i in range(n)]
-            dedupe_only.append(_per_call(
-                lambda k: dedupe.once(k, lambda: {}, env["IDEMPOTENCY_TABLE_NAME"], context), keys))  # fmt: skip
+            dedupe_only.append(
+                _per_call(lambda k: dedupe.once(k, lambda: {}, env["IDEMPOTENCY_TABLE_NAME"], context), keys)
+            )
 
         calls = {"PutEvents": 0, "GetSecretValue": 0, "DynamoDBWrite": 0, "DynamoDBRead": 0}
 
@@ -106,8 +108,12 @@ def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[
         aws_clients.client("secretsmanager").meta.events.register(
             "before-call.secretsmanager.GetSecretValue", counter("GetSecretValue")
         )
-        for operation, kind in (("PutItem", "DynamoDBWrite"), ("UpdateItem", "DynamoDBWrite"),
-                                ("DeleteItem", "DynamoDBWrite"), ("GetItem", "DynamoDBRead")):  # fmt: skip
+        for operation, kind in (
+            ("PutItem", "DynamoDBWrite"),
+            ("UpdateItem", "DynamoDBWrite"),
+            ("DeleteItem", "DynamoDBWrite"),
+            ("GetItem", "DynamoDBRead"),
+        ):
             aws_clients.client("dynamodb").meta.events.register(f"before-call.dynamodb.{operation}", counter(kind))
         _per_call(lambda e: handler(e, context), _events(1000, 10**12))
     ours_s, base_s, dedupe_s = statistics.median(ours), statistics.median(baseline), statistics.median(dedupe_only)

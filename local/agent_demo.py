@@ -27,8 +27,11 @@ class Session:
     def rpc(self, method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
         self.next_id += 1
         body = json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method, "params": params or {}}).encode()
-        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-                   "MCP-Protocol-Version": "2025-11-25"}  # fmt: skip
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2025-11-25",
+        }
         signed = self.credentials.sign("POST", self.url, body, headers)
         answer: dict[str, Any] = requests.post(self.url, data=body, headers=signed, timeout=60).json()
         return answer
@@ -45,8 +48,10 @@ class Session:
 def session(api: str, credentials: LocalCredentials, project_id: int, out: TextIO) -> list[dict[str, Any]]:
     """The demo session; the tool results it got, in order."""
     agent = Session(api, credentials, out)
-    hello = agent.rpc("initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
-                                     "clientInfo": {"name": "agent-demo", "version": "1.0"}})["result"]  # fmt: skip
+    hello = agent.rpc(
+        "initialize",
+        {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "agent-demo", "version": "1.0"}},
+    )["result"]
     print(f"connected: {hello['serverInfo']['name']}, protocol {hello['protocolVersion']}", file=out)
     tools = agent.rpc("tools/list")["result"]["tools"]
     print(f"{len(tools)} tools:", file=out)

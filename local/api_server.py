@@ -107,9 +107,15 @@ class ApiServer(LoopbackServer):
         except UnicodeDecodeError:
             text, binary = body, True  # not text: API Gateway passes it base64-encoded
         event = apigw.proxy_event(
-            request.command, path, text, headers, query, resource=route.path, binary=binary,
+            request.command,
+            path,
+            text,
+            headers,
+            query,
+            resource=route.path,
+            binary=binary,
             caller_arn=self.caller_arn if route.iam else None,
-        )  # fmt: skip
+        )
         try:
             result = lambda_runtime.invoke(fn, event, self.environment(fn))
         except Exception as exc:  # noqa: BLE001 - what API Gateway answers when a function fails

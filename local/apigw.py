@@ -87,12 +87,26 @@ def proxy_event(
 
 def _identity(source_ip: str, user_agent: str | None, caller_arn: str | None) -> dict[str, Any]:
     identity: dict[str, Any] = {
-        "sourceIp": source_ip, "userAgent": user_agent, "accountId": None, "caller": None, "user": None,
-        "userArn": None, "accessKey": None, "cognitoIdentityPoolId": None, "cognitoIdentityId": None,
-        "cognitoAuthenticationType": None, "cognitoAuthenticationProvider": None, "principalOrgId": None,
-    }  # fmt: skip
+        "sourceIp": source_ip,
+        "userAgent": user_agent,
+        "accountId": None,
+        "caller": None,
+        "user": None,
+        "userArn": None,
+        "accessKey": None,
+        "cognitoIdentityPoolId": None,
+        "cognitoIdentityId": None,
+        "cognitoAuthenticationType": None,
+        "cognitoAuthenticationProvider": None,
+        "principalOrgId": None,
+    }
     if caller_arn:
         account = caller_arn.split(":")[4] if caller_arn.count(":") >= 5 else None
-        identity.update(accountId=account, caller=caller_arn.rsplit("/", 1)[-1], user=caller_arn.rsplit("/", 1)[-1],
-                        userArn=caller_arn, accessKey="AKIAIOSFODNN7EXAMPLE")  # fmt: skip
+        identity.update(
+            accountId=account,
+            caller=caller_arn.rsplit("/", 1)[-1],
+            user=caller_arn.rsplit("/", 1)[-1],
+            userArn=caller_arn,
+            accessKey="AKIAIOSFODNN7EXAMPLE",
+        )
     return identity

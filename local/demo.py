@@ -29,9 +29,14 @@ from local.template import ROOT
 from toggl_connection.doctor import QUOTA_LOW
 
 TRIGGERS = (
-    "Time Entry Created", "Time Entry Updated", "Time Entry Deleted", "Project Created", "Project Updated",
-    "Project Deleted", "Workspace Created",
-)  # fmt: skip
+    "Time Entry Created",
+    "Time Entry Updated",
+    "Time Entry Deleted",
+    "Project Created",
+    "Project Updated",
+    "Project Deleted",
+    "Workspace Created",
+)
 # The /me requests (30 an hour on every plan) one demo spends: the two jobs it runs, five queries.
 DEMO_ME_REQUESTS = 7
 # What a make doctor after the demo needs: three /me requests (GET /me, /me/organizations, the
@@ -74,8 +79,9 @@ class LocalClient:
 
     def toggl(self, method: str, path: str, body: Any = None) -> Any:
         """A change made in Toggl, as a person in Toggl's app would make it."""
-        response = requests.request(method, self.state["toggl"] + path, json=body,
-                                    auth=(self.state["toggl_token"], "api_token"), timeout=30)  # fmt: skip
+        response = requests.request(
+            method, self.state["toggl"] + path, json=body, auth=(self.state["toggl_token"], "api_token"), timeout=30
+        )
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -155,13 +161,17 @@ def catch_up_demo(client: LocalClient) -> bool:
     client.run_job("CatchUpFunction")
     events = ours(wait_until(client, offset, lambda found: bool(ours(found)), timeout=20))
     for event in events:
-        print(f"  {event['detail-type']:<20} entity_id={event['detail']['entity_id']:<10} "
-              f"origin={event['detail']['origin']:<8} event_id={event['detail']['event_id']}")  # fmt: skip
+        print(
+            f"  {event['detail-type']:<20} entity_id={event['detail']['entity_id']:<10} "
+            f"origin={event['detail']['origin']:<8} event_id={event['detail']['event_id']}"
+        )
     released = client.toggl("POST", "/_sandbox/webhooks", {"delivering": True})
     time.sleep(3)  # room for the late webhook delivery to be published, if it were
     after = ours(client.events_since(offset))
-    print(f"webhook delivery switched on again: {released['held_or_released']} late delivery(ies) sent; "
-          f"events for this entry on the bus: {len(after)}")  # fmt: skip
+    print(
+        f"webhook delivery switched on again: {released['held_or_released']} late delivery(ies) sent; "
+        f"events for this entry on the bus: {len(after)}"
+    )
     return len(after) == 1 and after[0]["detail"]["origin"] == "catch-up"
 
 
@@ -172,8 +182,10 @@ def ensure_quota(client: LocalClient) -> None:
     needed = DEMO_ME_REQUESTS + DOCTOR_ME_REQUESTS
     if left < needed:
         requests.post(client.state["toggl"] + "/_sandbox/quota", json={"reset": True}, timeout=30).raise_for_status()
-        print(f"(the sandbox had {left} of its hourly /me requests left, the demo and a make doctor after it "
-              f"need {needed}: its hour starts again now; Toggl would make you wait {resets_in} s)")  # fmt: skip
+        print(
+            f"(the sandbox had {left} of its hourly /me requests left, the demo and a make doctor after it "
+            f"need {needed}: its hour starts again now; Toggl would make you wait {resets_in} s)"
+        )
 
 
 def recent_dates(params: dict[str, str]) -> dict[str, str]:
@@ -196,16 +208,20 @@ def main() -> int:
     client.toggl("PUT", f"/api/v9/workspaces/{wid}/projects/{project['id']}", {"name": project["name"] + " v2"})
     client.toggl("DELETE", f"/api/v9/workspaces/{wid}/projects/{project['id']}")
     workspace = client.toggl("POST", f"/api/v9/organizations/{oid}/workspaces", {"name": "Demo workspace"})
-    print(f"time entry {entry['id']} created, updated, deleted; project {project['id']} created, updated, "
-          f"deleted; workspace {workspace['id']} created")  # fmt: skip
+    print(
+        f"time entry {entry['id']} created, updated, deleted; project {project['id']} created, updated, "
+        f"deleted; workspace {workspace['id']} created"
+    )
     print("running the workspace poller now (deployed: every 30 minutes), for Workspace Created...")
     client.run_job("WorkspacePollerFunction")
     events = wait_for(client, offset, set(TRIGGERS))
     print(f"\n{len(events)} event(s) on the bus:")
     for event in events:
         d = event["detail"]
-        print(f"  {event['detail-type']:<20} entity_id={d['entity_id']:<10} origin={d['origin']:<8} "
-              f"event_id={d['event_id']}")  # fmt: skip
+        print(
+            f"  {event['detail-type']:<20} entity_id={d['entity_id']:<10} origin={d['origin']:<8} "
+            f"event_id={d['event_id']}"
+        )
     missing = set(TRIGGERS) - {e["detail-type"] for e in events}
     if missing:
         print(f"  still waiting for: {', '.join(sorted(missing))}")
@@ -225,10 +241,19 @@ def main() -> int:
         params = recent_dates({k: v for k, v in params.items() if k != "workspace_id"})  # the default workspace
         response = client.signed("GET", f"/queries/{name}" + (f"?{urlencode(params)}" if params else ""))
         body = response.json()
-        summary = (f"{body['count']} item(s), truncated={body['truncated']}" if "items" in body
-                   else "item" if body.get("item") is not None else "no item" if "item" in body else body)  # fmt: skip
-        print(f"  GET /queries/{name:<20} -> {response.status_code} {summary}, "
-              f"toggl_requests={body.get('toggl_requests')}")  # fmt: skip
+        summary = (
+            f"{body['count']} item(s), truncated={body['truncated']}"
+            if "items" in body
+            else "item"
+            if body.get("item") is not None
+            else "no item"
+            if "item" in body
+            else body
+        )
+        print(
+            f"  GET /queries/{name:<20} -> {response.status_code} {summary}, "
+            f"toggl_requests={body.get('toggl_requests')}"
+        )
     return 0 if not missing and caught_up else 1
 
 

@@ -15,8 +15,17 @@ from toggl_connection import cli
 
 def arguments(state: dict[str, Any]) -> list[str]:
     name = str(state.get("subscription_name", "toggl-local"))
-    return ["doctor", "--api-url", str(state["toggl"]), "--webhook-base-url", str(state["api"]),
-            "--workspace-id", str(state["workspace_id"]), "--name", name]  # fmt: skip
+    return [
+        "doctor",
+        "--api-url",
+        str(state["toggl"]),
+        "--webhook-base-url",
+        str(state["api"]),
+        "--workspace-id",
+        str(state["workspace_id"]),
+        "--name",
+        name,
+    ]
 
 
 def main(extra: list[str]) -> None:

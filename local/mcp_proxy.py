@@ -88,8 +88,9 @@ def main() -> int:
     except OSError:
         print(f"make mcp-proxy: port {port} on 127.0.0.1 is in use: set TOGGL_LOCAL_MCP_PORT", file=sys.stderr)
         return 1
-    print(f"MCP (plain HTTP, loopback only): {proxy.url}/mcp -> {proxy.target} (signed). Ctrl-C stops.",
-          file=sys.stderr)  # fmt: skip
+    print(
+        f"MCP (plain HTTP, loopback only): {proxy.url}/mcp -> {proxy.target} (signed). Ctrl-C stops.", file=sys.stderr
+    )
     try:
         while True:
             time.sleep(3600)

@@ -24,8 +24,9 @@ class MotoServer:
             bound.bind((host, port))
             bound.listen(128)
             # werkzeug serves a duplicate of this socket; ours is closed on leaving the block.
-            self.server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler,
-                                      fd=bound.fileno())  # fmt: skip
+            self.server = make_server(
+                host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=bound.fileno()
+            )
         self._thread: threading.Thread | None = None
 
     @property

@@ -43,11 +43,17 @@ def provision(
     document = template.load()
     params = {**template.parameter_defaults(document), **(parameters or {})}
     account = "123456789012"  # moto's account
-    stack = Stack(names={
-        **params, "AWS::StackName": stack_name, "AWS::Region": region, "AWS::URLSuffix": "localhost",
-        "AWS::AccountId": account, "AWS::Partition": "aws",
-        "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/0000-local",
-    })  # fmt: skip
+    stack = Stack(
+        names={
+            **params,
+            "AWS::StackName": stack_name,
+            "AWS::Region": region,
+            "AWS::URLSuffix": "localhost",
+            "AWS::AccountId": account,
+            "AWS::Partition": "aws",
+            "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/0000-local",
+        }
+    )
     aws = _clients(region)
     resources = document["Resources"]
 

@@ -39,8 +39,11 @@ from local.template import ROOT
 
 REGION = "us-east-1"
 # The scheduled functions, and the template parameter that sets each one's period in minutes.
-SCHEDULES = {"WorkspacePollerFunction": "WorkspacePollMinutes", "CatchUpFunction": "CatchUpMinutes",
-             "SubscriptionHealthFunction": "HealthCheckMinutes"}  # fmt: skip
+SCHEDULES = {
+    "WorkspacePollerFunction": "WorkspacePollMinutes",
+    "CatchUpFunction": "CatchUpMinutes",
+    "SubscriptionHealthFunction": "HealthCheckMinutes",
+}
 JOBS_PATH = "/_local/jobs/"
 
 
@@ -153,12 +156,18 @@ class LocalStack:
 
         self.moto = _bind(lambda: MotoServer(port=o.moto_port), o.moto_port, "TOGGL_LOCAL_MOTO_PORT").start()
         moto_url = self.moto.url
-        os.environ.update({
-            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": moto_url, "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
-            "POWERTOOLS_METRICS_DISABLED": "true",
-        })  # fmt: skip
+        os.environ.update(
+            {
+                "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local",
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ENDPOINT_URL": moto_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+                "POWERTOOLS_METRICS_DISABLED": "true",
+            }
+        )
         for key in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE"):
             os.environ.pop(key, None)
         from toggl_connection.observability import logger
@@ -170,33 +179,57 @@ class LocalStack:
         from local.toggl_sandbox.state import seed
 
         self.seeded = seed(token="sandbox-api-token", plan=o.plan)
-        self.toggl = _bind(lambda: Sandbox(self.seeded.world, port=o.toggl_port, report_undocumented=True,
-                                           quota_window_seconds=3600 / o.time_scale),
-                           o.toggl_port, "TOGGL_LOCAL_TOGGL_PORT").start()  # fmt: skip
+        self.toggl = _bind(
+            lambda: Sandbox(
+                self.seeded.world, port=o.toggl_port, report_undocumented=True, quota_window_seconds=3600 / o.time_scale
+            ),
+            o.toggl_port,
+            "TOGGL_LOCAL_TOGGL_PORT",
+        ).start()
 
         # The stack's resources, as the template declares them.
         from local.provision import provision
 
         self.stack = provision(
-            webhook_secret=o.webhook_secret, api_token=self.seeded.token, stack_name="toggl-local",
+            webhook_secret=o.webhook_secret,
+            api_token=self.seeded.token,
+            stack_name="toggl-local",
             parameters={"TogglApiUrl": self.toggl.url, "DefaultWorkspaceId": str(self.seeded.workspace["id"])},
-        )  # fmt: skip
-        self.base_env = {k: os.environ[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
-                                                    "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL")}  # fmt: skip
+        )
+        self.base_env = {
+            k: os.environ[k]
+            for k in (
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_REGION",
+                "AWS_DEFAULT_REGION",
+                "AWS_ENDPOINT_URL",
+            )
+        }
 
         # The API, with SigV4 on the IAM routes.
         from local.api_server import ApiServer
         from local.sigv4 import LocalCredentials
 
         self.credentials = LocalCredentials(o.access_key_id, o.secret_access_key, REGION)
-        self.api = _bind(lambda: ApiServer(
-            self.environment, port=o.api_port, authenticate=self.credentials.verify,
-            on_request=lambda m, p, s, t: _log(f"{m} {p} -> {s} ({t * 1000:.0f} ms)"),
-            caller_arn=self.credentials.caller_arn, control=self._control,
-        ), o.api_port, "TOGGL_LOCAL_API_PORT").start()  # fmt: skip
+        self.api = _bind(
+            lambda: ApiServer(
+                self.environment,
+                port=o.api_port,
+                authenticate=self.credentials.verify,
+                on_request=lambda m, p, s, t: _log(f"{m} {p} -> {s} ({t * 1000:.0f} ms)"),
+                caller_arn=self.credentials.caller_arn,
+                control=self._control,
+            ),
+            o.api_port,
+            "TOGGL_LOCAL_API_PORT",
+        ).start()
         api_url = self.api.url
-        self.extra_env = {"WEBHOOK_BASE_URL": api_url, "SUBSCRIPTION_NAME": "toggl-local",
-                          "SUBSCRIPTION_OWNER": "toggl-local"}  # fmt: skip
+        self.extra_env = {
+            "WEBHOOK_BASE_URL": api_url,
+            "SUBSCRIPTION_NAME": "toggl-local",
+            "SUBSCRIPTION_OWNER": "toggl-local",
+        }
 
         self._every(0.2, self._drain_tap, "tap")
         self._sync_subscriptions(api_url)
@@ -208,9 +241,14 @@ class LocalStack:
         self._write_state(api_url, moto_url)
 
     def _function_warning(
-        self, message: Warning | str, category: type[Warning], filename: str, lineno: int,
-        file: TextIO | None = None, line: str | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         self.functions_output.write(warnings.formatwarning(message, category, filename, lineno, line))
 
     def _lock_folder(self) -> None:
@@ -224,8 +262,10 @@ class LocalStack:
         except BlockingIOError:
             self._lock.seek(0)
             holder = self._lock.read().strip() or "?"
-            raise CannotStart(f"another make run (pid {holder}) uses {self.options.state_dir}: stop it, "
-                              "or give this one its own folder with TOGGL_LOCAL_DIR") from None  # fmt: skip
+            raise CannotStart(
+                f"another make run (pid {holder}) uses {self.options.state_dir}: stop it, "
+                "or give this one its own folder with TOGGL_LOCAL_DIR"
+            ) from None
         self._lock.truncate(0)
         self._lock.write(f"{os.getpid()}\n")
         self._lock.flush()
@@ -286,14 +326,22 @@ class LocalStack:
     def _write_state(self, api_url: str, moto_url: str) -> None:
         """What ``make demo`` and other local tools need to talk to this stack (local values only)."""
         state = {
-            "api": api_url, "moto": moto_url, "toggl": self.toggl.url, "toggl_token": self.seeded.token,
-            "webhook_secret": self.options.webhook_secret, "access_key_id": self.options.access_key_id,
-            "secret_access_key": self.options.secret_access_key, "region": REGION,
-            "workspace_id": self.seeded.workspace["id"], "organization_id": self.seeded.organization["id"],
-            "project_id": self.seeded.project["id"], "member_id": self.seeded.member["id"],
-            "events": str(self.events_file), "pid": os.getpid(),
+            "api": api_url,
+            "moto": moto_url,
+            "toggl": self.toggl.url,
+            "toggl_token": self.seeded.token,
+            "webhook_secret": self.options.webhook_secret,
+            "access_key_id": self.options.access_key_id,
+            "secret_access_key": self.options.secret_access_key,
+            "region": REGION,
+            "workspace_id": self.seeded.workspace["id"],
+            "organization_id": self.seeded.organization["id"],
+            "project_id": self.seeded.project["id"],
+            "member_id": self.seeded.member["id"],
+            "events": str(self.events_file),
+            "pid": os.getpid(),
             "subscription_name": self.extra_env["SUBSCRIPTION_NAME"],
-        }  # fmt: skip
+        }
         written = self.state_file.with_suffix(".json.new")  # readers never see half a file
         written.write_text(json.dumps(state, indent=2) + "\n")
         written.replace(self.state_file)
@@ -317,8 +365,11 @@ class LocalStack:
 
 def banner(stack: LocalStack) -> str:
     o, s = stack.options, stack.seeded
-    secret_source = "TOGGL_WEBHOOK_SECRET" if os.environ.get("TOGGL_WEBHOOK_SECRET") else (
-        f"the test secret {deliveries.TEST_SECRET!r}")  # fmt: skip
+    secret_source = (
+        "TOGGL_WEBHOOK_SECRET"
+        if os.environ.get("TOGGL_WEBHOOK_SECRET")
+        else (f"the test secret {deliveries.TEST_SECRET!r}")
+    )
     return f"""
 Toggl Track Connection is running locally.
 

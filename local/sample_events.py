@@ -51,10 +51,12 @@ ACTION_REQUESTS = {
     "create-user-invitation": {"workspace_id": deliveries.WORKSPACE_ID, "emails": ["new.hire@example.com"]},
     "add-project-member": {"workspace_id": deliveries.WORKSPACE_ID, "project_id": 203881520, "user_id": 9547721},
     "create-task": {
-        "workspace_id": deliveries.WORKSPACE_ID, "project_id": 203881520, "name": "Design review",
+        "workspace_id": deliveries.WORKSPACE_ID,
+        "project_id": 203881520,
+        "name": "Design review",
         "estimated_seconds": 7200,
     },
-}  # fmt: skip
+}
 
 
 def action_events() -> dict[str, dict[str, Any]]:
@@ -102,17 +104,32 @@ def query_events() -> dict[str, dict[str, Any]]:
 
 # One JSON-RPC message per sample of the agent tools' route (POST /mcp): the session a client opens.
 MCP_MESSAGES: dict[str, dict[str, Any]] = {
-    "initialize": {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "example", "version": "1.0"}}},
+    "initialize": {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "example", "version": "1.0"},
+        },
+    },
     "tools-list": {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
-    "tools-call": {"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
-        "name": "toggl_list_projects", "arguments": {"workspace_id": WS, "active": "true", "limit": 20}}},
-}  # fmt: skip
+    "tools-call": {
+        "jsonrpc": "2.0",
+        "id": 3,
+        "method": "tools/call",
+        "params": {"name": "toggl_list_projects", "arguments": {"workspace_id": WS, "active": "true", "limit": 20}},
+    },
+}
 
 
 def mcp_events() -> dict[str, dict[str, Any]]:
-    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-               "MCP-Protocol-Version": "2025-11-25"}  # fmt: skip
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
     return {
         f"mcp-{name}.json": apigw.proxy_event("POST", "/mcp", json.dumps(message), headers, caller_arn=CALLER)
         for name, message in MCP_MESSAGES.items()
@@ -148,8 +165,12 @@ def refreshed(event: dict[str, Any], secret: str = deliveries.TEST_SECRET) -> di
     body = deliveries.encode(document)
     headers = {k: v for k, v in (event.get("headers") or {}).items() if k.lower() != "x-webhook-signature-256"}
     headers.update(deliveries.signed_headers(body, secret))
-    return {**event, "body": body.decode("utf-8"), "headers": headers,
-            "multiValueHeaders": {k: [v] for k, v in headers.items()}}  # fmt: skip
+    return {
+        **event,
+        "body": body.decode("utf-8"),
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+    }
 
 
 def render(event: dict[str, Any]) -> str:

@@ -92,15 +92,20 @@ class Hooked:
 
         webhooks.wait_for_deliveries(self.toggl)
 
-    def setup(self, cloudformation: Any, kind: str, physical_id: str | None = None, base_url: str | None = None,
-              **env: str) -> dict[str, Any]:  # fmt: skip
+    def setup(
+        self, cloudformation: Any, kind: str, physical_id: str | None = None, base_url: str | None = None, **env: str
+    ) -> dict[str, Any]:
         """The subscription custom resource, invoked as CloudFormation invokes it for this stack,
         its webhook URL this loopback API (or ``base_url``). Returns CloudFormation's answer."""
         stack_id = self.connection.stack["AWS::StackId"]
         before = len(cloudformation.answers)
-        self.connection.invoke("SubscriptionSetupFunction", cloudformation.request(kind, stack_id, physical_id),
-                               WEBHOOK_BASE_URL=base_url or self.api,
-                               DEFAULT_WORKSPACE_ID=str(self.seeded.workspace["id"]), **env)  # fmt: skip
+        self.connection.invoke(
+            "SubscriptionSetupFunction",
+            cloudformation.request(kind, stack_id, physical_id),
+            WEBHOOK_BASE_URL=base_url or self.api,
+            DEFAULT_WORKSPACE_ID=str(self.seeded.workspace["id"]),
+            **env,
+        )
         assert len(cloudformation.answers) == before + 1, "CloudFormation got no answer"
         answer: dict[str, Any] = cloudformation.answers[-1]
         return answer

@@ -161,108 +161,275 @@ SUBSCRIPTION_400 = (
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     # --- Track API v9 ------------------------------------------------------------------------
-    Endpoint("GET", V9 + "/me", "query me; the default workspace (setup, command line)",
-             query=_names("with_related_data"), answer=Shape("object", ME), relies_on=_names("id default_workspace_id"),
-             errors={403: TRACK_403, 404: ("could not load user data",)}),
+    Endpoint(
+        "GET",
+        V9 + "/me",
+        "query me; the default workspace (setup, command line)",
+        query=_names("with_related_data"),
+        answer=Shape("object", ME),
+        relies_on=_names("id default_workspace_id"),
+        errors={403: TRACK_403, 404: ("could not load user data",)},
+    ),
     Endpoint("GET", V9 + "/me/organizations", "query organizations", answer=Shape("array", ORGANIZATION)),
-    Endpoint("GET", V9 + "/me/workspaces", "query workspaces; the workspace poller", query=_names("since"),
-             answer=Shape("array", WORKSPACE), relies_on=_names("id"), errors={403: TRACK_403}),
-    Endpoint("GET", V9 + "/workspaces/{workspace_id}", "query workspace; the organization of an invitation",
-             answer=Shape("object", WORKSPACE), relies_on=_names("organization_id"), errors={403: TRACK_403}),
-    Endpoint("GET", V9 + "/workspaces/{workspace_id}/projects", "query projects; catch-up",
-             query=_names("active since billable user_ids client_ids group_ids project_ids statuses name page "
-                          "sort_field sort_order only_templates only_me only_editable per_page sort_pinned search"),
-             answer=Shape("array", PROJECT), relies_on=_names("id at created_at server_deleted_at"),
-             errors={403: TRACK_403}, paging="page, per_page (at most 200); a short page is the last"),
-    Endpoint("GET", V9 + "/workspaces/{workspace_id}/clients", "query clients; finding a client after a lost answer",
-             query=_names("status name"), answer=Shape("array", CLIENT), relies_on=_names("id name"),
-             errors={400: ("Client status is invalid",), 403: ("Forbidden",)}),
-    Endpoint("POST", V9 + "/workspaces/{workspace_id}/clients", "action create-client",
-             body=_names("name notes external_reference"), answer=Shape("object", CLIENT), relies_on=_names("id"),
-             errors={400: ("Client name maximum length is {max}", "Client name cannot be empty"),
-                     403: ("Forbidden",)}),
-    Endpoint("GET", V9 + "/workspaces/{workspace_id}/tasks", "query tasks",
-             query=_names("since page per_page sort_order sort_field active pid start_date end_date search"),
-             answer=Shape("envelope", _names("data page per_page sort_field sort_order total_count"),
-                          {"data": TASK}),
-             relies_on=_names("data total_count"), errors={403: TRACK_403},
-             paging="page, per_page; {data, total_count} envelope"),
-    Endpoint("GET", V9 + "/workspaces/{workspace_id}/projects/{project_id}/tasks",
-             "finding a task after a lost answer", query=_names("active"), answer=Shape("array", TASK),
-             relies_on=_names("id name"), errors={400: ("Invalid project_id",), 403: TRACK_403}),
-    Endpoint("POST", V9 + "/workspaces/{workspace_id}/projects/{project_id}/tasks", "action create-task",
-             body=_names("active estimated_seconds external_reference name user_id"), answer=Shape("object", TASK),
-             relies_on=_names("id"),
-             errors={400: ("Project not found/accessible", "Can not change tasks of archived project",
-                           "Invalid project_id"), 403: TRACK_403}),
-    Endpoint("GET", V9 + "/workspaces/{workspace_id}/project_users",
-             "query project-members; finding a membership", query=_names("project_ids user_id with_group_members"),
-             answer=Shape("array", PROJECT_USER), relies_on=_names("id project_id user_id"),
-             errors={400: ("Workspace not found", "project_ids cannot exceed 200 elements.", "Invalid user_id"),
-                     403: TRACK_403}),
-    Endpoint("POST", V9 + "/workspaces/{workspace_id}/project_users", "action add-project-member",
-             body=_names("labor_cost labor_cost_change_mode manager project_id rate rate_change_mode user_id"),
-             answer=Shape("object", PROJECT_USER), relies_on=_names("id"),
-             errors={400: ("Workspace not found", "Invalid project_id", "Invalid user_id",
-                           "Project user already exists"), 403: TRACK_403}),
-    Endpoint("GET", V9 + "/workspaces/{workspace_id}/users", "query workspace-users", query=_names("exclude_deleted"),
-             answer=Shape("array", WORKSPACE_USER), errors={403: TRACK_403}),
-    Endpoint("GET", V9 + "/workspaces/{workspace_id}/tags", "query tags", query=_names("page per_page search"),
-             answer=Shape("array", TAG), errors={403: TRACK_403}, paging="page, per_page; a short page is the last"),
-    Endpoint("GET", V9 + "/me/time_entries", "query time-entries; catch-up",
-             query=_names("since before start_date end_date meta include_sharing"),
-             answer=Shape("array", TIME_ENTRY), relies_on=_names("id at server_deleted_at workspace_id"),
-             errors={403: TRACK_403}),
-    Endpoint("GET", V9 + "/me/time_entries/current", "query current-time-entry", answer=Shape("object", TIME_ENTRY),
-             errors={403: TRACK_403, 404: ("Resource can not be found",)}),
-    Endpoint("POST", V9 + "/organizations/{organization_id}/invitations", "action create-user-invitation",
-             body=_names("emails groups project_invite skip_email workspaces"),
-             body_nested={"workspaces": _names("admin integration_data role role_id workspace_id"),
-                          "project_invite": _names("manager project_id workspace_id")},
-             answer=INVITATION_RESULT, relies_on=_names("data"),
-             errors={400: ("Invalid JSON input", "Invalid organization id", "at least one email is required",
-                           "at least one workspace is required", "Missing e-mail", "Invalid e-mail: '{email}'",
-                           "invalid workspace ID", "Active user limit is 5. Upgrade to add more active users",
-                           "Invitation limit reached (please try again later; or upgrade)",
-                           "User with e-mail '{email}' is already an inactive member of the organization"),
-                     403: ("Forbidden",)}),
+    Endpoint(
+        "GET",
+        V9 + "/me/workspaces",
+        "query workspaces; the workspace poller",
+        query=_names("since"),
+        answer=Shape("array", WORKSPACE),
+        relies_on=_names("id"),
+        errors={403: TRACK_403},
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/workspaces/{workspace_id}",
+        "query workspace; the organization of an invitation",
+        answer=Shape("object", WORKSPACE),
+        relies_on=_names("organization_id"),
+        errors={403: TRACK_403},
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/workspaces/{workspace_id}/projects",
+        "query projects; catch-up",
+        query=_names(
+            "active since billable user_ids client_ids group_ids project_ids statuses name page "
+            "sort_field sort_order only_templates only_me only_editable per_page sort_pinned search"
+        ),
+        answer=Shape("array", PROJECT),
+        relies_on=_names("id at created_at server_deleted_at"),
+        errors={403: TRACK_403},
+        paging="page, per_page (at most 200); a short page is the last",
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/workspaces/{workspace_id}/clients",
+        "query clients; finding a client after a lost answer",
+        query=_names("status name"),
+        answer=Shape("array", CLIENT),
+        relies_on=_names("id name"),
+        errors={400: ("Client status is invalid",), 403: ("Forbidden",)},
+    ),
+    Endpoint(
+        "POST",
+        V9 + "/workspaces/{workspace_id}/clients",
+        "action create-client",
+        body=_names("name notes external_reference"),
+        answer=Shape("object", CLIENT),
+        relies_on=_names("id"),
+        errors={400: ("Client name maximum length is {max}", "Client name cannot be empty"), 403: ("Forbidden",)},
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/workspaces/{workspace_id}/tasks",
+        "query tasks",
+        query=_names("since page per_page sort_order sort_field active pid start_date end_date search"),
+        answer=Shape("envelope", _names("data page per_page sort_field sort_order total_count"), {"data": TASK}),
+        relies_on=_names("data total_count"),
+        errors={403: TRACK_403},
+        paging="page, per_page; {data, total_count} envelope",
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/workspaces/{workspace_id}/projects/{project_id}/tasks",
+        "finding a task after a lost answer",
+        query=_names("active"),
+        answer=Shape("array", TASK),
+        relies_on=_names("id name"),
+        errors={400: ("Invalid project_id",), 403: TRACK_403},
+    ),
+    Endpoint(
+        "POST",
+        V9 + "/workspaces/{workspace_id}/projects/{project_id}/tasks",
+        "action create-task",
+        body=_names("active estimated_seconds external_reference name user_id"),
+        answer=Shape("object", TASK),
+        relies_on=_names("id"),
+        errors={
+            400: ("Project not found/accessible", "Can not change tasks of archived project", "Invalid project_id"),
+            403: TRACK_403,
+        },
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/workspaces/{workspace_id}/project_users",
+        "query project-members; finding a membership",
+        query=_names("project_ids user_id with_group_members"),
+        answer=Shape("array", PROJECT_USER),
+        relies_on=_names("id project_id user_id"),
+        errors={
+            400: ("Workspace not found", "project_ids cannot exceed 200 elements.", "Invalid user_id"),
+            403: TRACK_403,
+        },
+    ),
+    Endpoint(
+        "POST",
+        V9 + "/workspaces/{workspace_id}/project_users",
+        "action add-project-member",
+        body=_names("labor_cost labor_cost_change_mode manager project_id rate rate_change_mode user_id"),
+        answer=Shape("object", PROJECT_USER),
+        relies_on=_names("id"),
+        errors={
+            400: ("Workspace not found", "Invalid project_id", "Invalid user_id", "Project user already exists"),
+            403: TRACK_403,
+        },
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/workspaces/{workspace_id}/users",
+        "query workspace-users",
+        query=_names("exclude_deleted"),
+        answer=Shape("array", WORKSPACE_USER),
+        errors={403: TRACK_403},
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/workspaces/{workspace_id}/tags",
+        "query tags",
+        query=_names("page per_page search"),
+        answer=Shape("array", TAG),
+        errors={403: TRACK_403},
+        paging="page, per_page; a short page is the last",
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/me/time_entries",
+        "query time-entries; catch-up",
+        query=_names("since before start_date end_date meta include_sharing"),
+        answer=Shape("array", TIME_ENTRY),
+        relies_on=_names("id at server_deleted_at workspace_id"),
+        errors={403: TRACK_403},
+    ),
+    Endpoint(
+        "GET",
+        V9 + "/me/time_entries/current",
+        "query current-time-entry",
+        answer=Shape("object", TIME_ENTRY),
+        errors={403: TRACK_403, 404: ("Resource can not be found",)},
+    ),
+    Endpoint(
+        "POST",
+        V9 + "/organizations/{organization_id}/invitations",
+        "action create-user-invitation",
+        body=_names("emails groups project_invite skip_email workspaces"),
+        body_nested={
+            "workspaces": _names("admin integration_data role role_id workspace_id"),
+            "project_invite": _names("manager project_id workspace_id"),
+        },
+        answer=INVITATION_RESULT,
+        relies_on=_names("data"),
+        errors={
+            400: (
+                "Invalid JSON input",
+                "Invalid organization id",
+                "at least one email is required",
+                "at least one workspace is required",
+                "Missing e-mail",
+                "Invalid e-mail: '{email}'",
+                "invalid workspace ID",
+                "Active user limit is 5. Upgrade to add more active users",
+                "Invitation limit reached (please try again later; or upgrade)",
+                "User with e-mail '{email}' is already an inactive member of the organization",
+            ),
+            403: ("Forbidden",),
+        },
+    ),
     # --- Webhooks API v1 ---------------------------------------------------------------------
-    Endpoint("GET", WEBHOOKS + "/event_filters", "subscription layout: which (entity, action) Toggl offers",
-             answer=Shape("object"), relies_on=frozenset()),
-    Endpoint("GET", WEBHOOKS + "/limits/{workspace_id}", "subscription layout: the plan's limits",
-             answer=Shape("object", _names("max_events_per_webhook max_webhooks")),
-             relies_on=_names("max_events_per_webhook max_webhooks")),
-    Endpoint("GET", WEBHOOKS + "/subscriptions/{workspace_id}", "sync, status, health check",
-             answer=Shape("array", SUBSCRIPTION, {"event_filters": FILTER}),
-             relies_on=_names("subscription_id description enabled validated_at url_callback event_filters user_id"),
-             errors={403: HOOKS_403}),
-    Endpoint("POST", WEBHOOKS + "/subscriptions/{workspace_id}", "sync: create",
-             body=SUBSCRIPTION, body_nested={"event_filters": FILTER}, answer=SUBSCRIPTION_SHAPE,
-             relies_on=_names("subscription_id"), errors={400: SUBSCRIPTION_400, 403: HOOKS_403}),
-    Endpoint("PUT", WEBHOOKS + "/subscriptions/{workspace_id}/{subscription_id}", "sync: update in place",
-             body=SUBSCRIPTION, body_nested={"event_filters": FILTER}, answer=SUBSCRIPTION_SHAPE,
-             errors={400: SUBSCRIPTION_400, 403: HOOKS_403, 404: SUBSCRIPTION_404}),
-    Endpoint("PATCH", WEBHOOKS + "/subscriptions/{workspace_id}/{subscription_id}", "sync, health: re-enable",
-             body=_names("enabled"), answer=SUBSCRIPTION_SHAPE,
-             errors={400: (*PING_FAILED, ENABLED_LIMIT), 403: HOOKS_403, 404: SUBSCRIPTION_404}),
-    Endpoint("DELETE", WEBHOOKS + "/subscriptions/{workspace_id}/{subscription_id}", "sync: layout change; delete",
-             answer=SUBSCRIPTION_SHAPE, errors={403: HOOKS_403, 404: SUBSCRIPTION_404}),
-    Endpoint("POST", WEBHOOKS + "/ping/{workspace_id}/{subscription_id}", "sync: validate what is not validated",
-             answer=Shape("object", _names("status")), errors={403: HOOKS_403}),
-    Endpoint("GET", WEBHOOKS + "/validate/{workspace_id}/{subscription_id}/{validation_code}",
-             "webhook functions: asynchronous validation of a PING (no auth)", answer=Shape("text"),
-             errors={400: ("subscription {subscription_id} for workspace {workspace_id} and validation code "
-                           "'{validation_code}' was not found",
-                           "subscription {subscription_id} has already been validated")}),
+    Endpoint(
+        "GET",
+        WEBHOOKS + "/event_filters",
+        "subscription layout: which (entity, action) Toggl offers",
+        answer=Shape("object"),
+        relies_on=frozenset(),
+    ),
+    Endpoint(
+        "GET",
+        WEBHOOKS + "/limits/{workspace_id}",
+        "subscription layout: the plan's limits",
+        answer=Shape("object", _names("max_events_per_webhook max_webhooks")),
+        relies_on=_names("max_events_per_webhook max_webhooks"),
+    ),
+    Endpoint(
+        "GET",
+        WEBHOOKS + "/subscriptions/{workspace_id}",
+        "sync, status, health check",
+        answer=Shape("array", SUBSCRIPTION, {"event_filters": FILTER}),
+        relies_on=_names("subscription_id description enabled validated_at url_callback event_filters user_id"),
+        errors={403: HOOKS_403},
+    ),
+    Endpoint(
+        "POST",
+        WEBHOOKS + "/subscriptions/{workspace_id}",
+        "sync: create",
+        body=SUBSCRIPTION,
+        body_nested={"event_filters": FILTER},
+        answer=SUBSCRIPTION_SHAPE,
+        relies_on=_names("subscription_id"),
+        errors={400: SUBSCRIPTION_400, 403: HOOKS_403},
+    ),
+    Endpoint(
+        "PUT",
+        WEBHOOKS + "/subscriptions/{workspace_id}/{subscription_id}",
+        "sync: update in place",
+        body=SUBSCRIPTION,
+        body_nested={"event_filters": FILTER},
+        answer=SUBSCRIPTION_SHAPE,
+        errors={400: SUBSCRIPTION_400, 403: HOOKS_403, 404: SUBSCRIPTION_404},
+    ),
+    Endpoint(
+        "PATCH",
+        WEBHOOKS + "/subscriptions/{workspace_id}/{subscription_id}",
+        "sync, health: re-enable",
+        body=_names("enabled"),
+        answer=SUBSCRIPTION_SHAPE,
+        errors={400: (*PING_FAILED, ENABLED_LIMIT), 403: HOOKS_403, 404: SUBSCRIPTION_404},
+    ),
+    Endpoint(
+        "DELETE",
+        WEBHOOKS + "/subscriptions/{workspace_id}/{subscription_id}",
+        "sync: layout change; delete",
+        answer=SUBSCRIPTION_SHAPE,
+        errors={403: HOOKS_403, 404: SUBSCRIPTION_404},
+    ),
+    Endpoint(
+        "POST",
+        WEBHOOKS + "/ping/{workspace_id}/{subscription_id}",
+        "sync: validate what is not validated",
+        answer=Shape("object", _names("status")),
+        errors={403: HOOKS_403},
+    ),
+    Endpoint(
+        "GET",
+        WEBHOOKS + "/validate/{workspace_id}/{subscription_id}/{validation_code}",
+        "webhook functions: asynchronous validation of a PING (no auth)",
+        answer=Shape("text"),
+        errors={
+            400: (
+                "subscription {subscription_id} for workspace {workspace_id} and validation code "
+                "'{validation_code}' was not found",
+                "subscription {subscription_id} has already been validated",
+            )
+        },
+    ),
     # --- Reports API v3 ----------------------------------------------------------------------
-    Endpoint("POST", REPORTS + "/workspace/{workspace_id}/search/time_entries", "query detailed-report",
-             body=REPORT_BODY, answer=Shape("array"),
-             errors={400: ("At least one parameter must be set", "Invalid workspace id",
-                           "Invalid '{parameter}' value, allowed values are: '{values}'"),
-                     402: ("Workspace needs to have this feature enabled",),
-                     403: ("Workspace not found/accessible",)},
-             paging="X-Next-ID / X-Next-Row-Number headers, sent back as first_id / first_row_number"),
-)  # fmt: skip
+    Endpoint(
+        "POST",
+        REPORTS + "/workspace/{workspace_id}/search/time_entries",
+        "query detailed-report",
+        body=REPORT_BODY,
+        answer=Shape("array"),
+        errors={
+            400: (
+                "At least one parameter must be set",
+                "Invalid workspace id",
+                "Invalid '{parameter}' value, allowed values are: '{values}'",
+            ),
+            402: ("Workspace needs to have this feature enabled",),
+            403: ("Workspace not found/accessible",),
+        },
+        paging="X-Next-ID / X-Next-Row-Number headers, sent back as first_id / first_row_number",
+    ),
+)
 
 # Dates in the Reports API are dates only ("time.DateOnly" in its document).
 REPORT_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -292,9 +459,11 @@ def request_problems(method: str, path: str, query: Mapping[str, Any], body: Any
         return [f"{method} {path}: not a documented endpoint the connection uses"]
     spec, args = found
     where = f"{method} {spec.path}"
-    problems = [f"{where}: path parameter {name}={value!r} is not a whole number"
-                for name, value in args.items()
-                if name in INTEGER_PATH_PARAMETERS and not (value.isascii() and value.isdigit())]  # fmt: skip
+    problems = [
+        f"{where}: path parameter {name}={value!r} is not a whole number"
+        for name, value in args.items()
+        if name in INTEGER_PATH_PARAMETERS and not (value.isascii() and value.isdigit())
+    ]
     problems += [f"{where}: query parameter {name!r} is not documented" for name in sorted(set(query) - spec.query)]
     if body is not None and not spec.body:
         problems.append(f"{where}: sends a body; the endpoint takes none")
@@ -305,12 +474,15 @@ def request_problems(method: str, path: str, query: Mapping[str, Any], body: Any
         for name, allowed in spec.body_nested.items():
             items = body.get(name) if isinstance(body, dict) else None
             for item in items if isinstance(items, list) else [items] if isinstance(items, dict) else []:
-                problems += [f"{where}: field {name}[].{key!r} is not documented"
-                             for key in sorted(_fields(item) - allowed)]  # fmt: skip
+                problems += [
+                    f"{where}: field {name}[].{key!r} is not documented" for key in sorted(_fields(item) - allowed)
+                ]
         if spec.path.startswith(REPORTS) and isinstance(body, dict):
-            problems += [f"{where}: {name} {body[name]!r} is not a date (YYYY-MM-DD)"
-                         for name in ("start_date", "end_date")
-                         if name in body and not REPORT_DATE.fullmatch(str(body[name]))]  # fmt: skip
+            problems += [
+                f"{where}: {name} {body[name]!r} is not a date (YYYY-MM-DD)"
+                for name in ("start_date", "end_date")
+                if name in body and not REPORT_DATE.fullmatch(str(body[name]))
+            ]
     return problems
 
 
@@ -376,8 +548,11 @@ def _at(item: Any, dotted: str) -> list[Any]:
 
 def table() -> str:
     """The contract as the Markdown table in ``docs/toggl-api.md``."""
-    rows = ["| method | path | what the connection uses it for | query parameters documented | body fields documented "
-            "| answer fields relied on | documented errors |", "|---|---|---|---|---|---|---|"]  # fmt: skip
+    rows = [
+        "| method | path | what the connection uses it for | query parameters documented | body fields documented "
+        "| answer fields relied on | documented errors |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for e in ENDPOINTS:
         body = ", ".join(sorted(e.body)) + "".join(
             f"; `{k}[]`: {', '.join(sorted(v))}" for k, v in sorted(e.body_nested.items())

@@ -24,10 +24,13 @@ def detailed_search(req: Request) -> Any:
     size = int(data.get("page_size") or DEFAULT_PAGE_SIZE)
     project_ids = set(data.get("project_ids") or [])
     entries = sorted(
-        (e for e in req.world.time_entries.values() if e["workspace_id"] == ws["id"]
-         and (not project_ids or e.get("project_id") in project_ids)),
+        (
+            e
+            for e in req.world.time_entries.values()
+            if e["workspace_id"] == ws["id"] and (not project_ids or e.get("project_id") in project_ids)
+        ),
         key=lambda e: e["id"],
-    )  # fmt: skip
+    )
     # The cursor may come as either or both of first_id / first_row_number.
     first_id, first_row = data.get("first_id"), data.get("first_row_number")
     if first_id is not None:
@@ -39,13 +42,27 @@ def detailed_search(req: Request) -> Any:
     rows = []
     for number, entry in enumerate(entries[:size], start=first_row):
         user = req.world.users.get(entry["user_id"], {})
-        rows.append({
-            "user_id": entry["user_id"], "username": user.get("fullname"), "project_id": entry.get("project_id"),
-            "task_id": entry.get("task_id"), "billable": entry["billable"], "description": entry["description"],
-            "tag_ids": entry.get("tag_ids") or [], "row_number": number,
-            "time_entries": [{"id": entry["id"], "seconds": max(entry["duration"], 0), "start": entry["start"],
-                              "stop": entry["stop"], "at": entry["at"]}],
-        })  # fmt: skip
+        rows.append(
+            {
+                "user_id": entry["user_id"],
+                "username": user.get("fullname"),
+                "project_id": entry.get("project_id"),
+                "task_id": entry.get("task_id"),
+                "billable": entry["billable"],
+                "description": entry["description"],
+                "tag_ids": entry.get("tag_ids") or [],
+                "row_number": number,
+                "time_entries": [
+                    {
+                        "id": entry["id"],
+                        "seconds": max(entry["duration"], 0),
+                        "start": entry["start"],
+                        "stop": entry["stop"],
+                        "at": entry["at"],
+                    }
+                ],
+            }
+        )
     headers: dict[str, str] = {}
     rest = entries[size:]
     if rest:

@@ -233,8 +233,10 @@ class Sandbox(LoopbackServer):
         with self._lock:
             for window in self._calls.values():
                 self._expire(window, now)
-            return [{"user_id": user, "scope": scope, "used": len(window), "resets_in": self._resets_in(window, now)}
-                    for (user, scope), window in self._calls.items()]  # fmt: skip
+            return [
+                {"user_id": user, "scope": scope, "used": len(window), "resets_in": self._resets_in(window, now)}
+                for (user, scope), window in self._calls.items()
+            ]
 
     def reset_quota(self) -> None:
         with self._lock:
@@ -250,9 +252,12 @@ class Sandbox(LoopbackServer):
         except ValueError:
             body = raw.decode("utf-8", "replace")
         record = Recorded(
-            http.command, url.path, parse_qs(url.query, keep_blank_values=True), body,
+            http.command,
+            url.path,
+            parse_qs(url.query, keep_blank_values=True),
+            body,
             user_agent=http.headers.get("User-Agent", ""),
-        )  # fmt: skip
+        )
         with self._lock:
             self.requests.append(record)
         if record.by_connection:
@@ -284,8 +289,9 @@ class Sandbox(LoopbackServer):
         http.wfile.write(data)
 
     def _check_documented(self, record: Recorded) -> None:
-        problems = [f"request: {p}" for p in documented.request_problems(
-            record.method, record.path, record.query, record.body)]  # fmt: skip
+        problems = [
+            f"request: {p}" for p in documented.request_problems(record.method, record.path, record.query, record.body)
+        ]
         with self._lock:
             self.undocumented.extend(problems)
             UNDOCUMENTED.extend(problems)
@@ -349,8 +355,9 @@ class Sandbox(LoopbackServer):
         if self.behaviour.quota_402 == "bare":
             return TogglError(402, "You have reached the hourly limit of API requests for your plan.")
         seconds = quota_headers["X-Toggl-Quota-Resets-In"]
-        return TogglError(402, f"You have hit your hourly API request quota. It resets in {seconds} seconds.",
-                          quota_headers)  # fmt: skip
+        return TogglError(
+            402, f"You have hit your hourly API request quota. It resets in {seconds} seconds.", quota_headers
+        )
 
     def _authenticate(self, header: str | None, method: str, path: str) -> dict[str, Any]:
         if not header:
@@ -377,8 +384,11 @@ class _Dropped(Exception):
 def quota_state(req: Request) -> Any:
     """The hourly quotas spent so far, without spending any."""
     sandbox = req.sandbox
-    return {"hour_seconds": sandbox.quota_window_seconds, "me_limit": sandbox.user_quota_per_hour,
-            "spent": sandbox.quota_used()}  # fmt: skip
+    return {
+        "hour_seconds": sandbox.quota_window_seconds,
+        "me_limit": sandbox.user_quota_per_hour,
+        "spent": sandbox.quota_used(),
+    }
 
 
 @route("POST", "/_sandbox/quota", auth=False, locked=False)

@@ -55,10 +55,15 @@ class World:
 
     def add_workspace(self, organization_id: int, name: str, ident: int | None = None) -> dict[str, Any]:
         ws: dict[str, Any] = {
-            "id": ident or self.next_id(), "organization_id": organization_id, "name": name, "premium": self.plan(
-                organization_id) != "free", "admin": True, "default_currency": "USD", "at": now(),
+            "id": ident or self.next_id(),
+            "organization_id": organization_id,
+            "name": name,
+            "premium": self.plan(organization_id) != "free",
+            "admin": True,
+            "default_currency": "USD",
+            "at": now(),
             "api_token": "workspace-api-token-never-leaves",
-        }  # fmt: skip
+        }
         self.workspaces[ws["id"]] = ws
         self.workspace_users.setdefault(ws["id"], set())
         return ws
@@ -67,9 +72,14 @@ class World:
         self, email: str, name: str, token: str, workspace_ids: list[int], ident: int | None = None
     ) -> dict[str, Any]:
         user: dict[str, Any] = {
-            "id": ident or self.next_id(), "email": email, "fullname": name, "api_token": token,
-            "default_workspace_id": workspace_ids[0] if workspace_ids else None, "timezone": "UTC", "at": now(),
-        }  # fmt: skip
+            "id": ident or self.next_id(),
+            "email": email,
+            "fullname": name,
+            "api_token": token,
+            "default_workspace_id": workspace_ids[0] if workspace_ids else None,
+            "timezone": "UTC",
+            "at": now(),
+        }
         self.users[user["id"]] = user
         for wid in workspace_ids:
             self.workspace_users.setdefault(wid, set()).add(user["id"])
@@ -119,14 +129,41 @@ def seed(token: str = "sandbox-api-token", plan: str = "premium") -> Seeded:  # 
     ws = world.add_workspace(org["id"], "Acme Studio", ident=7435584)
     owner = world.add_user("owner@acme.example", "Olivia Owner", token, [ws["id"]], ident=9547721)
     member = world.add_user("dev@acme.example", "Dev Eloper", "sandbox-member-token", [ws["id"]], ident=9547722)
-    client = {"id": world.next_id(), "wid": ws["id"], "name": "Globex", "archived": False, "at": SEEDED_AT,
-              "notes": None, "external_reference": None, "creator_id": owner["id"]}  # fmt: skip
+    client = {
+        "id": world.next_id(),
+        "wid": ws["id"],
+        "name": "Globex",
+        "archived": False,
+        "at": SEEDED_AT,
+        "notes": None,
+        "external_reference": None,
+        "creator_id": owner["id"],
+    }
     world.clients[client["id"]] = client
-    project = {"id": 203881520, "workspace_id": ws["id"], "wid": ws["id"], "client_id": client["id"],
-               "cid": client["id"], "name": "Website", "active": True, "is_private": True, "billable": True,
-               "color": "#0b83d9", "at": SEEDED_AT, "created_at": SEEDED_AT}  # fmt: skip
+    project = {
+        "id": 203881520,
+        "workspace_id": ws["id"],
+        "wid": ws["id"],
+        "client_id": client["id"],
+        "cid": client["id"],
+        "name": "Website",
+        "active": True,
+        "is_private": True,
+        "billable": True,
+        "color": "#0b83d9",
+        "at": SEEDED_AT,
+        "created_at": SEEDED_AT,
+    }
     world.projects[project["id"]] = project
-    pu = {"id": world.next_id(), "project_id": project["id"], "user_id": owner["id"], "workspace_id": ws["id"],
-          "manager": True, "rate": None, "labor_cost": None, "at": SEEDED_AT}  # fmt: skip
+    pu = {
+        "id": world.next_id(),
+        "project_id": project["id"],
+        "user_id": owner["id"],
+        "workspace_id": ws["id"],
+        "manager": True,
+        "rate": None,
+        "labor_cost": None,
+        "at": SEEDED_AT,
+    }
     world.project_users[pu["id"]] = pu
     return Seeded(world, token, org, ws, owner, member, client, project)

@@ -40,12 +40,23 @@ def organization(req: Request, org: dict[str, Any]) -> dict[str, Any]:
     """An organization as GET /me/organizations lists it: the plan is ``pricing_plan_name``."""
     plan = str(org["plan"])
     return {
-        "id": org["id"], "name": org["name"], "pricing_plan_name": plan.capitalize(),
-        "pricing_plan_enterprise": plan == "enterprise", "admin": True, "owner": True,
-        "created_at": org["created_at"], "at": org["at"],
-        "user_count": len({u for wid, users in req.world.workspace_users.items()
-                           if req.world.workspaces[wid]["organization_id"] == org["id"] for u in users}),
-    }  # fmt: skip
+        "id": org["id"],
+        "name": org["name"],
+        "pricing_plan_name": plan.capitalize(),
+        "pricing_plan_enterprise": plan == "enterprise",
+        "admin": True,
+        "owner": True,
+        "created_at": org["created_at"],
+        "at": org["at"],
+        "user_count": len(
+            {
+                u
+                for wid, users in req.world.workspace_users.items()
+                if req.world.workspaces[wid]["organization_id"] == org["id"]
+                for u in users
+            }
+        ),
+    }
 
 
 def body(req: Request) -> dict[str, Any]:
@@ -108,9 +119,15 @@ def create_client(req: Request) -> Any:
     if duplicate and req.sandbox.behaviour.duplicate_client_names == "refused":
         raise TogglError(400, "Client with this name already exists", played=True)
     client = {
-        "id": req.world.next_id(), "wid": ws["id"], "name": name, "archived": False, "at": now(),
-        "notes": data.get("notes"), "external_reference": data.get("external_reference"), "creator_id": req.user["id"],
-    }  # fmt: skip
+        "id": req.world.next_id(),
+        "wid": ws["id"],
+        "name": name,
+        "archived": False,
+        "at": now(),
+        "notes": data.get("notes"),
+        "external_reference": data.get("external_reference"),
+        "creator_id": req.user["id"],
+    }
     return created(req, req.world.clients, "client", client, ws["id"])
 
 
@@ -136,11 +153,19 @@ def create_project(req: Request) -> Any:
     if not name:
         raise TogglError(400, "Project name can't be blank")
     project = {
-        "id": req.world.next_id(), "workspace_id": ws["id"], "wid": ws["id"], "client_id": data.get("client_id"),
-        "cid": data.get("client_id"), "name": name, "active": data.get("active", True),
-        "is_private": data.get("is_private", True), "billable": data.get("billable", False),
-        "color": data.get("color", "#0b83d9"), "at": now(), "created_at": now(),
-    }  # fmt: skip
+        "id": req.world.next_id(),
+        "workspace_id": ws["id"],
+        "wid": ws["id"],
+        "client_id": data.get("client_id"),
+        "cid": data.get("client_id"),
+        "name": name,
+        "active": data.get("active", True),
+        "is_private": data.get("is_private", True),
+        "billable": data.get("billable", False),
+        "color": data.get("color", "#0b83d9"),
+        "at": now(),
+        "created_at": now(),
+    }
     return created(req, req.world.projects, "project", project, ws["id"])
 
 
@@ -174,10 +199,15 @@ def add_project_user(req: Request) -> Any:
     if any(pu["project_id"] == project_id and pu["user_id"] == user_id for pu in req.world.project_users.values()):
         raise TogglError(400, "Project user already exists")
     member = {
-        "id": req.world.next_id(), "project_id": project_id, "user_id": user_id, "workspace_id": ws["id"],
-        "manager": bool(data.get("manager", False)), "rate": data.get("rate"), "labor_cost": data.get("labor_cost"),
+        "id": req.world.next_id(),
+        "project_id": project_id,
+        "user_id": user_id,
+        "workspace_id": ws["id"],
+        "manager": bool(data.get("manager", False)),
+        "rate": data.get("rate"),
+        "labor_cost": data.get("labor_cost"),
         "at": now(),
-    }  # fmt: skip
+    }
     return created(req, req.world.project_users, "project_user", member, ws["id"])
 
 
@@ -209,10 +239,17 @@ def create_task(req: Request) -> Any:
     if assignee is not None and assignee not in req.world.workspace_users.get(ws["id"], set()):
         raise TogglError(400, "Invalid user_id", played=True)  # undocumented for this endpoint
     task = {
-        "id": req.world.next_id(), "name": name, "project_id": project["id"], "workspace_id": ws["id"],
-        "user_id": assignee, "active": data.get("active", True), "estimated_seconds": data.get("estimated_seconds"),
-        "tracked_seconds": 0, "external_reference": data.get("external_reference"), "at": now(),
-    }  # fmt: skip
+        "id": req.world.next_id(),
+        "name": name,
+        "project_id": project["id"],
+        "workspace_id": ws["id"],
+        "user_id": assignee,
+        "active": data.get("active", True),
+        "estimated_seconds": data.get("estimated_seconds"),
+        "tracked_seconds": 0,
+        "external_reference": data.get("external_reference"),
+        "at": now(),
+    }
     return created(req, req.world.tasks, "task", task, ws["id"])
 
 
@@ -239,28 +276,42 @@ def invite(req: Request) -> Any:
         if wid not in req.world.workspaces or req.world.workspaces[wid]["organization_id"] != oid:
             raise TogglError(400, "invalid workspace ID")
     if req.world.plan(oid) == "free":
-        members = {u for wid, users in req.world.workspace_users.items()
-                   if req.world.workspaces[wid]["organization_id"] == oid for u in users}  # fmt: skip
+        members = {
+            u
+            for wid, users in req.world.workspace_users.items()
+            if req.world.workspaces[wid]["organization_id"] == oid
+            for u in users
+        }
         if len(members) + len(emails) > FREE_ACTIVE_USER_LIMIT:
             raise TogglError(400, f"Active user limit is {FREE_ACTIVE_USER_LIMIT}. Upgrade to add more active users")
     org = req.world.organizations[oid]
     data_out, invitations = [], []
     for email in emails:
         invitation = {
-            "invitation_id": req.world.next_id(), "email": email, "organization_id": oid,
-            "invite_url": f"https://track.toggl.com/invite/{req.world.next_id()}", "sender_id": req.user["id"],
+            "invitation_id": req.world.next_id(),
+            "email": email,
+            "organization_id": oid,
+            "invite_url": f"https://track.toggl.com/invite/{req.world.next_id()}",
+            "sender_id": req.user["id"],
             "recipient_id": None,
-            "workspaces": [{"user_id": None, "workspace_id": w["workspace_id"], "workspace_user_id": None}
-                           for w in workspaces],
-        }  # fmt: skip
+            "workspaces": [
+                {"user_id": None, "workspace_id": w["workspace_id"], "workspace_user_id": None} for w in workspaces
+            ],
+        }
         req.world.invitations[invitation["invitation_id"]] = invitation
         if not data.get("skip_email"):
             req.world.emails_sent.append(email)
         data_out.append(invitation)
-        invitations.append({
-            "code": str(invitation["invite_url"]).rsplit("/", 1)[-1], "email": email, "organization_id": oid,
-            "organization_name": org["name"], "sender_email": req.user["email"], "sender_name": req.user["fullname"],
-        })  # fmt: skip
+        invitations.append(
+            {
+                "code": str(invitation["invite_url"]).rsplit("/", 1)[-1],
+                "email": email,
+                "organization_id": oid,
+                "organization_name": org["name"],
+                "sender_email": req.user["email"],
+                "sender_name": req.user["fullname"],
+            }
+        )
     return {"data": data_out, "invitations": invitations, "messages": [f"Invitation sent to {e}" for e in emails]}
 
 

@@ -105,9 +105,13 @@ def list_tasks(req: Request) -> Any:
     ]
     page, per_page = _page(req, "tasks")
     return {
-        "data": _slice(items, page, per_page), "page": page, "per_page": per_page, "sort_field": "name",
-        "sort_order": "ASC", "total_count": len(items),
-    }  # fmt: skip
+        "data": _slice(items, page, per_page),
+        "page": page,
+        "per_page": per_page,
+        "sort_field": "name",
+        "sort_order": "ASC",
+        "total_count": len(items),
+    }
 
 
 @route("GET", V9 + "/workspaces/{workspace_id}/projects/{project_id}/tasks")
@@ -116,9 +120,10 @@ def list_project_tasks(req: Request) -> Any:
     project = in_workspace(req.world.projects, req.args["project_id"], ws, 400, "Invalid project_id")
     active = req.param("active")  # true: active ones only; false or left out: all of them
     return [
-        t for t in sorted(req.world.tasks.values(), key=lambda t: t["id"])
+        t
+        for t in sorted(req.world.tasks.values(), key=lambda t: t["id"])
         if t["project_id"] == project["id"] and (active != "true" or t["active"])
-    ]  # fmt: skip
+    ]
 
 
 @route("GET", V9 + "/workspaces/{workspace_id}/tags")
@@ -126,9 +131,10 @@ def list_tags(req: Request) -> Any:
     ws = workspace(req)
     search = (req.param("search") or "").lower()
     items = [
-        t for t in sorted(req.world.tags.values(), key=lambda t: t["id"]) if t["workspace_id"] == ws["id"]
-        and search in t["name"].lower()
-    ]  # fmt: skip
+        t
+        for t in sorted(req.world.tags.values(), key=lambda t: t["id"])
+        if t["workspace_id"] == ws["id"] and search in t["name"].lower()
+    ]
     page, per_page = _page(req, "tags")
     return _slice(items, page, per_page)
 
@@ -138,10 +144,17 @@ def list_workspace_users(req: Request) -> Any:
     ws = workspace(req)
     users = [req.world.users[uid] for uid in sorted(req.world.workspace_users.get(ws["id"], set()))]
     return [
-        {"id": u["id"], "email": u["email"], "fullname": u["fullname"], "role": "admin" if ws["admin"] else "user",
-         "is_admin": bool(ws["admin"]), "is_active": True, "inactive": False}
+        {
+            "id": u["id"],
+            "email": u["email"],
+            "fullname": u["fullname"],
+            "role": "admin" if ws["admin"] else "user",
+            "is_admin": bool(ws["admin"]),
+            "is_active": True,
+            "inactive": False,
+        }
         for u in users
-    ]  # fmt: skip
+    ]
 
 
 # --- time entries ----------------------------------------------------------------------------
@@ -210,14 +223,24 @@ def create_time_entry(req: Request) -> Any:
     if req.sandbox.behaviour.time_entry_ids == "decreasing":
         ident = DECREASING_FROM - ident
     entry = {
-        "id": ident, "workspace_id": ws["id"], "wid": ws["id"], "user_id": req.user["id"],
-        "uid": req.user["id"], "project_id": data.get("project_id"), "task_id": data.get("task_id"),
-        "description": data.get("description", ""), "billable": bool(data.get("billable", False)),
-        "tags": data.get("tags", []), "tag_ids": data.get("tag_ids"), "start": start,
+        "id": ident,
+        "workspace_id": ws["id"],
+        "wid": ws["id"],
+        "user_id": req.user["id"],
+        "uid": req.user["id"],
+        "project_id": data.get("project_id"),
+        "task_id": data.get("task_id"),
+        "description": data.get("description", ""),
+        "billable": bool(data.get("billable", False)),
+        "tags": data.get("tags", []),
+        "tag_ids": data.get("tag_ids"),
+        "start": start,
         "stop": None if running else data.get("stop"),
-        "duration": -int(started.timestamp()) if running else duration, "duronly": True, "at": now(),
+        "duration": -int(started.timestamp()) if running else duration,
+        "duronly": True,
+        "at": now(),
         "server_deleted_at": None,
-    }  # fmt: skip
+    }
     return created(req, req.world.time_entries, "time_entry", entry, ws["id"])
 
 
@@ -235,6 +258,7 @@ def update_time_entry(req: Request) -> Any:
 def delete_time_entry(req: Request) -> Any:
     ws = workspace(req)
     entry = req.world.delete("time_entry", req.world.time_entries, _entry(req, ws)["id"])
-    req.sandbox.emit("time_entry", "deleted", {"id": entry["id"], "server_deleted_at": entry["server_deleted_at"]},
-                     ws["id"], req)  # fmt: skip
+    req.sandbox.emit(
+        "time_entry", "deleted", {"id": entry["id"], "server_deleted_at": entry["server_deleted_at"]}, ws["id"], req
+    )
     return None

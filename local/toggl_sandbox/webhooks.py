@@ -33,12 +33,16 @@ NAME = re.compile(r"[A-Za-z0-9_]+|\*")
 PLURAL = {"entity": "entities", "action": "actions"}
 PLAN_LIMITS = {"free": (1, 3), "starter": (2, 6), "premium": (3, 12), "enterprise": (10, 50)}
 EVENT_FILTERS = {
-    "client": ["created", "updated", "deleted"], "project": ["created", "updated", "deleted"],
-    "project_group": ["created", "updated", "deleted"], "project_user": ["created", "updated", "deleted"],
-    "tag": ["created", "updated", "deleted"], "task": ["created", "updated", "deleted"],
-    "time_entry": ["created", "updated", "deleted"], "workspace": ["created", "updated", "deleted"],
+    "client": ["created", "updated", "deleted"],
+    "project": ["created", "updated", "deleted"],
+    "project_group": ["created", "updated", "deleted"],
+    "project_user": ["created", "updated", "deleted"],
+    "tag": ["created", "updated", "deleted"],
+    "task": ["created", "updated", "deleted"],
+    "time_entry": ["created", "updated", "deleted"],
+    "workspace": ["created", "updated", "deleted"],
     "workspace_user": ["created", "updated", "deleted"],
-}  # fmt: skip
+}
 
 
 @dataclass
@@ -121,9 +125,14 @@ def _ping(req: Request, sub: dict[str, Any]) -> str | None:
     """PING the callback; validate on the echo. Toggl's refusal when the URL did not answer 2xx."""
     code = None if sub["validated_at"] else random_secrets.token_hex(16)
     document = deliveries.ping(
-        code, now(), user_id=sub["user_id"], subscription_id=sub["subscription_id"],
-        workspace_id=sub["workspace_id"], url_callback=sub["url_callback"], api_url=req.sandbox.url,
-    )  # fmt: skip
+        code,
+        now(),
+        user_id=sub["user_id"],
+        subscription_id=sub["subscription_id"],
+        workspace_id=sub["workspace_id"],
+        url_callback=sub["url_callback"],
+        api_url=req.sandbox.url,
+    )
     sub["_validation_code"] = code
     response = _post(sub["url_callback"], document, sub["secret"])
     if response is None:
@@ -176,8 +185,10 @@ def _check(req: Request, ws: dict[str, Any], data: dict[str, Any], current: int 
     if not isinstance(description, str) or not description.strip():
         raise TogglError(400, "Subscription description must not be empty")
     subs = state(req.sandbox).subscriptions.values()
-    if any(s["workspace_id"] == ws["id"] and s["description"] == description and s["subscription_id"] != current
-           for s in subs):  # fmt: skip
+    if any(
+        s["workspace_id"] == ws["id"] and s["description"] == description and s["subscription_id"] != current
+        for s in subs
+    ):
         raise TogglError(400, f"Subscription description '{description}' is already in use for workspace {ws['id']}")
     filters = data.get("event_filters")
     if not isinstance(filters, list) or not filters:
@@ -191,12 +202,17 @@ def _check(req: Request, ws: dict[str, Any], data: dict[str, Any], current: int 
             if not isinstance(value, str) or not value:
                 raise TogglError(400, f"The {part} field for each subscription event filter must be non-empty")
             if not NAME.fullmatch(value):
-                raise TogglError(400, f"The value '{value}' for the filter {part} can only contain letters, numbers "
-                                      f"and '_' or be '*' to match all {PLURAL[part]}")  # fmt: skip
+                raise TogglError(
+                    400,
+                    f"The value '{value}' for the filter {part} can only contain letters, numbers "
+                    f"and '_' or be '*' to match all {PLURAL[part]}",
+                )
         key = (f["entity"], f["action"])
         if key in seen:
-            raise TogglError(400, f"The following event filter appears more than once for your subscription: "
-                                  f"{f['entity']}/{f['action']}")  # fmt: skip
+            raise TogglError(
+                400,
+                f"The following event filter appears more than once for your subscription: {f['entity']}/{f['action']}",
+            )
         seen.add(key)
         unlisted = f["entity"] != "*" and f["action"] != "*" and f["action"] not in listing.get(f["entity"], [])
         if (req.sandbox.behaviour.refuses_unlisted_filters and unlisted) or key in state(req.sandbox).refused_filters:
@@ -210,19 +226,30 @@ def _check(req: Request, ws: dict[str, Any], data: dict[str, Any], current: int 
             for f in filters
         )
     if count > max_events:
-        raise TogglError(400, f"The limit of {max_events} event filters for your subscription has been exceeded as "
-                              f"you're trying to set {count} filters")  # fmt: skip
+        raise TogglError(
+            400,
+            f"The limit of {max_events} event filters for your subscription has been exceeded as "
+            f"you're trying to set {count} filters",
+        )
 
 
 def _enabled_limit(req: Request, ws: dict[str, Any], current: int | None) -> None:
     """The plan's webhook limit: per user, counting enabled subscriptions only."""
     max_webhooks, _ = _limits(req, ws)
-    enabled = sum(1 for s in state(req.sandbox).subscriptions.values()
-                  if s["workspace_id"] == ws["id"] and s["user_id"] == req.user["id"] and s["enabled"]
-                  and s["subscription_id"] != current)  # fmt: skip
+    enabled = sum(
+        1
+        for s in state(req.sandbox).subscriptions.values()
+        if s["workspace_id"] == ws["id"]
+        and s["user_id"] == req.user["id"]
+        and s["enabled"]
+        and s["subscription_id"] != current
+    )
     if enabled >= max_webhooks:
-        raise TogglError(400, f"User {req.user['id']} already reached the limit of {max_webhooks} enabled "
-                              f"subscriptions for workspace {ws['id']}")  # fmt: skip
+        raise TogglError(
+            400,
+            f"User {req.user['id']} already reached the limit of {max_webhooks} enabled "
+            f"subscriptions for workspace {ws['id']}",
+        )
 
 
 @route("GET", V1 + "/limits/{workspace_id}")
@@ -239,8 +266,11 @@ def event_filters(req: Request) -> Any:
 @route("GET", V1 + "/subscriptions/{workspace_id}")
 def list_subscriptions(req: Request) -> Any:
     ws = workspace(req)
-    return [_visible(s) for s in sorted(state(req.sandbox).subscriptions.values(), key=lambda s: s["subscription_id"])
-            if s["workspace_id"] == ws["id"]]  # fmt: skip
+    return [
+        _visible(s)
+        for s in sorted(state(req.sandbox).subscriptions.values(), key=lambda s: s["subscription_id"])
+        if s["workspace_id"] == ws["id"]
+    ]
 
 
 @route("POST", V1 + "/subscriptions/{workspace_id}")
@@ -251,12 +281,20 @@ def create_subscription(req: Request) -> Any:
         _enabled_limit(req, ws, None)
     hooks = state(req.sandbox)
     sub = {
-        "subscription_id": req.world.next_id(), "workspace_id": ws["id"], "user_id": req.user["id"],
-        "enabled": bool(data.get("enabled", True)), "description": data["description"],
-        "event_filters": data["event_filters"], "url_callback": data["url_callback"],
-        "secret": data.get("secret") or random_secrets.token_urlsafe(20), "validated_at": None,
-        "has_pending_events": False, "created_at": now(), "updated_at": None, "deleted_at": None,
-    }  # fmt: skip
+        "subscription_id": req.world.next_id(),
+        "workspace_id": ws["id"],
+        "user_id": req.user["id"],
+        "enabled": bool(data.get("enabled", True)),
+        "description": data["description"],
+        "event_filters": data["event_filters"],
+        "url_callback": data["url_callback"],
+        "secret": data.get("secret") or random_secrets.token_urlsafe(20),
+        "validated_at": None,
+        "has_pending_events": False,
+        "created_at": now(),
+        "updated_at": None,
+        "deleted_at": None,
+    }
     refusal = _ping(req, sub)
     if refusal:
         raise TogglError(400, refusal)
@@ -273,9 +311,15 @@ def _owned(req: Request) -> dict[str, Any]:
 def update_subscription(req: Request) -> Any:
     sub, data = _owned(req), body(req)
     _check(req, workspace(req), data, sub["subscription_id"])
-    candidate = {**sub, "enabled": bool(data.get("enabled", sub["enabled"])), "description": data["description"],
-                 "event_filters": data["event_filters"], "url_callback": data["url_callback"],
-                 "secret": data.get("secret") or sub["secret"], "updated_at": now()}  # fmt: skip
+    candidate = {
+        **sub,
+        "enabled": bool(data.get("enabled", sub["enabled"])),
+        "description": data["description"],
+        "event_filters": data["event_filters"],
+        "url_callback": data["url_callback"],
+        "secret": data.get("secret") or sub["secret"],
+        "updated_at": now(),
+    }
     if candidate["url_callback"] != sub["url_callback"]:
         candidate["validated_at"] = None
     if candidate["enabled"]:
@@ -326,22 +370,41 @@ def _matches(sub: dict[str, Any], model: str, action: str) -> bool:
 
 
 def _on_change(
-    sandbox: Sandbox, model: str, action: str, entity: dict[str, Any], workspace_id: int, user: dict[str, Any],
+    sandbox: Sandbox,
+    model: str,
+    action: str,
+    entity: dict[str, Any],
+    workspace_id: int,
+    user: dict[str, Any],
     req: Request,
-) -> None:  # fmt: skip
+) -> None:
     hooks = state(sandbox)
     if model == "workspace" and action == "created" and not hooks.deliver_workspace_created:
         return
     hooks.next_event_id += 1
     event_id = hooks.next_event_id
     for sub in list(hooks.subscriptions.values()):
-        if (sub["workspace_id"] == workspace_id and sub["enabled"] and sub["validated_at"]
-                and sandbox.world.can_see(sub["user_id"], workspace_id) and _matches(sub, model, action)):  # fmt: skip
+        if (
+            sub["workspace_id"] == workspace_id
+            and sub["enabled"]
+            and sub["validated_at"]
+            and sandbox.world.can_see(sub["user_id"], workspace_id)
+            and _matches(sub, model, action)
+        ):
             document = deliveries.envelope(
-                model, action, dict(entity), event_id, entity["id"], req.body if isinstance(req.body, dict) else {},
-                path=req.path, created_at=now().replace("+00:00", "Z"), workspace_id=workspace_id,
-                user_id=user["id"], subscription_id=sub["subscription_id"], url_callback=sub["url_callback"],
-            )  # fmt: skip
+                model,
+                action,
+                dict(entity),
+                event_id,
+                entity["id"],
+                req.body if isinstance(req.body, dict) else {},
+                path=req.path,
+                created_at=now().replace("+00:00", "Z"),
+                workspace_id=workspace_id,
+                user_id=user["id"],
+                subscription_id=sub["subscription_id"],
+                url_callback=sub["url_callback"],
+            )
             if hooks.delivering:
                 hooks.outbox.put((sub["subscription_id"], document))
             else:
@@ -374,8 +437,15 @@ def _deliver(hooks: Webhooks, subscription_id: int, document: dict[str, Any]) ->
         if status is not None and 200 <= status < 300:
             break
     delivered = status is not None and 200 <= status < 300
-    hooks.deliveries.append({"subscription_id": subscription_id, "event_id": document["event_id"],
-                             "status": status, "attempts": attempts, "delivered": delivered})  # fmt: skip
+    hooks.deliveries.append(
+        {
+            "subscription_id": subscription_id,
+            "event_id": document["event_id"],
+            "status": status,
+            "attempts": attempts,
+            "delivered": delivered,
+        }
+    )
     if delivered:
         hooks.failures.pop(subscription_id, None)
         return

@@ -52,10 +52,14 @@ class AgentStack:
     def workspace_id(self) -> int:
         return int(self.seeded.workspace["id"])
 
-    def send(self, method: str, body: bytes = b"", headers: dict[str, str] | None = None,
-             sign: bool = True) -> requests.Response:  # fmt: skip
-        headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-                   **(headers or {})}  # fmt: skip
+    def send(
+        self, method: str, body: bytes = b"", headers: dict[str, str] | None = None, sign: bool = True
+    ) -> requests.Response:
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+            **(headers or {}),
+        }
         if sign:
             headers = self.credentials.sign(method, self.url, body, headers)
         return requests.request(method, self.url, data=body, headers=headers, timeout=60)

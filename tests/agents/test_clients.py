@@ -84,14 +84,23 @@ def _node(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_typescript_sdk_client_discovers_reads_writes_and_is_refused(agents: AgentStack) -> None:
-    done = _node("sdk_client.mjs", agents.url, agents.credentials.access_key_id,
-                 agents.credentials.secret_access_key, agents.credentials.region, str(agents.workspace_id))  # fmt: skip
+    done = _node(
+        "sdk_client.mjs",
+        agents.url,
+        agents.credentials.access_key_id,
+        agents.credentials.secret_access_key,
+        agents.credentials.region,
+        str(agents.workspace_id),
+    )
     assert done.returncode == 0, done.stderr
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["protocolVersion"] == "2025-11-25"
     assert [t["name"] for t in seen["tools"]][:4] == [
-        "toggl_create_client", "toggl_create_user_invitation", "toggl_add_project_member", "toggl_create_task",
-    ]  # fmt: skip
+        "toggl_create_client",
+        "toggl_create_user_invitation",
+        "toggl_add_project_member",
+        "toggl_create_task",
+    ]
     assert seen["calls"]["list"]["isError"] is False and seen["calls"]["list"]["structuredContent"]["count"] == 1
     assert seen["calls"]["write"]["structuredContent"]["name"] == "From TypeScript"
     refused = seen["calls"]["refused"]
@@ -112,8 +121,18 @@ def test_the_conformance_suites_server_scenarios_pass_but_for_the_sample_tool_on
 ) -> None:
     proxy = SigningProxy(agents.api, agents.credentials).start()
     try:
-        done = _node(str(CONFORMANCE), "server", "--url", f"{proxy.url}/mcp", "--suite", "all",
-                     "--expected-failures", str(EXPECTED_FAILURES), "-o", str(tmp_path))  # fmt: skip
+        done = _node(
+            str(CONFORMANCE),
+            "server",
+            "--url",
+            f"{proxy.url}/mcp",
+            "--suite",
+            "all",
+            "--expected-failures",
+            str(EXPECTED_FAILURES),
+            "-o",
+            str(tmp_path),
+        )
     finally:
         proxy.stop()
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
@@ -135,8 +154,9 @@ def test_the_signing_proxy_serves_loopback_clients_only(agents: AgentStack) -> N
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "ping"})
 
     def post(**headers: str) -> requests.Response:
-        return requests.post(f"{proxy.url}/mcp", data=body, headers={"Content-Type": "application/json", **headers},
-                             timeout=30)  # fmt: skip
+        return requests.post(
+            f"{proxy.url}/mcp", data=body, headers={"Content-Type": "application/json", **headers}, timeout=30
+        )
 
     try:
         ok, rebound, foreign = post(), post(Host="evil.example"), post(Origin="https://evil.example")

@@ -15,17 +15,28 @@ from toggl_connection import doctor
 
 def deployed(read_only: str) -> str:
     """An agent tools function on moto, with the environment the template gives it."""
-    role = boto3.client("iam").create_role(RoleName=f"agents-{read_only}", AssumeRolePolicyDocument=json.dumps({
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                               "Action": "sts:AssumeRole"}]}))["Role"]["Arn"]  # fmt: skip
+    role = boto3.client("iam").create_role(
+        RoleName=f"agents-{read_only}",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+    )["Role"]["Arn"]
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:
         archive.writestr("agent_handlers.py", "def agents(event, context):\n    return {}\n")
     function = boto3.client("lambda").create_function(
-        FunctionName=f"toggl-prod-McpFunction-{read_only}", Runtime="python3.13", Role=role,
-        Handler="agent_handlers.agents", Code={"ZipFile": code.getvalue()},
+        FunctionName=f"toggl-prod-McpFunction-{read_only}",
+        Runtime="python3.13",
+        Role=role,
+        Handler="agent_handlers.agents",
+        Code={"ZipFile": code.getvalue()},
         Environment={"Variables": {"AGENT_TOOLS_READ_ONLY": read_only}},
-    )  # fmt: skip
+    )
     return str(function["FunctionArn"])
 
 

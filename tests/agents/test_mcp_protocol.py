@@ -28,8 +28,9 @@ def test_initialize_offers_the_newest_version_for_one_it_does_not_know(agents: A
 
 
 def test_stateless_no_session_is_given_and_a_clients_session_id_is_ignored(agents: AgentStack) -> None:
-    first = agents.post({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {**INITIALIZE,
-                         "protocolVersion": LATEST}})  # fmt: skip
+    first = agents.post(
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {**INITIALIZE, "protocolVersion": LATEST}}
+    )
     assert first.status_code == 200 and "mcp-session-id" not in {k.lower() for k in first.headers}
     later = agents.post({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, {"Mcp-Session-Id": "made-up-by-client"})
     assert later.status_code == 200 and len(later.json()["result"]["tools"]) == 17
@@ -68,8 +69,10 @@ def test_a_body_that_is_not_json_is_400_with_a_parse_error_and_a_null_id(agents:
 
 
 def test_a_body_nested_deeper_than_any_parser_goes_is_a_parse_error_too(agents: AgentStack) -> None:
-    response = agents.send("POST", b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": '
-                           + b"[" * 200_000 + b"]" * 200_000 + b"}}")  # fmt: skip
+    response = agents.send(
+        "POST",
+        b'{"jsonrpc": "2.0", "id": 1, "method": "ping", "params": {"x": ' + b"[" * 200_000 + b"]" * 200_000 + b"}}",
+    )
     assert response.status_code == 400
     answer = valid_answer("ping", LATEST, response.json())
     assert answer["id"] is None and answer["error"]["code"] == -32700
@@ -77,10 +80,18 @@ def test_a_body_nested_deeper_than_any_parser_goes_is_a_parse_error_too(agents: 
 
 @pytest.mark.parametrize(
     "message",
-    [[], "ping", 42, {"id": 1, "method": "ping"}, {"jsonrpc": "1.0", "id": 1, "method": "ping"},
-     {"jsonrpc": "2.0", "id": 1, "method": 5}, {"jsonrpc": "2.0", "id": True, "method": "ping"},
-     {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": [1]}, {"jsonrpc": "2.0", "id": 1}],
-)  # fmt: skip
+    [
+        [],
+        "ping",
+        42,
+        {"id": 1, "method": "ping"},
+        {"jsonrpc": "1.0", "id": 1, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 1, "method": 5},
+        {"jsonrpc": "2.0", "id": True, "method": "ping"},
+        {"jsonrpc": "2.0", "id": 1, "method": "ping", "params": [1]},
+        {"jsonrpc": "2.0", "id": 1},
+    ],
+)
 def test_json_that_is_not_a_json_rpc_request_is_invalid_request_on_200(agents: AgentStack, message: object) -> None:
     response = agents.post(message)
     assert response.status_code == 200
@@ -103,9 +114,13 @@ def test_an_unknown_tool_is_invalid_params(agents: AgentStack) -> None:
 
 
 def test_a_batch_is_answered_request_by_request(agents: AgentStack) -> None:
-    response = agents.post([{"jsonrpc": "2.0", "id": "a", "method": "ping"},
-                            {"jsonrpc": "2.0", "method": "notifications/initialized"},
-                            {"jsonrpc": "2.0", "id": "b", "method": "nope"}])  # fmt: skip
+    response = agents.post(
+        [
+            {"jsonrpc": "2.0", "id": "a", "method": "ping"},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {"jsonrpc": "2.0", "id": "b", "method": "nope"},
+        ]
+    )
     assert [(a["id"], "result" in a) for a in response.json()] == [("a", True), ("b", False)]
 
 

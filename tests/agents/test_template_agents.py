@@ -22,20 +22,30 @@ def test_mcp_function_serves_post_get_and_delete_on_mcp_behind_iam(cfn: dict[str
     fn = template.function("McpFunction")
     assert fn.handler == "agent_handlers.agents" and fn.code_dir == template.ROOT / "functions" / "agents"
     assert sorted((r.method, r.path, r.iam) for r in fn.routes) == [
-        ("DELETE", "/mcp", True), ("GET", "/mcp", True), ("POST", "/mcp", True),
-    ]  # fmt: skip
+        ("DELETE", "/mcp", True),
+        ("GET", "/mcp", True),
+        ("POST", "/mcp", True),
+    ]
     paths = cfn["Api"]["Properties"]["Body"]["paths"]["/mcp"]
     assert {method: spec["security"] for method, spec in paths.items()} == {
-        "post": [{"AWS_IAM": []}], "get": [{"AWS_IAM": []}], "delete": [{"AWS_IAM": []}],
-    }  # fmt: skip
+        "post": [{"AWS_IAM": []}],
+        "get": [{"AWS_IAM": []}],
+        "delete": [{"AWS_IAM": []}],
+    }
 
 
 def test_read_only_mode_is_a_parameter_handed_to_the_function() -> None:
     document = template.load()
     assert document["Parameters"]["AgentToolsReadOnly"]["Default"] == "false"
-    names = template.with_conditions({**template.parameter_defaults(document), "AgentToolsReadOnly": "true",
-                                      "TogglApiTokenSecret": "arn:token", "EventBus": "toggl",
-                                      "IdempotencyTable": "table"})  # fmt: skip
+    names = template.with_conditions(
+        {
+            **template.parameter_defaults(document),
+            "AgentToolsReadOnly": "true",
+            "TogglApiTokenSecret": "arn:token",
+            "EventBus": "toggl",
+            "IdempotencyTable": "table",
+        }
+    )
     assert template.environment(template.function("McpFunction"), names)["AGENT_TOOLS_READ_ONLY"] == "true"
 
 

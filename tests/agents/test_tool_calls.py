@@ -67,10 +67,16 @@ def test_time_entries_carry_project_and_client_names(agents: AgentStack) -> None
     project = agents.seeded.project
     requests.post(
         f"{agents.toggl.url}/api/v9/workspaces/{agents.workspace_id}/time_entries",
-        json={"description": "Design", "duration": 600, "start": "2026-11-02T09:00:00+00:00",
-              "stop": "2026-11-02T09:10:00+00:00", "project_id": project["id"]},
-        auth=(CANARY_TOKEN, "api_token"), timeout=30,
-    ).raise_for_status()  # fmt: skip
+        json={
+            "description": "Design",
+            "duration": 600,
+            "start": "2026-11-02T09:00:00+00:00",
+            "stop": "2026-11-02T09:10:00+00:00",
+            "project_id": project["id"],
+        },
+        auth=(CANARY_TOKEN, "api_token"),
+        timeout=30,
+    ).raise_for_status()
     entries = agents.call("toggl_list_time_entries", {"start_date": "2026-11-01", "end_date": "2026-11-30"})
     (entry,) = entries["structuredContent"]["items"]
     client = agents.seeded.world.clients[project["client_id"]]

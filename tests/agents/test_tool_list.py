@@ -18,10 +18,20 @@ from toggl_connection import actions, agent_tools, cli, queries, query_params
 
 WRITES = ["toggl_create_client", "toggl_create_user_invitation", "toggl_add_project_member", "toggl_create_task"]
 READS = [
-    "toggl_get_me", "toggl_list_organizations", "toggl_list_workspaces", "toggl_get_workspace", "toggl_list_projects",
-    "toggl_list_clients", "toggl_list_tasks", "toggl_list_time_entries", "toggl_get_current_time_entry",
-    "toggl_list_workspace_users", "toggl_list_project_members", "toggl_list_tags", "toggl_get_detailed_report",
-]  # fmt: skip
+    "toggl_get_me",
+    "toggl_list_organizations",
+    "toggl_list_workspaces",
+    "toggl_get_workspace",
+    "toggl_list_projects",
+    "toggl_list_clients",
+    "toggl_list_tasks",
+    "toggl_list_time_entries",
+    "toggl_get_current_time_entry",
+    "toggl_list_workspace_users",
+    "toggl_list_project_members",
+    "toggl_list_tags",
+    "toggl_get_detailed_report",
+]
 SINGLE = {"toggl_get_me", "toggl_get_workspace", "toggl_get_current_time_entry"}
 
 
@@ -47,8 +57,13 @@ def test_annotations_say_what_each_tool_does_to_the_world() -> None:
     for tool in schema_of("mcp")["tools"]:
         notes = tool["annotations"]
         if tool["name"] in WRITES:
-            assert notes | {"title": None} == {"title": None, "readOnlyHint": False, "destructiveHint": False,
-                                               "idempotentHint": True, "openWorldHint": True}  # fmt: skip
+            assert notes | {"title": None} == {
+                "title": None,
+                "readOnlyHint": False,
+                "destructiveHint": False,
+                "idempotentHint": True,
+                "openWorldHint": True,
+            }
         else:
             assert notes | {"title": None} == {"title": None, "readOnlyHint": True, "openWorldHint": True}
 
@@ -91,8 +106,11 @@ def test_arguments_are_the_actions_fields_with_their_types_required_ones_and_def
             assert schema["properties"][field]["type"] == _json_type(hints[field]), field
             if model._field_defaults.get(field) is not None:
                 assert schema["properties"][field]["default"] == model._field_defaults[field]
-        required = [f for f in model._fields if f not in model._field_defaults and f != "workspace_id"
-                    and not isinstance(hints[f], types.UnionType)]  # fmt: skip
+        required = [
+            f
+            for f in model._fields
+            if f not in model._field_defaults and f != "workspace_id" and not isinstance(hints[f], types.UnionType)
+        ]
         assert schema.get("required", []) == required
 
 
@@ -132,8 +150,10 @@ def test_a_new_query_parameter_appears_on_every_surface_without_a_second_edit(ne
     assert mcp["inputSchema"]["properties"]["tag_ids"]["items"]["type"] == "integer"
     assert bedrock["parameters"]["tag_ids"]["type"] == "array"
     assert agentcore["inputSchema"]["properties"]["tag_ids"] == {
-        "type": "array", "description": "Only those with these tag ids.", "items": {"type": "integer"}
-    }  # fmt: skip
+        "type": "array",
+        "description": "Only those with these tag ids.",
+        "items": {"type": "integer"},
+    }
 
 
 def test_a_converter_without_a_json_type_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:

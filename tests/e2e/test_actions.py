@@ -109,10 +109,16 @@ def test_an_eventbridge_event_is_acted_on_once_even_if_redelivered(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
     event = {
-        "version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "Project Created",
-        "source": "custom.crm", "account": "123456789012", "time": "2026-11-29T00:00:00Z", "region": "us-east-1",
-        "resources": [], "detail": {"workspace_id": workspace_id(seeded), "name": "From a rule"},
-    }  # fmt: skip
+        "version": "0",
+        "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+        "detail-type": "Project Created",
+        "source": "custom.crm",
+        "account": "123456789012",
+        "time": "2026-11-29T00:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"workspace_id": workspace_id(seeded), "name": "From a rule"},
+    }
     first = toggl_connection.invoke("CreateClientFunction", event)
     second = toggl_connection.invoke("CreateClientFunction", event)
     assert first == second and first["name"] == "From a rule"

@@ -16,9 +16,21 @@ def test_the_layer_build_ships_lambda_wheels_and_no_scripts(tmp_path: Path) -> N
     nowhere = "http://127.0.0.1:9"
     proxies = dict.fromkeys(("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"), nowhere)
     offline = {**os.environ, **proxies, "NO_PROXY": "", "no_proxy": "", "PIP_INDEX_URL": "https://pypi.org/simple"}
-    done = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT / "layers" / "toggl"), "build-TogglLayer",
-                           f"ARTIFACTS_DIR={tmp_path}", f"WHEELHOUSE={ROOT / '.wheels'}"], capture_output=True,
-                          text=True, timeout=300, env=offline)  # fmt: skip
+    done = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(ROOT / "layers" / "toggl"),
+            "build-TogglLayer",
+            f"ARTIFACTS_DIR={tmp_path}",
+            f"WHEELHOUSE={ROOT / '.wheels'}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=offline,
+    )
     assert done.returncode == 0, done.stderr
     python = tmp_path / "python"
     assert (python / "toggl_connection" / "webhooks.py").exists()

@@ -118,11 +118,16 @@ def test_changes_missed_by_the_webhooks_are_published_once_and_late_deliveries_a
     # Then the next catch-up publishes exactly those six, each once, with the right types
     result = catch_up(hooked)
     assert result["published"] == 6 and result["toggl_requests"] == 2
-    assert sorted(on_bus(hooked)) == sorted([
-        ("Time Entry Created", created_entry, "catch-up"), ("Time Entry Updated", updated_entry, "catch-up"),
-        ("Time Entry Deleted", deleted_entry, "catch-up"), ("Project Created", created_project, "catch-up"),
-        ("Project Updated", updated_project, "catch-up"), ("Project Deleted", deleted_project, "catch-up"),
-    ])  # fmt: skip
+    assert sorted(on_bus(hooked)) == sorted(
+        [
+            ("Time Entry Created", created_entry, "catch-up"),
+            ("Time Entry Updated", updated_entry, "catch-up"),
+            ("Time Entry Deleted", deleted_entry, "catch-up"),
+            ("Project Created", created_project, "catch-up"),
+            ("Project Updated", updated_project, "catch-up"),
+            ("Project Deleted", deleted_project, "catch-up"),
+        ]
+    )
     # And a third run publishes nothing
     assert catch_up(hooked)["published"] == 0 and on_bus(hooked) == []
     # And when delivery comes back, Toggl's late deliveries of the same six publish nothing
@@ -151,11 +156,25 @@ def test_a_time_entry_older_than_the_connection_is_updated_not_created(subscribe
     hooked, world = subscribed, World(subscribed)
     # Given a time entry from before the connection (no event ever spoke of it)
     seeded = hooked.seeded
-    old = {"id": seeded.world.next_id(), "workspace_id": seeded.workspace["id"], "wid": seeded.workspace["id"],
-           "user_id": seeded.owner["id"], "uid": seeded.owner["id"], "description": "old", "billable": False,
-           "start": "2026-01-05T09:00:00+00:00", "stop": "2026-01-05T10:00:00+00:00", "duration": 3600,
-           "duronly": True, "at": now(), "server_deleted_at": None, "project_id": None, "task_id": None,
-           "tags": [], "tag_ids": []}  # fmt: skip
+    old = {
+        "id": seeded.world.next_id(),
+        "workspace_id": seeded.workspace["id"],
+        "wid": seeded.workspace["id"],
+        "user_id": seeded.owner["id"],
+        "uid": seeded.owner["id"],
+        "description": "old",
+        "billable": False,
+        "start": "2026-01-05T09:00:00+00:00",
+        "stop": "2026-01-05T10:00:00+00:00",
+        "duration": 3600,
+        "duronly": True,
+        "at": now(),
+        "server_deleted_at": None,
+        "project_id": None,
+        "task_id": None,
+        "tags": [],
+        "tag_ids": [],
+    }
     seeded.world.time_entries[old["id"]] = old
     two_days_ago = datetime.now(UTC) - timedelta(days=2)
     old["at"] = two_days_ago.strftime("%Y-%m-%dT%H:%M:%S+00:00")  # edited lately, before the connection came
@@ -198,8 +217,15 @@ def test_a_quota_402_mid_run_loses_nothing_and_the_next_runs_wait_for_the_reset(
     entry = world.entry("before the quota ran out")
     project = world.project("before the quota ran out")
     # Given the organization's quota runs out between the two reads
-    hooked.toggl.fail(Fault(status=402, times=1, path_prefix="/api/v9/workspaces", retry_after="2",
-                            body="You have reached the hourly limit of API requests for your plan."))  # fmt: skip
+    hooked.toggl.fail(
+        Fault(
+            status=402,
+            times=1,
+            path_prefix="/api/v9/workspaces",
+            retry_after="2",
+            body="You have reached the hourly limit of API requests for your plan.",
+        )
+    )
     with pytest.raises(TogglQuotaExhausted):
         catch_up(hooked)
     assert on_bus(hooked) == []
@@ -211,8 +237,9 @@ def test_a_quota_402_mid_run_loses_nothing_and_the_next_runs_wait_for_the_reset(
     while (result := catch_up(hooked))["status"] == "skipped" and time.monotonic() < deadline:
         time.sleep(0.2)  # wait for the reset: each skipped run asks Toggl nothing
     assert result["published"] == 2
-    assert sorted(on_bus(hooked)) == sorted([("Time Entry Created", entry, "catch-up"),
-                                             ("Project Created", project, "catch-up")])  # fmt: skip
+    assert sorted(on_bus(hooked)) == sorted(
+        [("Time Entry Created", entry, "catch-up"), ("Project Created", project, "catch-up")]
+    )
 
 
 def test_without_a_token_the_catch_up_skips(hooked: Hooked) -> None:
@@ -325,8 +352,9 @@ def test_a_webhook_in_flight_for_the_same_change_makes_the_catch_up_leave_it(sub
 
     # Given the catch-up runs while the webhook of a new project is being published
     events_client = aws_clients.client("events")
-    events_client.meta.events.register("before-call.events.PutEvents", catch_up_while_the_webhook_publishes,
-                                       unique_id="in-flight")  # fmt: skip
+    events_client.meta.events.register(
+        "before-call.events.PutEvents", catch_up_while_the_webhook_publishes, unique_id="in-flight"
+    )
     try:
         project = world.project("in flight")
         hooked.settle()

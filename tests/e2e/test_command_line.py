@@ -13,11 +13,16 @@ from local.template import ROOT
 
 
 def toggl_connection(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:
-    clean = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-             "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}",
-             # no AWS set-up of this machine may leak in: no files, no instance metadata
-             "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-             "AWS_EC2_METADATA_DISABLED": "true", **env}  # fmt: skip
+    clean = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}",
+        # no AWS set-up of this machine may leak in: no files, no instance metadata
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        **env,
+    }
     command = [sys.executable, "-c", "from toggl_connection.cli import main; main()", *argv]
     return subprocess.run(command, env=clean, capture_output=True, text=True, timeout=60)
 
@@ -40,9 +45,16 @@ def test_no_credentials() -> None:
 
 
 def test_an_unknown_stack(moto_url: str) -> None:
-    done = toggl_connection("subscriptions", "sync", "--stack", "no-such-stack", AWS_REGION="us-east-1",
-                            AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-                            AWS_ENDPOINT_URL=moto_url)  # fmt: skip
+    done = toggl_connection(
+        "subscriptions",
+        "sync",
+        "--stack",
+        "no-such-stack",
+        AWS_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_ENDPOINT_URL=moto_url,
+    )
     assert_mistake(done, "there is no stack named 'no-such-stack'")
 
 
@@ -50,16 +62,22 @@ def test_an_unknown_stack(moto_url: str) -> None:
     ("argv", "env", "says"),
     [
         (("subscriptions", "sync", "--workspace-id", "1"), {}, "no Toggl API token"),
-        (("subscriptions", "sync", "--workspace-id", "1", "--api-url", "http://127.0.0.1:9"),
-         {"TOGGL_API_TOKEN": "t"}, "no webhook base URL"),
+        (
+            ("subscriptions", "sync", "--workspace-id", "1", "--api-url", "http://127.0.0.1:9"),
+            {"TOGGL_API_TOKEN": "t"},
+            "no webhook base URL",
+        ),
         (("subscriptions", "sync", "--workspace-id", "١٢"), {"TOGGL_API_TOKEN": "t"}, "--workspace-id must be"),
         (("subscriptions", "launch"), {}, "invalid choice: 'launch'"),
         (("doctor", "--no-such-option"), {}, "unrecognized arguments: --no-such-option"),
         ((), {}, "the following arguments are required: command"),
-        (("subscriptions", "status", "--workspace-id", "1", "--api-url", "http://127.0.0.1:9"),
-         {"TOGGL_API_TOKEN": "t"}, "Could not connect to Toggl"),
+        (
+            ("subscriptions", "status", "--workspace-id", "1", "--api-url", "http://127.0.0.1:9"),
+            {"TOGGL_API_TOKEN": "t"},
+            "Could not connect to Toggl",
+        ),
     ],
-)  # fmt: skip
+)
 def test_mistakes_are_a_line_or_two(argv: tuple[str, ...], env: dict[str, str], says: str) -> None:
     assert_mistake(toggl_connection(*argv, **env), says)
 

@@ -29,8 +29,21 @@ def doctor(hooked: Hooked, monkeypatch: pytest.MonkeyPatch, *extra: str) -> tupl
     monkeypatch.setenv("TOGGL_API_TOKEN", CANARY_TOKEN)
     monkeypatch.setenv("TOGGL_WEBHOOK_SECRET", deliveries.TEST_SECRET)
     out = io.StringIO()
-    code = cli(["doctor", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
-                "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", NAME, *extra], out)  # fmt: skip
+    code = cli(
+        [
+            "doctor",
+            "--api-url",
+            hooked.toggl.url,
+            "--webhook-base-url",
+            hooked.api,
+            "--workspace-id",
+            str(hooked.seeded.workspace["id"]),
+            "--name",
+            NAME,
+            *extra,
+        ],
+        out,
+    )
     text = out.getvalue()
     assert CANARY_TOKEN not in text and deliveries.TEST_SECRET not in text
     return code, text
@@ -39,8 +52,18 @@ def doctor(hooked: Hooked, monkeypatch: pytest.MonkeyPatch, *extra: str) -> tupl
 def sync(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOGGL_API_TOKEN", CANARY_TOKEN)
     monkeypatch.setenv("TOGGL_WEBHOOK_SECRET", deliveries.TEST_SECRET)
-    argv = ["subscriptions", "sync", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
-            "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", NAME]  # fmt: skip
+    argv = [
+        "subscriptions",
+        "sync",
+        "--api-url",
+        hooked.toggl.url,
+        "--webhook-base-url",
+        hooked.api,
+        "--workspace-id",
+        str(hooked.seeded.workspace["id"]),
+        "--name",
+        NAME,
+    ]
     assert cli(argv, io.StringIO()) == 0
 
 
@@ -53,8 +76,14 @@ def test_a_healthy_set_up_passes_every_check(hooked: Hooked, monkeypatch: pytest
     sync(hooked, monkeypatch)
     code, text = doctor(hooked, monkeypatch)
     assert code == 0, text
-    assert lines(text) == {"token": "ok", "workspace": "ok", "layout": "ok", "subscriptions": "ok", "triggers": "ok",
-                           "quota": "ok"}  # fmt: skip
+    assert lines(text) == {
+        "token": "ok",
+        "workspace": "ok",
+        "layout": "ok",
+        "subscriptions": "ok",
+        "triggers": "ok",
+        "quota": "ok",
+    }
     assert "Olivia Owner <owner@acme.example>" in text and "plan Starter" in text and "your role: admin" in text
     assert text.rstrip().endswith("healthy")
 
@@ -80,8 +109,18 @@ def test_nothing_subscribed_yet_says_what_is_missing(hooked: Hooked, monkeypatch
 def test_a_refused_token_says_so(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOGGL_API_TOKEN", "not-a-token-toggl-knows")
     out = io.StringIO()
-    code = cli(["doctor", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api, "--workspace-id",
-                str(hooked.seeded.workspace["id"])], out)  # fmt: skip
+    code = cli(
+        [
+            "doctor",
+            "--api-url",
+            hooked.toggl.url,
+            "--webhook-base-url",
+            hooked.api,
+            "--workspace-id",
+            str(hooked.seeded.workspace["id"]),
+        ],
+        out,
+    )
     assert code == 1
     assert "FAIL token: Toggl refused the token (HTTP 403)" in out.getvalue()
     assert "not-a-token-toggl-knows" not in out.getvalue()
@@ -89,8 +128,10 @@ def test_a_refused_token_says_so(hooked: Hooked, monkeypatch: pytest.MonkeyPatch
 
 def deploy_outputs(hooked: Hooked, outputs: dict[str, str]) -> dict[str, str]:
     """A stack on moto with a dead-letter queue of its own, and outputs as the real one's."""
-    body: dict[str, Any] = {"Resources": {"DeadLetterQueue": {"Type": "AWS::SQS::Queue"}},
-            "Outputs": {k: {"Value": v} for k, v in outputs.items()}}  # fmt: skip
+    body: dict[str, Any] = {
+        "Resources": {"DeadLetterQueue": {"Type": "AWS::SQS::Queue"}},
+        "Outputs": {k: {"Value": v} for k, v in outputs.items()},
+    }
     if "AlarmNamePrefix" in outputs:
         body["Outputs"]["DeadLetterQueueUrl"] = {"Value": {"Ref": "DeadLetterQueue"}}
     cloudformation = boto3.client("cloudformation")
@@ -104,11 +145,16 @@ def test_with_a_stack_it_checks_outputs_secrets_alarms_and_dead_letters(
 ) -> None:
     hooked.seeded.organization["plan"] = "starter"
     stack = hooked.connection.stack
-    outputs = deploy_outputs(hooked, {
-        "ApiBaseUrl": hooked.api, "WebhookSecretArn": stack["WebhookSigningSecret"],
-        "TogglApiTokenSecretArn": stack["TogglApiTokenSecret"], "SubscriptionOwner": "toggl-prod (1/us-east-1)",
-        "AlarmNamePrefix": "toggl-prod-",
-    })  # fmt: skip
+    outputs = deploy_outputs(
+        hooked,
+        {
+            "ApiBaseUrl": hooked.api,
+            "WebhookSecretArn": stack["WebhookSigningSecret"],
+            "TogglApiTokenSecretArn": stack["TogglApiTokenSecret"],
+            "SubscriptionOwner": "toggl-prod (1/us-east-1)",
+            "AlarmNamePrefix": "toggl-prod-",
+        },
+    )
     queue = outputs["DeadLetterQueueUrl"]
     monkeypatch.delenv("TOGGL_API_TOKEN", raising=False)
     monkeypatch.delenv("TOGGL_WEBHOOK_SECRET", raising=False)
@@ -127,9 +173,16 @@ def test_with_a_stack_it_checks_outputs_secrets_alarms_and_dead_letters(
     assert {"stack outputs", "signing secret", "token secret", "alarms", "dead letters"} <= set(lines(out.getvalue()))
     # When an alarm fires and a dead letter waits
     cloudwatch = boto3.client("cloudwatch")
-    cloudwatch.put_metric_alarm(AlarmName="toggl-prod-webhook-failures", MetricName="WebhookFailed",
-                                Namespace="TogglConnection", Statistic="Sum", Period=300, EvaluationPeriods=1,
-                                Threshold=5, ComparisonOperator="GreaterThanOrEqualToThreshold")  # fmt: skip
+    cloudwatch.put_metric_alarm(
+        AlarmName="toggl-prod-webhook-failures",
+        MetricName="WebhookFailed",
+        Namespace="TogglConnection",
+        Statistic="Sum",
+        Period=300,
+        EvaluationPeriods=1,
+        Threshold=5,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
     cloudwatch.set_alarm_state(AlarmName="toggl-prod-webhook-failures", StateValue="ALARM", StateReason="test")
     boto3.client("sqs").send_message(QueueUrl=queue, MessageBody="{}")
     out = io.StringIO()
@@ -145,8 +198,20 @@ def test_a_stack_without_its_outputs_fails_the_outputs_check(hooked: Hooked, mon
     stack: Any = hooked.connection.stack
     deploy_outputs(hooked, {"TogglApiTokenSecretArn": stack["TogglApiTokenSecret"]})
     out = io.StringIO()
-    code = cli(["doctor", "--stack", "toggl-prod", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
-                "--workspace-id", str(hooked.seeded.workspace["id"])], out)  # fmt: skip
+    code = cli(
+        [
+            "doctor",
+            "--stack",
+            "toggl-prod",
+            "--api-url",
+            hooked.toggl.url,
+            "--webhook-base-url",
+            hooked.api,
+            "--workspace-id",
+            str(hooked.seeded.workspace["id"]),
+        ],
+        out,
+    )
     assert code == 1 and "FAIL stack outputs: missing: ApiBaseUrl, WebhookSecretArn" in out.getvalue()
 
 
@@ -166,12 +231,30 @@ CHECKS = ["token", "workspace", "layout", "subscriptions", "triggers", "quota"]
 
 def doctor_process(hooked: Hooked, api_url: str, token: str = CANARY_TOKEN) -> subprocess.CompletedProcess[str]:
     """``toggl-connection doctor --json`` as a user runs it: a process of its own."""
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TOGGL_", "AWS_"))},
-           "TOGGL_API_TOKEN": token, "TOGGL_WEBHOOK_SECRET": deliveries.TEST_SECRET}  # fmt: skip
-    argv = ["doctor", "--json", "--api-url", api_url, "--webhook-base-url", hooked.api,
-            "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", NAME]  # fmt: skip
-    return subprocess.run([str(Path(sys.executable).parent / "toggl-connection"), *argv], env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TOGGL_", "AWS_"))},
+        "TOGGL_API_TOKEN": token,
+        "TOGGL_WEBHOOK_SECRET": deliveries.TEST_SECRET,
+    }
+    argv = [
+        "doctor",
+        "--json",
+        "--api-url",
+        api_url,
+        "--webhook-base-url",
+        hooked.api,
+        "--workspace-id",
+        str(hooked.seeded.workspace["id"]),
+        "--name",
+        NAME,
+    ]
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "toggl-connection"), *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def whole_document(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
@@ -214,8 +297,20 @@ def test_the_triggers_check_agrees_with_the_subscriptions_check(
     hooked.seeded.organization["plan"] = "starter"
     sync(hooked, monkeypatch)
     out = io.StringIO()
-    code = cli(["doctor", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
-                "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", "someone-else"], out)  # fmt: skip
+    code = cli(
+        [
+            "doctor",
+            "--api-url",
+            hooked.toggl.url,
+            "--webhook-base-url",
+            hooked.api,
+            "--workspace-id",
+            str(hooked.seeded.workspace["id"]),
+            "--name",
+            "someone-else",
+        ],
+        out,
+    )
     text = out.getvalue()
     # Then neither says every trigger is covered
     assert code == 1 and "not covered: Time Entry Created" in text, text
@@ -232,9 +327,15 @@ def test_make_doctor_runs_doctor_with_what_the_local_stack_state_says(
     sync(hooked, monkeypatch)
     monkeypatch.delenv("TOGGL_API_TOKEN")
     monkeypatch.delenv("TOGGL_WEBHOOK_SECRET")
-    state = {"api": hooked.api, "toggl": hooked.toggl.url, "toggl_token": CANARY_TOKEN,
-             "webhook_secret": deliveries.TEST_SECRET, "workspace_id": hooked.seeded.workspace["id"],
-             "subscription_name": NAME, "pid": os.getpid()}  # fmt: skip
+    state = {
+        "api": hooked.api,
+        "toggl": hooked.toggl.url,
+        "toggl_token": CANARY_TOKEN,
+        "webhook_secret": deliveries.TEST_SECRET,
+        "workspace_id": hooked.seeded.workspace["id"],
+        "subscription_name": NAME,
+        "pid": os.getpid(),
+    }
     (tmp_path / "stack.json").write_text(json.dumps(state))
     monkeypatch.setenv("TOGGL_LOCAL_DIR", str(tmp_path))
     # When make doctor ARGS=--json runs (the command line's main, which exits, recorded here)

@@ -33,10 +33,18 @@ def subscriptions(hooked: Hooked) -> list[dict[str, Any]]:
 # --- the custom resource believes only its own environment -----------------------------------------
 def test_a_forged_create_cannot_choose_the_callback_url_or_the_name(hooked: Hooked, cloudformation: Any) -> None:
     hooked.seeded.organization["plan"] = "free"
-    event = cloudformation.request("Create", hooked.connection.stack["AWS::StackId"],
-                                   WebhookBaseUrl="https://attacker.example/hook", Name="attacker")  # fmt: skip
-    hooked.connection.invoke("SubscriptionSetupFunction", event, WEBHOOK_BASE_URL=hooked.api,
-                             DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
+    event = cloudformation.request(
+        "Create",
+        hooked.connection.stack["AWS::StackId"],
+        WebhookBaseUrl="https://attacker.example/hook",
+        Name="attacker",
+    )
+    hooked.connection.invoke(
+        "SubscriptionSetupFunction",
+        event,
+        WEBHOOK_BASE_URL=hooked.api,
+        DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]),
+    )
     assert cloudformation.answers[-1]["Status"] == "SUCCESS"
     (sub,) = subscriptions(hooked)
     assert sub["url_callback"] == hooked.api + "/webhooks"
@@ -62,8 +70,12 @@ def test_an_answer_url_that_is_not_cloudformations_gets_nothing_and_nothing_is_d
 ) -> None:
     listener = Recorder(200).start()
     try:
-        event = cloudformation.request("Delete", hooked.connection.stack["AWS::StackId"], "x",
-                                       response_url=url.format(port=listener.httpd.server_address[1]))  # fmt: skip
+        event = cloudformation.request(
+            "Delete",
+            hooked.connection.stack["AWS::StackId"],
+            "x",
+            response_url=url.format(port=listener.httpd.server_address[1]),
+        )
         result = hooked.connection.invoke("SubscriptionSetupFunction", event, WEBHOOK_BASE_URL=hooked.api)
     finally:
         listener.stop()
@@ -171,13 +183,15 @@ def test_a_workspace_outside_the_allowed_ones_is_refused_before_toggl_is_called(
         "QueryFunction", {"query": "workspaces", "params": {}}, ALLOWED_WORKSPACE_IDS="1,2"
     )
     assert workspaces["items"] == [] and len(toggl.requests) == 1
-    mine = toggl_connection.invoke("QueryFunction", {"query": "workspaces", "params": {}},
-                                   ALLOWED_WORKSPACE_IDS=f"1,{wid}")  # fmt: skip
+    mine = toggl_connection.invoke(
+        "QueryFunction", {"query": "workspaces", "params": {}}, ALLOWED_WORKSPACE_IDS=f"1,{wid}"
+    )
     assert [w["id"] for w in mine["items"]] == [wid]
     add_entries(seeded, 2, running=True)
     for query, params in (("time-entries", {"since": 1}), ("current-time-entry", {})):
-        kept = toggl_connection.invoke("QueryFunction", {"query": query, "params": params},
-                                       ALLOWED_WORKSPACE_IDS=f"1,{wid}")  # fmt: skip
+        kept = toggl_connection.invoke(
+            "QueryFunction", {"query": query, "params": params}, ALLOWED_WORKSPACE_IDS=f"1,{wid}"
+        )
         hidden = toggl_connection.invoke("QueryFunction", {"query": query, "params": params}, ALLOWED_WORKSPACE_IDS="1")
         if query == "time-entries":
             assert kept["count"] == 2 and hidden["count"] == 0
@@ -247,8 +261,11 @@ def test_a_lone_surrogate_or_nul_in_an_action_or_query_is_a_422(
     query = toggl_connection.get("/queries/clients", f"workspace_id={seeded.workspace['id']}&name=a%00b")
     assert query["statusCode"] == 422 and body_of(query)["field"] == "name"
     with pytest.raises(ValidationFailed):
-        toggl_connection.invoke("QueryFunction", {"query": "clients", "params": {"name": f"a{character}"}},
-                                DEFAULT_WORKSPACE_ID=str(seeded.workspace["id"]))  # fmt: skip
+        toggl_connection.invoke(
+            "QueryFunction",
+            {"query": "clients", "params": {"name": f"a{character}"}},
+            DEFAULT_WORKSPACE_ID=str(seeded.workspace["id"]),
+        )
     assert toggl.requests == []
 
 

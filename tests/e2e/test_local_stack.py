@@ -41,8 +41,10 @@ class Running:
     def ports(self) -> dict[str, int]:
         """The ports the servers bound (asked for 0: any free one), from stack.json."""
         state = self.client.state
-        return {name: int(str(state[key]).rsplit(":", 1)[1]) for name, key in
-                (("API", "api"), ("MOTO", "moto"), ("TOGGL", "toggl"))}  # fmt: skip
+        return {
+            name: int(str(state[key]).rsplit(":", 1)[1])
+            for name, key in (("API", "api"), ("MOTO", "moto"), ("TOGGL", "toggl"))
+        }
 
 
 ANY_PORTS = {"API": 0, "MOTO": 0, "TOGGL": 0}
@@ -56,15 +58,21 @@ def start(state_dir: Path, ports: dict[str, int] = ANY_PORTS, settings: dict[str
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))},
         "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}",
-        "TOGGL_LOCAL_DIR": str(state_dir), **(settings or {}),
+        "TOGGL_LOCAL_DIR": str(state_dir),
+        **(settings or {}),
         # not the secret events/ are signed with: make post must sign with the stack's own
         "TOGGL_WEBHOOK_SECRET": RUN_SECRET,
         **{f"TOGGL_LOCAL_{name}_PORT": str(port) for name, port in ports.items()},
-    }  # fmt: skip
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, start_new_session=True,
-    )  # fmt: skip
+        [sys.executable, "-m", "local.run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 90
     while not written_by(state_dir / "stack.json", process.pid):
         if process.poll() is not None:
@@ -194,8 +202,9 @@ def post(running: Running, *argv: str, state_dir: Path | None = None) -> subproc
     """``make post EVENT=...``, as a process of its own."""
     env = {**running.env, "TOGGL_LOCAL_DIR": str(state_dir or running.state_dir)}
     env.pop("TOGGL_WEBHOOK_SECRET")  # make post finds the secret in stack.json, not in its environment
-    return subprocess.run([sys.executable, "-m", "local.post", *argv], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "local.post", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_make_post_signs_with_the_running_stacks_secret_and_takes_raw_toggl_bodies(
@@ -216,8 +225,10 @@ def test_make_post_signs_with_the_running_stacks_secret_and_takes_raw_toggl_bodi
     # An IAM route's event: signed with the local key pair
     assert post(running, str(ROOT / "events" / "query-me.json")).returncode == 0
     published = wait_for(client, offset, {"Project Created", "Time Entry Updated"}, timeout=20)
-    assert {e["detail"]["event_id"] for e in published} >= {77_000_001, json.loads(json.loads(
-        (ROOT / "events" / "webhook-project-created.json").read_text())["body"])["event_id"]}  # fmt: skip
+    assert {e["detail"]["event_id"] for e in published} >= {
+        77_000_001,
+        json.loads(json.loads((ROOT / "events" / "webhook-project-created.json").read_text())["body"])["event_id"],
+    }
 
 
 def test_make_post_mistakes_are_one_line(running: Running, tmp_path: Path) -> None:
@@ -249,15 +260,19 @@ def fresh_env(state_dir: Path, ports: dict[str, int]) -> dict[str, str]:
     """A make run's environment with nothing of ours inherited: its state in ``state_dir``, its
     ports as given (any the mapping leaves out: 0, any free port)."""
     inherited = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TOGGL_"))}
-    return {**inherited, "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}",
-            "TOGGL_LOCAL_DIR": str(state_dir),
-            **{f"TOGGL_LOCAL_{name}_PORT": str(ports.get(name, 0)) for name in ANY_PORTS}}  # fmt: skip
+    return {
+        **inherited,
+        "PYTHONPATH": f"{ROOT / 'layers' / 'toggl' / 'python'}:{ROOT}",
+        "TOGGL_LOCAL_DIR": str(state_dir),
+        **{f"TOGGL_LOCAL_{name}_PORT": str(ports.get(name, 0)) for name in ANY_PORTS},
+    }
 
 
 def run_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """A make run that is expected to stop at once."""
-    return subprocess.run([sys.executable, "-m", "local.run"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=90)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "local.run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+    )
 
 
 def test_a_second_make_run_in_the_same_folder_says_so_and_harms_nothing(running: Running) -> None:
@@ -347,8 +362,9 @@ def me_requests_this_hour(client: LocalClient) -> int:
 def run_tool(running: Running, module: str, *argv: str) -> subprocess.CompletedProcess[str]:
     """``make demo`` / ``make doctor``: a process of its own, finding the stack through its folder."""
     env = {k: v for k, v in running.env.items() if k != "TOGGL_WEBHOOK_SECRET"}
-    return subprocess.run([sys.executable, "-m", module, *argv], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=180)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", module, *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 def test_the_local_schedules_spend_the_quota_no_faster_than_the_deployed_defaults(
@@ -360,8 +376,11 @@ def test_the_local_schedules_spend_the_quota_no_faster_than_the_deployed_default
         monkeypatch.delenv(name)
 
     options = Options.from_environment()  # what make run takes when nothing is set
-    local = {"WorkspacePollerFunction": options.poll_seconds, "CatchUpFunction": options.catch_up_seconds,
-             "SubscriptionHealthFunction": options.health_seconds}  # fmt: skip
+    local = {
+        "WorkspacePollerFunction": options.poll_seconds,
+        "CatchUpFunction": options.catch_up_seconds,
+        "SubscriptionHealthFunction": options.health_seconds,
+    }
     assert set(local) == set(SCHEDULES)
     assert all(local[job] >= deployed_period_seconds(job) for job in SCHEDULES), local
     # the two jobs that read /me (one request a run) leave most of Toggl's 30 an hour to everything else
@@ -385,8 +404,11 @@ def test_make_demo_on_the_default_schedules_passes_and_spends_what_the_readme_sa
         doctor = run_tool(quiet, "local.doctor")
         assert doctor.returncode == 0 and doctor.stdout.rstrip().endswith("healthy"), doctor.stdout + doctor.stderr
         assert me_requests_this_hour(quiet.client) - before - spent <= DOCTOR_ME_REQUESTS - QUOTA_LOW
-        assert re.search(rf"It needs {DEMO_ME_REQUESTS} of the sandbox's\s+hourly `/me` requests, and keeps "
-                         rf"{DOCTOR_ME_REQUESTS} for a `make doctor`", README)  # fmt: skip
+        assert re.search(
+            rf"It needs {DEMO_ME_REQUESTS} of the sandbox's\s+hourly `/me` requests, and keeps "
+            rf"{DOCTOR_ME_REQUESTS} for a `make doctor`",
+            README,
+        )
     finally:
         stop(quiet)
 
@@ -412,8 +434,9 @@ def test_an_idle_make_run_keeps_its_quota_and_the_demo_and_doctor_pass_after_an_
         assert all(check["ok"] for check in json.loads(doctor.stdout)["checks"])
         # When the hour's /me requests are all spent by someone else, Then make demo still passes, and says why
         for _ in range(30):
-            requests.get(client.state["toggl"] + "/api/v9/me", auth=(client.state["toggl_token"], "api_token"),
-                         timeout=30)  # fmt: skip
+            requests.get(
+                client.state["toggl"] + "/api/v9/me", auth=(client.state["toggl_token"], "api_token"), timeout=30
+            )
         again = run_tool(idle, "local.demo")
         assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
         assert "its hour starts again now" in again.stdout

@@ -80,8 +80,9 @@ def test_checkov_as_the_makefile_runs_it_asks_for_nothing_outside(proxy: Recordi
     command = recipe_line("checkov")
     if not (ROOT / command[0]).exists():
         pytest.skip("make template-check installs checkov; make test runs it first")
-    done = subprocess.run(command, cwd=ROOT, env={**through(proxy), **exported()}, capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    done = subprocess.run(
+        command, cwd=ROOT, env={**through(proxy), **exported()}, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert proxy.asked == []
     assert "Traceback" not in done.stdout + done.stderr
@@ -106,6 +107,16 @@ def test_sam_cli_telemetry_is_off_for_every_target() -> None:
 def test_make_clean_removes_what_the_makefile_creates(tmp_path: Path) -> None:
     clean = next(line for line in MAKEFILE.splitlines() if line.startswith("\trm -rf"))
     removed = set(clean.split()[2:])
-    made = {".aws-sam", ".local", ".bench", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".coverage",
-            ".hypothesis", "$(SAM_VENV)", "$(CHECKOV_VENV)"}  # fmt: skip
+    made = {
+        ".aws-sam",
+        ".local",
+        ".bench",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".coverage",
+        ".hypothesis",
+        "$(SAM_VENV)",
+        "$(CHECKOV_VENV)",
+    }
     assert made <= removed, made - removed

@@ -25,31 +25,52 @@ def add_projects(seeded: Seeded, n: int) -> None:
     for i in range(n):
         pid = seeded.world.next_id()
         seeded.world.projects[pid] = {
-            "id": pid, "workspace_id": seeded.workspace["id"], "wid": seeded.workspace["id"], "name": f"P{i:04}",
-            "active": True, "client_id": None, "at": now(),
-        }  # fmt: skip
+            "id": pid,
+            "workspace_id": seeded.workspace["id"],
+            "wid": seeded.workspace["id"],
+            "name": f"P{i:04}",
+            "active": True,
+            "client_id": None,
+            "at": now(),
+        }
 
 
 def add_tasks(seeded: Seeded, n: int) -> None:
     for i in range(n):
         tid = seeded.world.next_id()
         seeded.world.tasks[tid] = {
-            "id": tid, "name": f"T{i:04}", "project_id": seeded.project["id"], "workspace_id": seeded.workspace["id"],
-            "active": True, "user_id": None, "at": now(),
-        }  # fmt: skip
+            "id": tid,
+            "name": f"T{i:04}",
+            "project_id": seeded.project["id"],
+            "workspace_id": seeded.workspace["id"],
+            "active": True,
+            "user_id": None,
+            "at": now(),
+        }
 
 
 def add_entries(seeded: Seeded, n: int, running: bool = False) -> None:
     for i in range(n):
         eid = seeded.world.next_id()
         seeded.world.time_entries[eid] = {
-            "id": eid, "workspace_id": seeded.workspace["id"], "wid": seeded.workspace["id"],
-            "user_id": seeded.owner["id"], "uid": seeded.owner["id"], "project_id": seeded.project["id"],
-            "task_id": None, "description": f"E{i}", "billable": True, "tags": [], "tag_ids": [],
+            "id": eid,
+            "workspace_id": seeded.workspace["id"],
+            "wid": seeded.workspace["id"],
+            "user_id": seeded.owner["id"],
+            "uid": seeded.owner["id"],
+            "project_id": seeded.project["id"],
+            "task_id": None,
+            "description": f"E{i}",
+            "billable": True,
+            "tags": [],
+            "tag_ids": [],
             "start": f"2026-11-{1 + i % 28:02}T09:00:00+00:00",
             "stop": None if running else "2026-11-01T10:00:00+00:00",
-            "duration": -1 if running else 3600, "duronly": True, "at": now(), "server_deleted_at": None,
-        }  # fmt: skip
+            "duration": -1 if running else 3600,
+            "duronly": True,
+            "at": now(),
+            "server_deleted_at": None,
+        }
 
 
 def gets(toggl: Sandbox, prefix: str) -> int:
@@ -116,9 +137,15 @@ def test_every_query_has_an_event_file_that_works(toggl_connection: Connection, 
     ],
 )
 def test_projects_page_through_bare_arrays(
-    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, n: int, limit: int, count: int, truncated: bool,
+    toggl_connection: Connection,
+    toggl: Sandbox,
+    seeded: Seeded,
+    n: int,
+    limit: int,
+    count: int,
+    truncated: bool,
     requests: int,
-) -> None:  # fmt: skip
+) -> None:
     seeded.world.projects.clear()
     add_projects(seeded, n)
     body = ask(toggl_connection, "projects", workspace_id=seeded.workspace["id"], limit=limit)
@@ -129,13 +156,24 @@ def test_projects_page_through_bare_arrays(
 
 @pytest.mark.parametrize(
     ("n", "limit", "count", "truncated", "requests"),
-    [(0, 1000, 0, False, 1), (1, 1000, 1, False, 1), (200, 1000, 200, False, 1), (201, 1000, 201, False, 2),
-     (30, 10, 10, True, 1)],
-)  # fmt: skip
+    [
+        (0, 1000, 0, False, 1),
+        (1, 1000, 1, False, 1),
+        (200, 1000, 200, False, 1),
+        (201, 1000, 201, False, 2),
+        (30, 10, 10, True, 1),
+    ],
+)
 def test_tasks_page_through_the_total_count_envelope(
-    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, n: int, limit: int, count: int, truncated: bool,
+    toggl_connection: Connection,
+    toggl: Sandbox,
+    seeded: Seeded,
+    n: int,
+    limit: int,
+    count: int,
+    truncated: bool,
     requests: int,
-) -> None:  # fmt: skip
+) -> None:
     add_tasks(seeded, n)
     body = ask(toggl_connection, "tasks", workspace_id=seeded.workspace["id"], limit=limit)
     assert (body["count"], body["truncated"], body["toggl_requests"]) == (count, truncated, requests)
@@ -151,16 +189,28 @@ def test_tags_page_like_projects(toggl_connection: Connection, seeded: Seeded) -
 
 @pytest.mark.parametrize(
     ("n", "limit", "count", "truncated", "requests"),
-    [(0, 1000, 0, False, 1), (1, 1000, 1, False, 1), (50, 1000, 50, False, 1), (51, 1000, 51, False, 2),
-     (120, 60, 60, True, 2)],
-)  # fmt: skip
+    [
+        (0, 1000, 0, False, 1),
+        (1, 1000, 1, False, 1),
+        (50, 1000, 50, False, 1),
+        (51, 1000, 51, False, 2),
+        (120, 60, 60, True, 2),
+    ],
+)
 def test_the_detailed_report_follows_its_cursor(
-    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, n: int, limit: int, count: int, truncated: bool,
+    toggl_connection: Connection,
+    toggl: Sandbox,
+    seeded: Seeded,
+    n: int,
+    limit: int,
+    count: int,
+    truncated: bool,
     requests: int,
-) -> None:  # fmt: skip
+) -> None:
     add_entries(seeded, n)
-    body = ask(toggl_connection, "detailed-report", workspace_id=seeded.workspace["id"], start_date="2026-11-01",
-               limit=limit)  # fmt: skip
+    body = ask(
+        toggl_connection, "detailed-report", workspace_id=seeded.workspace["id"], start_date="2026-11-01", limit=limit
+    )
     assert (body["count"], body["truncated"], body["toggl_requests"]) == (count, truncated, requests)
     ids = [row["time_entries"][0]["id"] for row in body["items"]]
     assert len(set(ids)) == count
@@ -187,9 +237,13 @@ def test_filters_are_passed_to_toggl_under_their_own_names(
     ask(toggl_connection, "projects", workspace_id=wid, active="both", name="web", client_ids="3,4", billable="true")
     call = toggl.calls("GET", f"/api/v9/workspaces/{wid}/projects")[0]
     assert call.query == {
-        "active": ["both"], "name": ["web"], "client_ids": ["3,4"], "billable": ["true"], "page": ["1"],
+        "active": ["both"],
+        "name": ["web"],
+        "client_ids": ["3,4"],
+        "billable": ["true"],
+        "page": ["1"],
         "per_page": ["200"],
-    }  # fmt: skip
+    }
     ask(toggl_connection, "tasks", workspace_id=wid, active="false", pid=seeded.project["id"], search="x")
     call = toggl.calls("GET", f"/api/v9/workspaces/{wid}/tasks")[0]
     assert call.query["active"] == ["false"] and call.query["pid"] == [str(seeded.project["id"])]

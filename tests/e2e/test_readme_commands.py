@@ -17,8 +17,10 @@ from tests.e2e.test_local_stack import Running, start, stop
 
 README = (ROOT / "README.md").read_text()
 # The sections a new user reads first: the opening screen, and set-up with make run.
-LOCAL_SECTIONS = (README.split("## Triggers", 1)[0],
-                  README.split("## Set-up: two commands", 1)[1].split("## Deploying to AWS", 1)[0])  # fmt: skip
+LOCAL_SECTIONS = (
+    README.split("## Triggers", 1)[0],
+    README.split("## Set-up: two commands", 1)[1].split("## Deploying to AWS", 1)[0],
+)
 NOT_RUN = {
     "make run": "the fixture starts it, as a process of its own",
     "make test": "this test is part of it",
@@ -60,10 +62,14 @@ def test_the_local_sections_show_commands_and_the_not_run_list_is_current() -> N
 
 @pytest.mark.parametrize("command", [c for c in commands() if c not in NOT_RUN])
 def test_every_local_command_of_the_readme_runs_as_written(command: str, running: Running) -> None:
-    env = {**{k: v for k, v in running.env.items() if k != "TOGGL_WEBHOOK_SECRET"},
-           "PATH": os.environ["PATH"], "TOGGL_LOCAL_DIR": str(running.state_dir)}  # fmt: skip
-    done = subprocess.run(["bash", "-c", as_here(command, running)], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300)  # fmt: skip
+    env = {
+        **{k: v for k, v in running.env.items() if k != "TOGGL_WEBHOOK_SECRET"},
+        "PATH": os.environ["PATH"],
+        "TOGGL_LOCAL_DIR": str(running.state_dir),
+    }
+    done = subprocess.run(
+        ["bash", "-c", as_here(command, running)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, (command, done.stdout[-3000:], done.stderr[-3000:])
     assert "Traceback" not in done.stdout + done.stderr
     # awscurl exits 0 whatever the status: an error answer is a JSON body with "message" or "error"
@@ -73,7 +79,21 @@ def test_every_local_command_of_the_readme_runs_as_written(command: str, running
 def test_a_staged_url_is_api_gateways_unknown_route_locally(running: Running) -> None:
     # The README says /v1 URLs answer Missing Authentication Token locally: they do.
     url = str(running.client.state["api"]) + "/v1/queries/me"
-    done = subprocess.run([str(Path(ROOT / ".venv" / "bin" / "awscurl")), "--service", "execute-api", "--region",
-                           "us-east-1", "--access_key", "LOCALACCESSKEY", "--secret_key", "local-secret-access-key",
-                           url], capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [
+            str(Path(ROOT / ".venv" / "bin" / "awscurl")),
+            "--service",
+            "execute-api",
+            "--region",
+            "us-east-1",
+            "--access_key",
+            "LOCALACCESSKEY",
+            "--secret_key",
+            "local-secret-access-key",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Missing Authentication Token" in done.stdout + done.stderr

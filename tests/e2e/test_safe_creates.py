@@ -118,9 +118,18 @@ def test_an_invitation_with_an_unknown_outcome_is_never_sent_again(
 # --- found_existing means "what this request made" -------------------------------------------------
 def an_old_inactive_task(seeded: Seeded, name: str) -> dict[str, Any]:
     """A task of that name made long ago, done since (inactive), without the new request's fields."""
-    task = {"id": seeded.world.next_id(), "name": name, "project_id": seeded.project["id"],
-            "workspace_id": seeded.workspace["id"], "active": False, "estimated_seconds": 0, "user_id": None,
-            "external_reference": "crm-1", "at": "2026-01-05T09:00:00+00:00", "tracked_seconds": 0}  # fmt: skip
+    task = {
+        "id": seeded.world.next_id(),
+        "name": name,
+        "project_id": seeded.project["id"],
+        "workspace_id": seeded.workspace["id"],
+        "active": False,
+        "estimated_seconds": 0,
+        "user_id": None,
+        "external_reference": "crm-1",
+        "at": "2026-01-05T09:00:00+00:00",
+        "tracked_seconds": 0,
+    }
     seeded.world.tasks[task["id"]] = task
     return task
 
@@ -130,8 +139,13 @@ def test_a_lost_answer_is_never_answered_with_an_old_inactive_task_of_the_same_n
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, lost: str
 ) -> None:
     old = an_old_inactive_task(seeded, "Review")
-    request = {"workspace_id": seeded.workspace["id"], "project_id": seeded.project["id"], "name": "Review",
-               "external_reference": "crm-2", "estimated_seconds": 3600}  # fmt: skip
+    request = {
+        "workspace_id": seeded.workspace["id"],
+        "project_id": seeded.project["id"],
+        "name": "Review",
+        "external_reference": "crm-2",
+        "estimated_seconds": 3600,
+    }
     # Given Toggl does the work and the answer is lost
     toggl.fail(Fault(**{**LOST[lost].__dict__}))
     response = toggl_connection.post_json("/actions/create-task", request)
@@ -146,8 +160,13 @@ def test_a_create_that_never_reached_toggl_is_sent_again_despite_an_old_task_of_
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
     old = an_old_inactive_task(seeded, "Review")
-    request = {"workspace_id": seeded.workspace["id"], "project_id": seeded.project["id"], "name": "Review",
-               "external_reference": "crm-2", "estimated_seconds": 3600}  # fmt: skip
+    request = {
+        "workspace_id": seeded.workspace["id"],
+        "project_id": seeded.project["id"],
+        "name": "Review",
+        "external_reference": "crm-2",
+        "estimated_seconds": 3600,
+    }
     # Given Toggl fails the create before doing it (a 502 whose outcome the connection cannot know)
     toggl.fail(Fault(status=502, times=1, method="POST"))
     response = toggl_connection.post_json("/actions/create-task", request)
@@ -161,12 +180,18 @@ def test_a_create_that_never_reached_toggl_is_sent_again_despite_an_old_task_of_
 def test_a_lost_client_create_is_not_answered_with_an_archived_client_of_that_name(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
-    archived = {"id": seeded.world.next_id(), "wid": seeded.workspace["id"], "name": "Acme", "archived": True,
-                "at": "2026-01-05T09:00:00+00:00"}  # fmt: skip
+    archived = {
+        "id": seeded.world.next_id(),
+        "wid": seeded.workspace["id"],
+        "name": "Acme",
+        "archived": True,
+        "at": "2026-01-05T09:00:00+00:00",
+    }
     seeded.world.clients[archived["id"]] = archived
     toggl.fail(Fault(status=502, times=1, method="POST"))
-    response = toggl_connection.post_json("/actions/create-client", {"workspace_id": seeded.workspace["id"],
-                                                                      "name": "Acme"})  # fmt: skip
+    response = toggl_connection.post_json(
+        "/actions/create-client", {"workspace_id": seeded.workspace["id"], "name": "Acme"}
+    )
     assert response["statusCode"] in (201, 409), response  # sent again: Toggl decides about the name
     assert body_of(response).get("id") != archived["id"]
 
@@ -185,8 +210,9 @@ def test_an_unreadable_record_of_unknown_outcomes_is_a_retryable_503_and_is_not_
     def throttle_the_first_read(**_: Any) -> None:
         if not refused:
             refused.append(1)
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}},
-                              "GetItem")  # fmt: skip
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}}, "GetItem"
+            )
 
     # Given DynamoDB throttles the read of the unknown-outcome record once
     dynamodb = aws_clients.client("dynamodb")

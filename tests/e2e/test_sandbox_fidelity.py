@@ -28,8 +28,9 @@ class Caller:
         self.toggl = toggl
 
     def __call__(self, method: str, path: str, body: Any = None, **query: Any) -> tuple[int, Any, Any]:
-        response = requests.request(method, self.toggl.url + path, json=body, params=query or None,
-                                    auth=(CANARY_TOKEN, "api_token"), timeout=30)  # fmt: skip
+        response = requests.request(
+            method, self.toggl.url + path, json=body, params=query or None, auth=(CANARY_TOKEN, "api_token"), timeout=30
+        )
         return response.status_code, response.json() if response.content else None, response.headers
 
 
@@ -73,7 +74,9 @@ def track_endpoints(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
     assert status == 200 and set(invited) == {"data", "invitations", "messages"}
     assert invited["data"][0]["workspaces"] == [{"user_id": None, "workspace_id": wid, "workspace_user_id": None}]
     assert call("POST", org, {"emails": ["nope"], "workspaces": [{"workspace_id": wid}]})[:2] == (
-        400, "Invalid e-mail: 'nope'")  # fmt: skip
+        400,
+        "Invalid e-mail: 'nope'",
+    )
 
 
 def webhooks_endpoints(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
@@ -84,8 +87,13 @@ def webhooks_endpoints(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
     assert call("GET", hooks + f"/limits/{wid}")[1] == {"max_webhooks": 3, "max_events_per_webhook": 12}
     receiver = Receiver().start()
     try:
-        sub = {"url_callback": receiver.url, "event_filters": [{"entity": "project", "action": "*"}],
-               "enabled": True, "description": "fidelity", "secret": "s"}  # fmt: skip
+        sub = {
+            "url_callback": receiver.url,
+            "event_filters": [{"entity": "project", "action": "*"}],
+            "enabled": True,
+            "description": "fidelity",
+            "secret": "s",
+        }
         status, created, _ = call("POST", hooks + f"/subscriptions/{wid}", sub)
         assert status == 200 and created["validated_at"]
         sid = created["subscription_id"]
@@ -94,18 +102,25 @@ def webhooks_endpoints(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
             f"Subscription description 'fidelity' is already in use for workspace {wid}": sub,
             "The list of event filters must not be empty": {**sub, "description": "b", "event_filters": []},
             "The following event filter appears more than once for your subscription: project/*": {
-                **sub, "description": "c", "event_filters": [{"entity": "project", "action": "*"}] * 2},
+                **sub,
+                "description": "c",
+                "event_filters": [{"entity": "project", "action": "*"}] * 2,
+            },
             "The value 'pro-ject' for the filter entity can only contain letters, numbers and '_' or be '*' to "
             "match all entities": {**sub, "description": "d", "event_filters": [{"entity": "pro-ject", "action": "*"}]},
-        }  # fmt: skip
+        }
         for text, body in refusals.items():
             assert call("POST", hooks + f"/subscriptions/{wid}", body)[:2] == (400, text)
-        many = [{"entity": e, "action": a} for e in ("client", "project", "tag", "task", "time_entry")
-                for a in ("created", "updated", "deleted")]  # fmt: skip
+        many = [
+            {"entity": e, "action": a}
+            for e in ("client", "project", "tag", "task", "time_entry")
+            for a in ("created", "updated", "deleted")
+        ]
         too_many = {**sub, "description": "e", "event_filters": many}
         assert call("POST", hooks + f"/subscriptions/{wid}", too_many)[:2] == (
-            400, "The limit of 12 event filters for your subscription has been exceeded as you're trying to set 15 "
-            "filters")  # fmt: skip
+            400,
+            "The limit of 12 event filters for your subscription has been exceeded as you're trying to set 15 filters",
+        )
         for n in (2, 3):
             assert call("POST", hooks + f"/subscriptions/{wid}", {**sub, "description": f"n{n}"})[0] == 200
         assert call("POST", hooks + f"/subscriptions/{wid}", {**sub, "description": "n4"})[:2] == (
@@ -120,8 +135,10 @@ def webhooks_endpoints(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
             f"subscription 1 for workspace {wid} was not found",
         )
         assert call("POST", hooks + f"/ping/{wid}/{sid}")[:2] == (200, {"status": "ok"})
-        assert call("GET", hooks + f"/validate/{wid}/{sid}/wrong")[:2] == (400, f"subscription {sid} has already "
-                                                                                 "been validated")  # fmt: skip
+        assert call("GET", hooks + f"/validate/{wid}/{sid}/wrong")[:2] == (
+            400,
+            f"subscription {sid} has already been validated",
+        )
         sandbox_webhooks.state(toggl).subscriptions[sid]["validated_at"] = None
         assert call("GET", hooks + f"/validate/{wid}/{sid}/wrong")[:2] == (
             400,
@@ -140,7 +157,9 @@ def reports_endpoint(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
     assert status == 200 and rows == []
     assert call("POST", path, {})[:2] == (400, "At least one parameter must be set")
     assert call("POST", path, {"start_date": "2026-11-01T00:00:00Z"})[:2] == (
-        400, "Invalid 'start_date' value, allowed values are: 'YYYY-MM-DD'")  # fmt: skip
+        400,
+        "Invalid 'start_date' value, allowed values are: 'YYYY-MM-DD'",
+    )
 
 
 def test_the_sandbox_answers_every_endpoint_as_documented(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:

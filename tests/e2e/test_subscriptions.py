@@ -21,9 +21,14 @@ from toggl_connection.subscriptions import Subscriptions, owns
 from toggl_connection.toggl_api import TogglClient
 
 ALL = {
-    "Time Entry Created", "Time Entry Updated", "Time Entry Deleted", "Project Created", "Project Updated",
-    "Project Deleted", "Workspace Created",
-}  # fmt: skip
+    "Time Entry Created",
+    "Time Entry Updated",
+    "Time Entry Deleted",
+    "Project Created",
+    "Project Updated",
+    "Project Deleted",
+    "Workspace Created",
+}
 
 
 def client(hooked: Hooked) -> Subscriptions:
@@ -89,8 +94,13 @@ def test_a_changed_url_or_secret_updates_in_place(hooked: Hooked) -> None:
 def test_delete_removes_ours_and_spares_foreign_subscriptions(hooked: Hooked) -> None:
     set_plan(hooked, "premium")
     wid = hooked.seeded.workspace["id"]
-    foreign = {"url_callback": hooked.api + "/webhooks", "event_filters": [{"entity": "tag", "action": "*"}],
-               "enabled": True, "description": "someone else's", "secret": deliveries.TEST_SECRET}  # fmt: skip
+    foreign = {
+        "url_callback": hooked.api + "/webhooks",
+        "event_filters": [{"entity": "tag", "action": "*"}],
+        "enabled": True,
+        "description": "someone else's",
+        "secret": deliveries.TEST_SECRET,
+    }
     hooked.toggl_call("POST", f"/webhooks/api/v1/subscriptions/{wid}", foreign)
     subs = client(hooked)
     subs.sync(hooked.api, deliveries.TEST_SECRET)
@@ -131,8 +141,13 @@ def test_a_disabled_subscription_is_healed_and_announced(hooked: Hooked) -> None
     client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
     (sub,) = sandbox_subs(hooked)
     sub["enabled"] = False  # Toggl disabled it after failed deliveries
-    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack", SUBSCRIPTION_OWNER="test-stack")  # fmt: skip
+    result = hooked.connection.invoke(
+        "SubscriptionHealthFunction",
+        {},
+        WEBHOOK_BASE_URL=hooked.api,
+        SUBSCRIPTION_NAME="test-stack",
+        SUBSCRIPTION_OWNER="test-stack",
+    )
     assert result["status"] == "repaired"
     assert sub["enabled"] is True
     notices = [e for e in hooked.connection.bus_events() if e["detail-type"].startswith("Subscription")]
@@ -145,8 +160,13 @@ def test_a_deleted_subscription_is_recreated(hooked: Hooked) -> None:
     set_plan(hooked, "free")
     client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
     sandbox_webhooks.state(hooked.toggl).subscriptions.clear()
-    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack", SUBSCRIPTION_OWNER="test-stack")  # fmt: skip
+    result = hooked.connection.invoke(
+        "SubscriptionHealthFunction",
+        {},
+        WEBHOOK_BASE_URL=hooked.api,
+        SUBSCRIPTION_NAME="test-stack",
+        SUBSCRIPTION_OWNER="test-stack",
+    )
     assert result["status"] == "repaired" and len(sandbox_subs(hooked)) == 1
 
 
@@ -154,9 +174,14 @@ def test_a_healthy_check_costs_one_request_and_publishes_nothing(hooked: Hooked)
     set_plan(hooked, "free")
     client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
     before = len(hooked.toggl.requests)
-    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack", SUBSCRIPTION_OWNER="test-stack",
-                                      DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]))  # fmt: skip
+    result = hooked.connection.invoke(
+        "SubscriptionHealthFunction",
+        {},
+        WEBHOOK_BASE_URL=hooked.api,
+        SUBSCRIPTION_NAME="test-stack",
+        SUBSCRIPTION_OWNER="test-stack",
+        DEFAULT_WORKSPACE_ID=str(hooked.seeded.workspace["id"]),
+    )
     assert result["status"] == "healthy"
     assert len(hooked.toggl.requests) - before == 1
     assert hooked.connection.bus_events() == []
@@ -174,8 +199,13 @@ def test_failing_deliveries_disable_then_health_repairs_for_real(hooked: Hooked)
     hooked.settle()
     assert sub["enabled"] is False
     sub["url_callback"] = good_url
-    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, WEBHOOK_BASE_URL=hooked.api,
-                                      SUBSCRIPTION_NAME="test-stack", SUBSCRIPTION_OWNER="test-stack")  # fmt: skip
+    result = hooked.connection.invoke(
+        "SubscriptionHealthFunction",
+        {},
+        WEBHOOK_BASE_URL=hooked.api,
+        SUBSCRIPTION_NAME="test-stack",
+        SUBSCRIPTION_OWNER="test-stack",
+    )
     assert result["status"] == "repaired" and sub["enabled"] is True
 
 
@@ -224,18 +254,26 @@ def test_the_poller_takes_a_baseline_then_announces_each_new_workspace_once(hook
     (event,) = hooked.connection.bus_events()
     assert event["detail-type"] == "Workspace Created"
     detail = event["detail"]
-    assert (detail["origin"], detail["event_id"], detail["entity_id"]) == ("poll", f"workspace-created:{ws['id']}",
-                                                                            ws["id"])  # fmt: skip
+    assert (detail["origin"], detail["event_id"], detail["entity_id"]) == (
+        "poll",
+        f"workspace-created:{ws['id']}",
+        ws["id"],
+    )
     assert "api_token" not in json.dumps(event)
 
 
 def test_a_workspace_announced_by_webhook_and_poller_is_published_once(hooked: Hooked) -> None:
     poll(hooked)
-    document = deliveries.envelope("workspace", "created", {"id": 8800001, "name": "W"}, 5005, 8800001,
-                                   workspace_id=8800001)  # fmt: skip
+    document = deliveries.envelope(
+        "workspace", "created", {"id": 8800001, "name": "W"}, 5005, 8800001, workspace_id=8800001
+    )
     assert hooked.connection.deliver("/webhooks/workspace-created", document)["statusCode"] == 200
-    hooked.seeded.world.workspaces[8800001] = {"id": 8800001, "organization_id": hooked.seeded.organization["id"],
-                                               "name": "W", "premium": True}  # fmt: skip
+    hooked.seeded.world.workspaces[8800001] = {
+        "id": 8800001,
+        "organization_id": hooked.seeded.organization["id"],
+        "name": "W",
+        "premium": True,
+    }
     hooked.seeded.world.workspace_users[8800001] = {hooked.seeded.owner["id"]}
     result = poll(hooked)
     assert (result["published"], result["duplicates"]) == (0, 1)
@@ -246,10 +284,14 @@ def test_a_workspace_announced_by_webhook_and_poller_is_published_once(hooked: H
 def test_the_command_line_syncs_and_reports(hooked: Hooked) -> None:
     set_plan(hooked, "free")
     env = {
-        "PATH": "/usr/bin:/bin", "TOGGL_API_URL": hooked.toggl.url, "TOGGL_API_TOKEN": CANARY_TOKEN,
-        "TOGGL_WEBHOOK_SECRET": deliveries.TEST_SECRET, "WEBHOOK_BASE_URL": hooked.api,
-        "TOGGL_WORKSPACE_ID": str(hooked.seeded.workspace["id"]), "SUBSCRIPTION_NAME": "cli",
-    }  # fmt: skip
+        "PATH": "/usr/bin:/bin",
+        "TOGGL_API_URL": hooked.toggl.url,
+        "TOGGL_API_TOKEN": CANARY_TOKEN,
+        "TOGGL_WEBHOOK_SECRET": deliveries.TEST_SECRET,
+        "WEBHOOK_BASE_URL": hooked.api,
+        "TOGGL_WORKSPACE_ID": str(hooked.seeded.workspace["id"]),
+        "SUBSCRIPTION_NAME": "cli",
+    }
     command = [sys.executable, "-c", "from toggl_connection.cli import main; main()", "subscriptions"]
     import os
 
@@ -281,8 +323,12 @@ def test_a_toggl_that_counts_wildcards_as_several_events_gets_explicit_filters(h
     assert not second.changed
     # The health check learns once what could not fit, keeps it where a cold start sees it, and
     # from then on spends one request a run (Free: 30 an hour) instead of syncing again.
-    env = {"WEBHOOK_BASE_URL": hooked.api, "SUBSCRIPTION_NAME": "test-stack", "SUBSCRIPTION_OWNER": "test-stack",
-           "DEFAULT_WORKSPACE_ID": str(hooked.seeded.workspace["id"])}  # fmt: skip
+    env = {
+        "WEBHOOK_BASE_URL": hooked.api,
+        "SUBSCRIPTION_NAME": "test-stack",
+        "SUBSCRIPTION_OWNER": "test-stack",
+        "DEFAULT_WORKSPACE_ID": str(hooked.seeded.workspace["id"]),
+    }
     learned = hooked.connection.invoke("SubscriptionHealthFunction", {}, **env)
     assert learned["report"]["not_fitted"] == first.not_fitted and not learned["report"]["created"]
     for _ in range(2):

@@ -24,8 +24,14 @@ from tests.e2e.test_queries import add_entries
 from tests.servers import Hooked
 from toggl_connection.cli import run as cli
 
-SIX = {"Time Entry Created", "Time Entry Updated", "Time Entry Deleted", "Project Created", "Project Updated",
-       "Project Deleted"}  # fmt: skip
+SIX = {
+    "Time Entry Created",
+    "Time Entry Updated",
+    "Time Entry Deleted",
+    "Project Created",
+    "Project Updated",
+    "Project Deleted",
+}
 
 
 @pytest.fixture
@@ -36,8 +42,19 @@ def behaviour() -> Behaviour:
 def sync(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> tuple[int, Any]:
     monkeypatch.setenv("TOGGL_API_TOKEN", CANARY_TOKEN)
     monkeypatch.setenv("TOGGL_WEBHOOK_SECRET", deliveries.TEST_SECRET)
-    argv = ["subscriptions", "sync", "--json", "--api-url", hooked.toggl.url, "--webhook-base-url", hooked.api,
-            "--workspace-id", str(hooked.seeded.workspace["id"]), "--name", "strict"]  # fmt: skip
+    argv = [
+        "subscriptions",
+        "sync",
+        "--json",
+        "--api-url",
+        hooked.toggl.url,
+        "--webhook-base-url",
+        hooked.api,
+        "--workspace-id",
+        str(hooked.seeded.workspace["id"]),
+        "--name",
+        "strict",
+    ]
     out = io.StringIO()
     code = cli(argv, out)
     return code, json.loads(out.getvalue())
@@ -166,5 +183,6 @@ def test_whatever_order_time_entry_ids_come_in_no_time_entry_is_created_twice(ho
         world.update_entry(after)
         catch_up(hooked)
     # Then both are Updated: neither is Created (again)
-    assert sorted(on_bus(hooked)) == sorted([("Time Entry Updated", before, "catch-up"),
-                                             ("Time Entry Updated", after, "catch-up")])  # fmt: skip
+    assert sorted(on_bus(hooked)) == sorted(
+        [("Time Entry Updated", before, "catch-up"), ("Time Entry Updated", after, "catch-up")]
+    )

@@ -76,16 +76,28 @@ class FaultyAws:
         body = http.rfile.read(int(http.headers.get("Content-Length") or 0))
         fault = self._fault(http.headers.get("X-Amz-Target", ""), body)
         if fault == "done-write":
-            self._send(http, 400, {"__type": "com.amazonaws.dynamodb.v20120810#ValidationException",
-                                   "message": "injected fault: the done write is refused once"})  # fmt: skip
+            self._send(
+                http,
+                400,
+                {
+                    "__type": "com.amazonaws.dynamodb.v20120810#ValidationException",
+                    "message": "injected fault: the done write is refused once",
+                },
+            )
             return
         if fault == "http-500":
             self._send(http, 500, {"__type": "InternalException", "message": "injected fault"})
             return
         if fault == "failed-entry":
             entries = json.loads(body).get("Entries", [])
-            self._send(http, 200, {"FailedEntryCount": len(entries), "Entries": [
-                {"ErrorCode": "InternalFailure", "ErrorMessage": "injected fault"} for _ in entries]})  # fmt: skip
+            self._send(
+                http,
+                200,
+                {
+                    "FailedEntryCount": len(entries),
+                    "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "injected fault"} for _ in entries],
+                },
+            )
             return
         headers = {k: v for k, v in http.headers.items() if k.lower() not in ("host", "content-length")}
         upstream = self._session().post(self.upstream + http.path, data=body, headers=headers, timeout=30)

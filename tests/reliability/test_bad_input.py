@@ -85,9 +85,12 @@ JSON = st.recursive(
     max_leaves=20,
 )
 FIELDS = {
-    "event_id": JSON | st.integers(min_value=0), "created_at": JSON | st.just("2023-07-17T11:43:32Z"),
-    "payload": JSON | st.just("ping"), "metadata": JSON, "subscription_id": JSON,
-}  # fmt: skip
+    "event_id": JSON | st.integers(min_value=0),
+    "created_at": JSON | st.just("2023-07-17T11:43:32Z"),
+    "payload": JSON | st.just("ping"),
+    "metadata": JSON,
+    "subscription_id": JSON,
+}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -61,8 +61,19 @@ def test_no_secret_ever_leaves(
     # the command line
     monkeypatch.setenv("TOGGL_API_TOKEN", CANARY_TOKEN)
     monkeypatch.setenv("TOGGL_WEBHOOK_SECRET", deliveries.TEST_SECRET)
-    argv = ["subscriptions", "status", "--json", "--api-url", hooked.toggl.url, "--workspace-id", str(wid),
-            "--webhook-base-url", hooked.api, "--name", "canary"]  # fmt: skip
+    argv = [
+        "subscriptions",
+        "status",
+        "--json",
+        "--api-url",
+        hooked.toggl.url,
+        "--workspace-id",
+        str(wid),
+        "--webhook-base-url",
+        hooked.api,
+        "--name",
+        "canary",
+    ]
     assert cli(argv) == 0
 
     events = c.bus_events()

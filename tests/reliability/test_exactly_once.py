@@ -45,8 +45,12 @@ def stack(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
     stack = provision(webhook_secret=deliveries.TEST_SECRET)
     proxy = FaultyAws(moto_url, failure_rate=0.10, done_write_failure_rate=0.05)
     # The functions reach EventBridge and DynamoDB through the proxy; Secrets Manager goes to moto.
-    base = {**aws_env, "AWS_ENDPOINT_URL": moto_url, "AWS_ENDPOINT_URL_EVENTS": proxy.url,
-            "AWS_ENDPOINT_URL_DYNAMODB": proxy.url}  # fmt: skip
+    base = {
+        **aws_env,
+        "AWS_ENDPOINT_URL": moto_url,
+        "AWS_ENDPOINT_URL_EVENTS": proxy.url,
+        "AWS_ENDPOINT_URL_DYNAMODB": proxy.url,
+    }
 
     def environment(fn: template.Function) -> dict[str, str]:
         return {**base, **template.environment(fn, stack.names)}
@@ -70,9 +74,14 @@ def _deliveries() -> list[tuple[str, bytes, int]]:
     for i in range(UNIQUE):
         trigger = TRIGGERS[i % len(TRIGGERS)]
         event_id, entity_id = 9_000_000_000 + i, 500_000 + i  # a new workspace each, too
-        document = deliveries.envelope(trigger.entity, trigger.action, {"id": entity_id, "name": f"n{i}"},
-                                       event_id, entity_id, workspace_id=entity_id if trigger.entity == "workspace"
-                                       else deliveries.WORKSPACE_ID)  # fmt: skip
+        document = deliveries.envelope(
+            trigger.entity,
+            trigger.action,
+            {"id": entity_id, "name": f"n{i}"},
+            event_id,
+            entity_id,
+            workspace_id=entity_id if trigger.entity == "workspace" else deliveries.WORKSPACE_ID,
+        )
         if i % DEEP_EVERY == 0:
             document["metadata"]["request_body"] = "[" * 5000 + "]" * 5000
         elif i % ODD_EVERY == 0:
@@ -113,8 +122,7 @@ def test_every_unique_event_is_on_the_bus_exactly_once(stack: dict[str, Any]) ->
                 path, body, event_id, attempt = pending.get_nowait()
             except queue.Empty:
                 return
-            response = session.post(stack["api"] + path, data=body, headers=deliveries.signed_headers(body),
-                                    timeout=60)  # fmt: skip
+            response = session.post(stack["api"] + path, data=body, headers=deliveries.signed_headers(body), timeout=60)
             with lock:
                 statuses[response.status_code] += 1
             if response.status_code != 200:
@@ -141,8 +149,11 @@ def test_every_unique_event_is_on_the_bus_exactly_once(stack: dict[str, Any]) ->
     omitted = {e["detail"]["event_id"] for e in published if e["detail"]["metadata"].get("request_body_omitted")}
     assert omitted == {event_id for i, (_, _, event_id) in enumerate(originals) if i % DEEP_EVERY == 0}
     replaced = {e["detail"]["event_id"] for e in published if "\ufffd" in e["detail"]["payload"].get("name", "")}
-    assert replaced == {event_id for i, (_, _, event_id) in enumerate(originals)
-                        if i % ODD_EVERY == 0 and i % DEEP_EVERY != 0}  # fmt: skip
-    print(f"\n{sum(statuses.values())} requests: {dict(statuses)}; PutEvents calls {stack['proxy'].put_events}, "
-          f"{stack['proxy'].failed} failed by injection; {stack['proxy'].done_writes_refused} done writes refused "
-          f"once; {REPLAYS} replays acknowledged, none published")  # fmt: skip
+    assert replaced == {
+        event_id for i, (_, _, event_id) in enumerate(originals) if i % ODD_EVERY == 0 and i % DEEP_EVERY != 0
+    }
+    print(
+        f"\n{sum(statuses.values())} requests: {dict(statuses)}; PutEvents calls {stack['proxy'].put_events}, "
+        f"{stack['proxy'].failed} failed by injection; {stack['proxy'].done_writes_refused} done writes refused "
+        f"once; {REPLAYS} replays acknowledged, none published"
+    )

@@ -33,8 +33,9 @@ def test_a_create_that_runs_into_the_timeout_is_not_sent_twice(
     # When the action creates a client, Then it answers before its own timeout, saying the
     # outcome is unknown, and does not repeat the POST
     with pytest.raises(TogglOutcomeUnknown):
-        toggl_connection.invoke("CreateClientFunction", {"workspace_id": seeded.workspace["id"], "name": "Slow"},
-                                timeout=TIMEOUT)  # fmt: skip
+        toggl_connection.invoke(
+            "CreateClientFunction", {"workspace_id": seeded.workspace["id"], "name": "Slow"}, timeout=TIMEOUT
+        )
     assert time.monotonic() - started < TIMEOUT
     assert len(toggl.calls("POST")) == 1
     deadline = time.monotonic() + 15
@@ -107,7 +108,8 @@ def test_a_retry_after_beyond_an_hour_is_believed_for_an_hour_and_never_a_500(
         toggl.fail(Fault(status=429, times=10, retry_after=retry_after))
     query = toggl_connection.get("/queries/clients", f"workspace_id={seeded.workspace['id']}")
     assert query["statusCode"] == 429 and query["headers"]["Retry-After"] == "3600", query
-    action = toggl_connection.post_json("/actions/create-client", {"workspace_id": seeded.workspace["id"],
-                                                                    "name": "Later"})  # fmt: skip
+    action = toggl_connection.post_json(
+        "/actions/create-client", {"workspace_id": seeded.workspace["id"], "name": "Later"}
+    )
     assert action["statusCode"] == 429 and action["headers"]["Retry-After"] == "3600", action
     assert len(toggl.requests) == 2  # a wait of an hour is not waited for: each gave up at once

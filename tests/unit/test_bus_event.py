@@ -26,9 +26,18 @@ def test_the_documented_time_entry_event_becomes_the_contract_detail() -> None:
     assert event.time.isoformat() == "2023-07-17T11:43:32.827000+00:00"
     detail = event.detail
     assert list(detail) == [
-        "event_id", "origin", "subscription_id", "workspace_id", "entity", "action", "entity_id",
-        "event_user_id", "created_at", "payload", "metadata",
-    ]  # fmt: skip
+        "event_id",
+        "origin",
+        "subscription_id",
+        "workspace_id",
+        "entity",
+        "action",
+        "entity_id",
+        "event_user_id",
+        "created_at",
+        "payload",
+        "metadata",
+    ]
     assert detail["event_id"] == 8023169274704072
     assert detail["origin"] == "webhook"
     assert detail["subscription_id"] == 10713

@@ -15,11 +15,18 @@ from local import template
 
 LAYER = template.ROOT / "layers" / "toggl" / "python"
 # The layer modules that carry one function's job (the other modules are shared plumbing).
-JOBS = frozenset({
-    "toggl_connection.webhooks", "toggl_connection.actions", "toggl_connection.queries",
-    "toggl_connection.webhook_setup", "toggl_connection.subscriptions", "toggl_connection.workspace_poller",
-    "toggl_connection.catch_up", "toggl_connection.agent_events",
-})  # fmt: skip
+JOBS = frozenset(
+    {
+        "toggl_connection.webhooks",
+        "toggl_connection.actions",
+        "toggl_connection.queries",
+        "toggl_connection.webhook_setup",
+        "toggl_connection.subscriptions",
+        "toggl_connection.workspace_poller",
+        "toggl_connection.catch_up",
+        "toggl_connection.agent_events",
+    }
+)
 # A job module may rest on others: the subscription jobs run the subscription sync; the agent
 # tools are the actions and the queries.
 NEEDS = {
@@ -31,10 +38,14 @@ SNIPPET = "import json, sys; import {module}; print(json.dumps(sorted(sys.module
 
 @pytest.mark.parametrize("fn", template.functions(), ids=lambda fn: fn.logical_id)
 def test_a_function_imports_only_its_own_job(fn: template.Function) -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(LAYER), str(fn.code_dir)]),
-           "POWERTOOLS_SERVICE_NAME": "toggl-connection"}  # fmt: skip
-    out = subprocess.run([sys.executable, "-c", SNIPPET.format(module=fn.module)], env=env, capture_output=True,
-                         text=True, check=True).stdout  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(LAYER), str(fn.code_dir)]),
+        "POWERTOOLS_SERVICE_NAME": "toggl-connection",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", SNIPPET.format(module=fn.module)], env=env, capture_output=True, text=True, check=True
+    ).stdout
     loaded = set(json.loads(out)) & JOBS
     own = [job for job in loaded if loaded == {job} | NEEDS.get(job, set())]
     assert len(own) == 1, f"{fn.logical_id} imports the jobs {sorted(loaded)}: one job per function"

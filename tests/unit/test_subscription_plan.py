@@ -8,9 +8,14 @@ import pytest
 from toggl_connection.subscriptions import _refused_filters, offered_filters, plan
 
 ALL = {
-    "Time Entry Created", "Time Entry Updated", "Time Entry Deleted", "Project Created", "Project Updated",
-    "Project Deleted", "Workspace Created",
-}  # fmt: skip
+    "Time Entry Created",
+    "Time Entry Updated",
+    "Time Entry Deleted",
+    "Project Created",
+    "Project Updated",
+    "Project Deleted",
+    "Workspace Created",
+}
 
 
 # --- the layout, for every plan ----------------------------------------------------------------
@@ -53,8 +58,11 @@ def test_plan_without_wildcards_uses_one_filter_per_trigger() -> None:
     assert len(plan("https://api.example/v1", "stack", 3, 12, wildcards=False).subscriptions) == 1
 
 
-DOCUMENTED_LISTING = {"client": ["created", "updated", "deleted"], "project": ["created", "updated", "deleted"],
-                      "time_entry": ["created", "updated", "deleted"]}  # fmt: skip
+DOCUMENTED_LISTING = {
+    "client": ["created", "updated", "deleted"],
+    "project": ["created", "updated", "deleted"],
+    "time_entry": ["created", "updated", "deleted"],
+}
 
 
 @pytest.mark.parametrize(("webhooks", "events", "kind", "count"), [(1, 3, "packed", 1), (10, 50, "per-trigger", 6)])

@@ -225,15 +225,26 @@ def test_action_functions_read_the_token_and_not_the_signing_secret(cfn: dict[st
         assert "events:PutEvents" not in text
         actions = sorted(a for s in found for a in actions_of(s))
         assert actions == sorted(
-            ["secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem",
-             "dynamodb:DeleteItem", "kms:Decrypt"]
-        )  # fmt: skip
+            [
+                "secretsmanager:GetSecretValue",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+                "kms:Decrypt",
+            ]
+        )
         secret = next(s for s in found if s["Action"] == ["secretsmanager:GetSecretValue"])
         assert "TogglApiTokenSecret" in json.dumps(secret["Resource"])
         names = template.with_conditions(
-            {**template.parameter_defaults(template.load()), "EventBus": "b", "IdempotencyTable": "t",
-             "WebhookSigningSecret": "arn:signing", "TogglApiTokenSecret": "arn:token"}
-        )  # fmt: skip
+            {
+                **template.parameter_defaults(template.load()),
+                "EventBus": "b",
+                "IdempotencyTable": "t",
+                "WebhookSigningSecret": "arn:signing",
+                "TogglApiTokenSecret": "arn:token",
+            }
+        )
         env = template.environment(fn, names)
         assert env["TOGGL_API_TOKEN_SECRET_ID"] == "arn:token" and "WEBHOOK_SECRET_ID" not in env
 
@@ -300,13 +311,18 @@ def test_setup_runs_after_the_api_stage_and_keeps_running_on_schedules(cfn: dict
     schedules = {k: v["Properties"] for k, v in cfn.items() if v["Type"] == "AWS::Scheduler::Schedule"}
     expressions = sorted(json.dumps(p["ScheduleExpression"]) for p in schedules.values())
     assert expressions == sorted(
-        [json.dumps({"Fn::Sub": "rate(${HealthCheckMinutes} minutes)"}),
-         json.dumps({"Fn::Sub": "rate(${WorkspacePollMinutes} minutes)"}),
-         json.dumps({"Fn::Sub": "rate(${CatchUpMinutes} minutes)"})]
-    )  # fmt: skip
+        [
+            json.dumps({"Fn::Sub": "rate(${HealthCheckMinutes} minutes)"}),
+            json.dumps({"Fn::Sub": "rate(${WorkspacePollMinutes} minutes)"}),
+            json.dumps({"Fn::Sub": "rate(${CatchUpMinutes} minutes)"}),
+        ]
+    )
     defaults = template.parameter_defaults(template.load())
     assert (defaults["HealthCheckMinutes"], defaults["WorkspacePollMinutes"], defaults["CatchUpMinutes"]) == (
-        "15", "30", "10")  # fmt: skip
+        "15",
+        "30",
+        "10",
+    )
     assert template.function("CatchUpFunction").handler == "catch_up_handler.catch_up_changes"
 
 

@@ -23,9 +23,10 @@ def cfn() -> dict[str, Any]:
 def publishers(cfn: dict[str, Any]) -> set[str]:
     """Functions whose role may call events:PutEvents."""
     return {
-        fn.logical_id for fn in template.functions()
+        fn.logical_id
+        for fn in template.functions()
         if any("events:PutEvents" in actions_of(s) for s in statements(cfn, fn.logical_id))
-    }  # fmt: skip
+    }
 
 
 def test_only_this_stacks_publishers_may_put_toggl_track_events_on_the_bus(cfn: dict[str, Any]) -> None:
@@ -49,11 +50,16 @@ def table_statements(cfn: dict[str, Any], function_id: str) -> list[dict[str, An
 def test_every_function_touches_only_its_own_items_of_the_shared_table(cfn: dict[str, Any]) -> None:
     expected = {
         "Webhook": ["toggl-event#*"],
-        "CreateClient": ["action:*"], "CreateUserInvitation": ["action:*"], "AddProjectMember": ["action:*"],
-        "CreateTask": ["action:*"], "WorkspacePoller": ["toggl-event#*", "workspace-poller#*"],
-        "SubscriptionSetup": ["subscriptions#*"], "SubscriptionHealth": ["subscriptions#*"],
-        "CatchUp": ["toggl-event#*", "catch-up#*"], "Mcp": ["action:*"],
-    }  # fmt: skip
+        "CreateClient": ["action:*"],
+        "CreateUserInvitation": ["action:*"],
+        "AddProjectMember": ["action:*"],
+        "CreateTask": ["action:*"],
+        "WorkspacePoller": ["toggl-event#*", "workspace-poller#*"],
+        "SubscriptionSetup": ["subscriptions#*"],
+        "SubscriptionHealth": ["subscriptions#*"],
+        "CatchUp": ["toggl-event#*", "catch-up#*"],
+        "Mcp": ["action:*"],
+    }
     seen = 0
     for fn in template.functions():
         for statement in table_statements(cfn, fn.logical_id):
@@ -76,8 +82,11 @@ def test_the_dedupe_keys_the_code_writes_fall_under_the_policies() -> None:
 
 def test_every_reader_of_the_token_may_decrypt_it_with_a_customer_key(cfn: dict[str, Any]) -> None:
     for fn in template.functions():
-        reads_token = any("TogglApiTokenSecret" in json.dumps(s) for s in statements(cfn, fn.logical_id)
-                          if "secretsmanager:GetSecretValue" in actions_of(s))  # fmt: skip
+        reads_token = any(
+            "TogglApiTokenSecret" in json.dumps(s)
+            for s in statements(cfn, fn.logical_id)
+            if "secretsmanager:GetSecretValue" in actions_of(s)
+        )
         role = cfn[f"{fn.logical_id}Role"]["Properties"]
         conditional = [p["Fn::If"] for p in role.get("Policies", []) if "Fn::If" in p]
         kms = [c for c in conditional if c[0] == "HasTokenKmsKey"]
@@ -102,9 +111,14 @@ def test_callers_limits_are_parameters_handed_to_every_function() -> None:
 
 @pytest.mark.parametrize(
     ("url", "ok"),
-    [("https://api.track.toggl.com", True), ("https://proxy.example/toggl", True),
-     ("http://api.track.toggl.com", False), ("api.track.toggl.com", False), ("https://", False)],
-)  # fmt: skip
+    [
+        ("https://api.track.toggl.com", True),
+        ("https://proxy.example/toggl", True),
+        ("http://api.track.toggl.com", False),
+        ("api.track.toggl.com", False),
+        ("https://", False),
+    ],
+)
 def test_toggl_api_url_takes_https_only(url: str, ok: bool) -> None:
     pattern = template.load()["Parameters"]["TogglApiUrl"]["AllowedPattern"]
     assert bool(re.fullmatch(pattern, url)) is ok  # CloudFormation matches the whole value

@@ -57,17 +57,33 @@ def test_the_emitted_dimensions_are_what_the_model_above_says(capsys: pytest.Cap
     count("WebhookFailed")
     metrics.flush_metrics()
     documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
-    dimensions = {m["Name"]: set(d) for doc in documents for directive in doc["_aws"]["CloudWatchMetrics"]
-                  for m in directive["Metrics"] for d in directive["Dimensions"]}  # fmt: skip
+    dimensions = {
+        m["Name"]: set(d)
+        for doc in documents
+        for directive in doc["_aws"]["CloudWatchMetrics"]
+        for m in directive["Metrics"]
+        for d in directive["Dimensions"]
+    }
     assert dimensions == {"WebhookRejected": {"service", "reason"}, "WebhookFailed": {"service"}}
     assert all(doc["service"] == service_name() for doc in documents)
 
 
 def test_the_code_emits_what_the_alarms_need() -> None:
     metrics = emitted()
-    needed = ("WebhookFailed", "DedupeRecordFailed", "SubscriptionUnhealthy", "TogglQuotaExhausted", "CatchUpFailed",
-              "CatchUpRan", "CatchUpSkipped",
-              "WebhookPublished", "WebhookRejected", "ActionFailed", "QueryFailed", "TogglQuotaRemaining")  # fmt: skip
+    needed = (
+        "WebhookFailed",
+        "DedupeRecordFailed",
+        "SubscriptionUnhealthy",
+        "TogglQuotaExhausted",
+        "CatchUpFailed",
+        "CatchUpRan",
+        "CatchUpSkipped",
+        "WebhookPublished",
+        "WebhookRejected",
+        "ActionFailed",
+        "QueryFailed",
+        "TogglQuotaRemaining",
+    )
     for name in needed:
         assert name in metrics, name
     assert metrics["WebhookRejected"] == {"service", "reason"}

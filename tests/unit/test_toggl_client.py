@@ -51,10 +51,22 @@ REPORTS_PLAN_TEXT = "Workspace needs to have this feature enabled"
         (429, {"Retry-After": "7"}, '"Too Many Requests"', False, TogglQuotaExhausted, 7.0),
         (429, {}, '"Too Many Requests"', False, TogglQuotaExhausted, 0),
         # 402, quota: the headers say none is left, in either spelling, or the text says quota/limit
-        (402, {"X-Toggl-Quota-Remaining": "0", "X-Toggl-Quota-Resets-In": "1200"}, json.dumps(QUOTA_TEXT), False,
-         TogglQuotaExhausted, None),
-        (402, {"x-toggl-quota-remaining": "0", "x-toggl-quota-resets-in": "1200"}, json.dumps(PLAN_TEXT), False,
-         TogglQuotaExhausted, None),
+        (
+            402,
+            {"X-Toggl-Quota-Remaining": "0", "X-Toggl-Quota-Resets-In": "1200"},
+            json.dumps(QUOTA_TEXT),
+            False,
+            TogglQuotaExhausted,
+            None,
+        ),
+        (
+            402,
+            {"x-toggl-quota-remaining": "0", "x-toggl-quota-resets-in": "1200"},
+            json.dumps(PLAN_TEXT),
+            False,
+            TogglQuotaExhausted,
+            None,
+        ),
         (402, {"X-Toggl-Quota-Remaining": "-12"}, '""', False, TogglQuotaExhausted, None),
         (402, {}, json.dumps(SEEN_QUOTA_TEXT), False, TogglQuotaExhausted, None),
         (402, {}, json.dumps(LIMIT_TEXT), False, TogglQuotaExhausted, None),
@@ -74,7 +86,7 @@ REPORTS_PLAN_TEXT = "Workspace needs to have this feature enabled"
         (502, {}, "<html>Bad Gateway</html>", False, TogglOutcomeUnknown, None),
         (500, {}, "", False, TogglOutcomeUnknown, None),
     ],
-)  # fmt: skip
+)
 def test_classify_response(
     status: int, headers: dict[str, str], body: str, repeatable: bool, kind: type | None, wait: float | None
 ) -> None:
@@ -159,17 +171,29 @@ def _connection_error(reason: Exception) -> requests.ConnectionError:
         (_connection_error(NameResolutionError("api.track.toggl.com", None, OSError())), False, TogglUnavailable, 0),  # type: ignore[arg-type]
         (requests.ConnectTimeout(MaxRetryError(None, "/x", ConnectTimeoutError())), False, TogglUnavailable, 0),  # type: ignore[arg-type]
         # possibly written: TLS errors, resets and read timeouts leave the outcome unknown
-        (requests.exceptions.SSLError(MaxRetryError(None, "/x", SSLError("bad record mac"))), False,  # type: ignore[arg-type]
-         TogglOutcomeUnknown, None),
-        (_connection_error(ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))), False,
-         TogglOutcomeUnknown, None),
+        (
+            requests.exceptions.SSLError(MaxRetryError(None, "/x", SSLError("bad record mac"))),  # type: ignore[arg-type]
+            False,
+            TogglOutcomeUnknown,
+            None,
+        ),
+        (
+            _connection_error(ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))),
+            False,
+            TogglOutcomeUnknown,
+            None,
+        ),
         (requests.ReadTimeout(ReadTimeoutError(None, "/x", "read timed out")), False, TogglOutcomeUnknown, None),  # type: ignore[arg-type]
         (requests.ReadTimeout(ReadTimeoutError(None, "/x", "read timed out")), True, TogglUnavailable, 0),  # type: ignore[arg-type]
         # the words do not decide: "Connection refused" in a reset's text is still a reset
-        (_connection_error(ProtocolError("Connection refused by peer after write", ConnectionResetError())), False,
-         TogglOutcomeUnknown, None),
+        (
+            _connection_error(ProtocolError("Connection refused by peer after write", ConnectionResetError())),
+            False,
+            TogglOutcomeUnknown,
+            None,
+        ),
     ],
-)  # fmt: skip
+)
 def test_classify_exception_by_type(exc: Exception, repeatable: bool, kind: type, wait: float | None) -> None:
     verdict = classify_exception(exc, repeatable)
     assert (type(verdict.failure), verdict.wait) == (kind, wait)

@@ -19,16 +19,33 @@ WS = "/api/v9/workspaces/7435584"
     [
         ("GET", WS + "/tasks", {"pid": ["1"], "active": ["both"], "page": ["1"], "per_page": ["200"]}, None),
         ("POST", WS + "/clients", {}, {"name": "Initech", "notes": "n", "external_reference": "crm-7"}),
-        ("POST", "/api/v9/organizations/7000001/invitations", {},
-         {"emails": ["a@x.example"], "workspaces": [{"workspace_id": 7435584, "admin": False}]}),
-        ("POST", "/webhooks/api/v1/subscriptions/7435584", {},
-         {"url_callback": "https://x/webhooks", "event_filters": [{"entity": "project", "action": "*"}],
-          "enabled": True, "description": "s: all events", "secret": "s"}),
-        ("POST", "/reports/api/v3/workspace/7435584/search/time_entries", {},
-         {"start_date": "2026-11-01", "end_date": "2026-11-30", "page_size": 50, "first_id": 3}),
+        (
+            "POST",
+            "/api/v9/organizations/7000001/invitations",
+            {},
+            {"emails": ["a@x.example"], "workspaces": [{"workspace_id": 7435584, "admin": False}]},
+        ),
+        (
+            "POST",
+            "/webhooks/api/v1/subscriptions/7435584",
+            {},
+            {
+                "url_callback": "https://x/webhooks",
+                "event_filters": [{"entity": "project", "action": "*"}],
+                "enabled": True,
+                "description": "s: all events",
+                "secret": "s",
+            },
+        ),
+        (
+            "POST",
+            "/reports/api/v3/workspace/7435584/search/time_entries",
+            {},
+            {"start_date": "2026-11-01", "end_date": "2026-11-30", "page_size": 50, "first_id": 3},
+        ),
         ("GET", "/webhooks/api/v1/validate/7435584/10713/abc", {}, None),
     ],
-)  # fmt: skip
+)
 def test_documented_requests_pass(method: str, path: str, query: dict[str, list[str]], body: Any) -> None:
     assert request_problems(method, path, query, body) == []
 
@@ -40,15 +57,24 @@ def test_documented_requests_pass(method: str, path: str, query: dict[str, list[
         ("GET", WS + "/everything", {}, None, "not a documented endpoint"),
         ("DELETE", WS + "/clients", {}, None, "not a documented endpoint"),
         ("POST", WS + "/clients", {}, {"name": "x", "colour": "red"}, "body field 'colour' is not documented"),
-        ("POST", "/api/v9/organizations/1/invitations", {},
-         {"emails": ["a@x.example"], "workspaces": [{"workspace_id": 1, "owner": True}]},
-         "field workspaces[].'owner' is not documented"),
-        ("POST", "/reports/api/v3/workspace/1/search/time_entries", {}, {"start_date": "2026-11-01T00:00:00Z"},
-         "is not a date (YYYY-MM-DD)"),
+        (
+            "POST",
+            "/api/v9/organizations/1/invitations",
+            {},
+            {"emails": ["a@x.example"], "workspaces": [{"workspace_id": 1, "owner": True}]},
+            "field workspaces[].'owner' is not documented",
+        ),
+        (
+            "POST",
+            "/reports/api/v3/workspace/1/search/time_entries",
+            {},
+            {"start_date": "2026-11-01T00:00:00Z"},
+            "is not a date (YYYY-MM-DD)",
+        ),
         ("GET", "/api/v9/workspaces/١٢/clients", {}, None, "is not a whole number"),
         ("GET", "/webhooks/api/v1/event_filters", {}, {"x": 1}, "sends a body"),
     ],
-)  # fmt: skip
+)
 def test_what_the_documents_do_not_describe_is_caught(
     method: str, path: str, query: dict[str, list[str]], body: Any, problem: str
 ) -> None:
@@ -61,14 +87,18 @@ def test_what_the_documents_do_not_describe_is_caught(
     [
         ("GET", "/api/v9/me/organizations", 200, [{"id": 1, "plan": "free"}], "field 'plan' is not documented"),
         ("GET", WS + "/users", 200, [{"id": 1, "api_token": "t"}], "field 'api_token' is not documented"),
-        ("POST", "/api/v9/organizations/1/invitations", 200,
-         {"data": [{"email": "a@x", "workspaces": [{"workspace_id": 1, "admin": False}]}]},
-         "field data.workspaces[].'admin' is not documented"),
+        (
+            "POST",
+            "/api/v9/organizations/1/invitations",
+            200,
+            {"data": [{"email": "a@x", "workspaces": [{"workspace_id": 1, "admin": False}]}]},
+            "field data.workspaces[].'admin' is not documented",
+        ),
         ("GET", "/webhooks/api/v1/validate/1/2/c", 404, "Invalid validation code", "status not documented"),
         ("POST", WS + "/clients", 400, "Client with this name already exists", "is not one the documents give"),
         ("GET", WS + "/tasks", 200, [{"id": 1}], "documented as an object"),
     ],
-)  # fmt: skip
+)
 def test_answers_the_documents_do_not_describe_are_caught(
     method: str, path: str, status: int, payload: Any, problem: str
 ) -> None:
@@ -78,8 +108,15 @@ def test_answers_the_documents_do_not_describe_are_caught(
 
 def test_documented_answers_and_the_undocumented_statuses_pass() -> None:
     assert answer_problems("POST", WS + "/clients", 400, "Client name maximum length is 100") == []
-    assert answer_problems("GET", "/webhooks/api/v1/validate/1/2/c", 400,
-                           "subscription 2 for workspace 1 and validation code 'c' was not found") == []  # fmt: skip
+    assert (
+        answer_problems(
+            "GET",
+            "/webhooks/api/v1/validate/1/2/c",
+            400,
+            "subscription 2 for workspace 1 and validation code 'c' was not found",
+        )
+        == []
+    )
     for status in (401, 402, 429, 500, 503):  # left out of every document: the sandbox's plays
         assert answer_problems("POST", WS + "/clients", status, "anything") == []
 

@@ -141,8 +141,9 @@ def fail_done_writes(times: int) -> list[int]:
     def refuse(**_: Any) -> None:
         if len(failures) < times:
             failures.append(1)
-            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}},
-                              "UpdateItem")  # fmt: skip
+            raise ClientError(
+                {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "injected"}}, "UpdateItem"
+            )
 
     aws_clients.client("dynamodb").meta.events.register("before-call.dynamodb.UpdateItem", refuse)
     return failures

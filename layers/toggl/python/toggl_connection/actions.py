@@ -72,14 +72,20 @@ CHECKS: dict[type, dict[str, Check]] = {
     CreateClient: {"workspace_id": positive, "name": non_blank},
     CreateUserInvitation: {"workspace_id": positive, "emails": emails},
     AddProjectMember: {
-        "workspace_id": positive, "project_id": positive, "user_id": positive, "rate": not_negative,
+        "workspace_id": positive,
+        "project_id": positive,
+        "user_id": positive,
+        "rate": not_negative,
         "labor_cost": not_negative,
     },
     CreateTask: {
-        "workspace_id": positive, "project_id": positive, "name": non_blank, "estimated_seconds": not_negative,
+        "workspace_id": positive,
+        "project_id": positive,
+        "name": non_blank,
+        "estimated_seconds": not_negative,
         "user_id": positive,
     },
-}  # fmt: skip
+}
 
 
 def _given(item: Any, *names: str) -> dict[str, Any]:
@@ -159,9 +165,11 @@ def create_user_invitation(toggl: TogglClient, item: CreateUserInvitation) -> An
 
 def add_project_member(toggl: TogglClient, item: AddProjectMember) -> Any:
     body = {
-        "project_id": item.project_id, "user_id": item.user_id, "manager": item.manager,
+        "project_id": item.project_id,
+        "user_id": item.user_id,
+        "manager": item.manager,
         **_given(item, "rate", "labor_cost"),
-    }  # fmt: skip
+    }
     return toggl.post(f"{V9}/workspaces/{item.workspace_id}/project_users", body).data
 
 
@@ -169,8 +177,12 @@ def find_project_member(toggl: TogglClient, item: AddProjectMember, since: float
     path = f"{V9}/workspaces/{item.workspace_id}/project_users"
     members = toggl.get(path, {"project_ids": item.project_id, "user_id": item.user_id}).data or []
     # ``manager`` false is the default, not a wish: a manager is a member too.
-    wanted = {"project_id": item.project_id, "user_id": item.user_id, **_given(item, "rate", "labor_cost"),
-              **({"manager": True} if item.manager else {})}  # fmt: skip
+    wanted = {
+        "project_id": item.project_id,
+        "user_id": item.user_id,
+        **_given(item, "rate", "labor_cost"),
+        **({"manager": True} if item.manager else {}),
+    }
     return _first(members, wanted, since, active=lambda _: True)
 
 
@@ -308,10 +320,14 @@ def _at_rest(body: Any) -> Any:
     if not isinstance(body, dict):
         return body
     return {
-        key: [{k: v for k, v in item.items() if k not in INVITATION_SECRETS} if isinstance(item, dict) else item
-              for item in value] if key in ("data", "invitations") and isinstance(value, list) else value
+        key: [
+            {k: v for k, v in item.items() if k not in INVITATION_SECRETS} if isinstance(item, dict) else item
+            for item in value
+        ]
+        if key in ("data", "invitations") and isinstance(value, list)
+        else value
         for key, value in body.items()
-    }  # fmt: skip
+    }
 
 
 def _perform(action: Action, item: Any, key: str | None, config: settings.Settings, context: Any) -> dict[str, Any]:
@@ -349,9 +365,14 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
     from toggl_connection import dedupe
 
     remembered = dedupe.once(
-        key, work, table, context, prefix=f"{KEY_PREFIX}{action.name}",
-        expires_after_seconds=IDEMPOTENCY_SECONDS, fingerprint=fingerprint,
-    )  # fmt: skip
+        key,
+        work,
+        table,
+        context,
+        prefix=f"{KEY_PREFIX}{action.name}",
+        expires_after_seconds=IDEMPOTENCY_SECONDS,
+        fingerprint=fingerprint,
+    )
     return first[0] if first and not remembered.get("duplicate") else remembered
 
 

@@ -23,8 +23,12 @@ def _custom(context: Any) -> dict[str, Any]:
 
 
 def is_bedrock(event: Any) -> bool:
-    return isinstance(event, dict) and event.get("messageVersion") == "1.0" and "actionGroup" in event and (
-        "function" in event)  # fmt: skip
+    return (
+        isinstance(event, dict)
+        and event.get("messageVersion") == "1.0"
+        and "actionGroup" in event
+        and ("function" in event)
+    )
 
 
 def handle(event: Any, context: Any) -> Any:
@@ -67,8 +71,7 @@ def _bedrock_value(tool: agent_tools.Tool, name: str, value: Any) -> Any:
 
 def bedrock(event: dict[str, Any], context: Any) -> dict[str, Any]:
     agent = event.get("agent") or {}
-    logger.append_keys(caller=f"bedrock-agent:{agent.get('id', 'unknown')}/{agent.get('alias', '')}",
-                       surface="bedrock")  # fmt: skip
+    logger.append_keys(caller=f"bedrock-agent:{agent.get('id', 'unknown')}/{agent.get('alias', '')}", surface="bedrock")
     name = str(event.get("function"))
     tool = agent_tools.find(name, mcp_server.read_only())
     if tool is None:
@@ -80,8 +83,9 @@ def bedrock(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
             arguments = {
                 p.get("name"): _bedrock_value(tool, str(p.get("name")), p.get("value"))
-                for p in event.get("parameters") or [] if isinstance(p, dict)
-            }  # fmt: skip
+                for p in event.get("parameters") or []
+                if isinstance(p, dict)
+            }
             result = tool_calls.call(tool, arguments, context)
         except ValidationFailed as failure:
             result = tool_calls.failed(failure)
@@ -90,23 +94,28 @@ def bedrock(event: dict[str, Any], context: Any) -> dict[str, Any]:
         function_response["responseState"] = "FAILURE"
     return {
         "messageVersion": "1.0",
-        "response": {"actionGroup": event.get("actionGroup"), "function": name,
-                     "functionResponse": function_response},
+        "response": {"actionGroup": event.get("actionGroup"), "function": name, "functionResponse": function_response},
         "sessionAttributes": event.get("sessionAttributes") or {},
         "promptSessionAttributes": event.get("promptSessionAttributes") or {},
-    }  # fmt: skip
+    }
 
 
 # --- AgentCore Gateway ---------------------------------------------------------------------------
 def agentcore(event: Any, context: Any) -> dict[str, Any]:
     custom = _custom(context)
-    logger.append_keys(caller=f"agentcore-gateway:{custom.get('bedrockAgentCoreGatewayId', 'unknown')}",
-                       surface="agentcore")  # fmt: skip
+    logger.append_keys(
+        caller=f"agentcore-gateway:{custom.get('bedrockAgentCoreGatewayId', 'unknown')}", surface="agentcore"
+    )
     qualified = str(custom.get(AGENTCORE_TOOL_KEY))
     name = qualified.split(AGENTCORE_SEPARATOR, 1)[-1]
     tool = agent_tools.find(name, mcp_server.read_only())
     if tool is None:
         return tool_calls.ToolResult(
-            {"error": "unknown_tool", "message": f"No tool {name!r} here: list the gateway's tools again.",
-             "status": 404}, True).mcp()  # fmt: skip
+            {
+                "error": "unknown_tool",
+                "message": f"No tool {name!r} here: list the gateway's tools again.",
+                "status": 404,
+            },
+            True,
+        ).mcp()
     return tool_calls.call(tool, event if event is not None else {}, context).mcp()

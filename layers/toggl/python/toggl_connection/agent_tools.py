@@ -41,8 +41,13 @@ class Tool(NamedTuple):
 
     def annotations(self) -> dict[str, Any]:
         if self.writes:
-            return {"title": self.title, "readOnlyHint": False, "destructiveHint": False, "idempotentHint": True,
-                    "openWorldHint": True}  # fmt: skip
+            return {
+                "title": self.title,
+                "readOnlyHint": False,
+                "destructiveHint": False,
+                "idempotentHint": True,
+                "openWorldHint": True,
+            }
         return {"title": self.title, "readOnlyHint": True, "openWorldHint": True}
 
 
@@ -51,110 +56,126 @@ WORKSPACE_FIRST = "Call toggl_list_workspaces if you do not know the workspace i
 # (tool name, title, when to use it and what it returns, Toggl requests it costs)
 TEXT: dict[str, tuple[str, str, str, str]] = {
     "create-client": (
-        "toggl_create_client", "Create a Toggl client",
+        "toggl_create_client",
+        "Create a Toggl client",
         "Create a client (a customer) in a Toggl workspace. Returns the client created; when a client with "
         "this exact name already exists because an earlier attempt's answer was lost, returns that one with "
         f"found_existing: true. {WORKSPACE_FIRST}",
         "1 Toggl request",
     ),
     "create-user-invitation": (
-        "toggl_create_user_invitation", "Invite people to a Toggl workspace",
+        "toggl_create_user_invitation",
+        "Invite people to a Toggl workspace",
         "Invite one or more people by e-mail to a Toggl workspace (Toggl e-mails them unless skip_email). Returns "
         "Toggl's answer. An invitation is never sent twice: a retry with the same idempotency_key answers from "
         f"the first. {WORKSPACE_FIRST}",
         "2 Toggl requests the first time per workspace (its organization is looked up once), then 1",
     ),
     "add-project-member": (
-        "toggl_add_project_member", "Add a member to a Toggl project",
+        "toggl_add_project_member",
+        "Add a member to a Toggl project",
         "Add a workspace user to a Toggl project (optionally as its manager, with rates). Returns the project "
         "membership; when the user is already a member, returns that membership with found_existing: true. "
-        "Call toggl_list_projects for project ids and toggl_list_workspace_users for user ids. "
-        + WORKSPACE_FIRST,
+        "Call toggl_list_projects for project ids and toggl_list_workspace_users for user ids. " + WORKSPACE_FIRST,
         "1 Toggl request (1 more when the user is already a member)",
     ),
     "create-task": (
-        "toggl_create_task", "Create a task in a Toggl project",
+        "toggl_create_task",
+        "Create a task in a Toggl project",
         "Create a task in a Toggl project (tasks need a paid Toggl plan). Returns the task; when a task with "
         "this exact name already exists in the project because an earlier attempt's answer was lost, returns it "
         f"with found_existing: true. Call toggl_list_projects if you do not know the project id. {WORKSPACE_FIRST}",
         "1 Toggl request",
     ),
     "me": (
-        "toggl_get_me", "Who the Toggl token belongs to",
+        "toggl_get_me",
+        "Who the Toggl token belongs to",
         "The Toggl user whose token this connection uses: id, name, e-mail, default workspace, time zone. "
         "Use it to learn the user's own id or default workspace.",
         "1 Toggl request",
     ),
     "organizations": (
-        "toggl_list_organizations", "List Toggl organizations",
+        "toggl_list_organizations",
+        "List Toggl organizations",
         "The Toggl organizations the user belongs to (id, name, plan). Organizations hold workspaces.",
         "1 Toggl request",
     ),
     "workspaces": (
-        "toggl_list_workspaces", "List Toggl workspaces",
+        "toggl_list_workspaces",
+        "List Toggl workspaces",
         "The Toggl workspaces the user can use (id, name, organization_id). Call this first when you need a "
         "workspace id for another tool.",
         "1 Toggl request",
     ),
     "workspace": (
-        "toggl_get_workspace", "Get one Toggl workspace",
+        "toggl_get_workspace",
+        "Get one Toggl workspace",
         f"One Toggl workspace's settings (name, organization, plan features, rounding, currency). {WORKSPACE_FIRST}",
         "1 Toggl request",
     ),
     "projects": (
-        "toggl_list_projects", "List Toggl projects",
+        "toggl_list_projects",
+        "List Toggl projects",
         "The projects of a Toggl workspace (id, name, client_id, active, billable), filtered by the arguments. "
         f"Use it to find a project id by name. {WORKSPACE_FIRST}",
         "1 Toggl request per 200 projects",
     ),
     "clients": (
-        "toggl_list_clients", "List Toggl clients",
+        "toggl_list_clients",
+        "List Toggl clients",
         f"The clients of a Toggl workspace (id, name, archived). Use it to find a client id by name. {WORKSPACE_FIRST}",
         "1 Toggl request",
     ),
     "tasks": (
-        "toggl_list_tasks", "List Toggl tasks",
+        "toggl_list_tasks",
+        "List Toggl tasks",
         "The tasks of a Toggl workspace (id, name, project_id, project_name, active, estimates), optionally of one "
         f"project (pid). Call toggl_list_projects if you do not know the project id. {WORKSPACE_FIRST}",
         "1 Toggl request per 200 tasks",
     ),
     "time-entries": (
-        "toggl_list_time_entries", "List the user's time entries",
+        "toggl_list_time_entries",
+        "List the user's time entries",
         "The token user's time entries (description, start, stop, duration in seconds, project and client with "
         "their names), newest first. Give start_date and end_date for a period, or since for changes after a "
         "moment; without them Toggl returns recent entries.",
         "1 Toggl request",
     ),
     "current-time-entry": (
-        "toggl_get_current_time_entry", "Get the running time entry",
+        "toggl_get_current_time_entry",
+        "Get the running time entry",
         "The time entry the token user is tracking right now, or item: null when no timer runs.",
         "1 Toggl request",
     ),
     "workspace-users": (
-        "toggl_list_workspace_users", "List a workspace's users",
+        "toggl_list_workspace_users",
+        "List a workspace's users",
         "The users of a Toggl workspace (id, name, e-mail). Use it to find a user id for "
         f"toggl_add_project_member. {WORKSPACE_FIRST}",
         "1 Toggl request",
     ),
     "project-members": (
-        "toggl_list_project_members", "List project memberships",
+        "toggl_list_project_members",
+        "List project memberships",
         "Project memberships in a Toggl workspace (project_id, user_id, manager, rate), optionally of some "
         f"projects (project_ids) or one user (user_id). {WORKSPACE_FIRST}",
         "1 Toggl request",
     ),
     "tags": (
-        "toggl_list_tags", "List Toggl tags",
+        "toggl_list_tags",
+        "List Toggl tags",
         f"The tags of a Toggl workspace (id, name). {WORKSPACE_FIRST}",
         "1 Toggl request per 200 tags",
     ),
     "detailed-report": (
-        "toggl_get_detailed_report", "Detailed time report",
+        "toggl_get_detailed_report",
+        "Detailed time report",
         "Every time entry of a Toggl workspace (all its users, as far as the token may see) between start_date "
         "and end_date, one row per entry with user, project and durations, filtered by the arguments. Use it for "
         f"reports across people; use toggl_list_time_entries for the user's own entries. {WORKSPACE_FIRST}",
         "1 Toggl request per 50 rows",
     ),
-}  # fmt: skip
+}
 
 # What each argument means. A (operation, argument) entry wins over the argument's own.
 ARGUMENT_TEXT: dict[str | tuple[str, str], str] = {
@@ -376,8 +397,18 @@ def all_tools() -> tuple[Tool, ...]:
         single = _is_single(query)
         kind = "single" if single else "list"
         name, title, text = _describe(query.name, kind)
-        found.append(Tool(name, query.name, kind, title, text, _query_input(query, single), _output_schema(kind),
-                          TOOL_DEFAULTS.get(query.name, {})))  # fmt: skip
+        found.append(
+            Tool(
+                name,
+                query.name,
+                kind,
+                title,
+                text,
+                _query_input(query, single),
+                _output_schema(kind),
+                TOOL_DEFAULTS.get(query.name, {}),
+            )
+        )
     return tuple(found)
 
 
@@ -394,10 +425,16 @@ def find(name: str, read_only: bool) -> Tool | None:
 def mcp_tools(read_only: bool) -> list[dict[str, Any]]:
     """MCP ``tools/list`` entries."""
     return [
-        {"name": t.name, "title": t.title, "description": t.description, "inputSchema": t.input_schema,
-         "outputSchema": t.output_schema, "annotations": t.annotations()}
+        {
+            "name": t.name,
+            "title": t.title,
+            "description": t.description,
+            "inputSchema": t.input_schema,
+            "outputSchema": t.output_schema,
+            "annotations": t.annotations(),
+        }
         for t in tools(read_only)
-    ]  # fmt: skip
+    ]
 
 
 def _plain(schema: dict[str, Any]) -> dict[str, Any]:
@@ -428,10 +465,14 @@ def _plain(schema: dict[str, Any]) -> dict[str, Any]:
 def agentcore_tools(read_only: bool) -> list[dict[str, Any]]:
     """An AgentCore Gateway Lambda target's ``inlinePayload``."""
     return [
-        {"name": t.name, "description": t.description, "inputSchema": _plain(t.input_schema),
-         "outputSchema": _plain(t.output_schema)}
+        {
+            "name": t.name,
+            "description": t.description,
+            "inputSchema": _plain(t.input_schema),
+            "outputSchema": _plain(t.output_schema),
+        }
         for t in tools(read_only)
-    ]  # fmt: skip
+    ]
 
 
 def array_example(schema: dict[str, Any]) -> str:
@@ -451,11 +492,15 @@ def bedrock_function_schema(read_only: bool) -> dict[str, Any]:
     functions = []
     for t in tools(read_only):
         required = set(t.input_schema.get("required", []))
-        functions.append({
-            "name": t.name,
-            "description": t.description[:BEDROCK_DESCRIPTION_CHARS],
-            "parameters": {name: _bedrock_parameter(schema, name in required)
-                           for name, schema in t.input_schema["properties"].items()},
-            "requireConfirmation": "ENABLED" if t.writes else "DISABLED",
-        })  # fmt: skip
+        functions.append(
+            {
+                "name": t.name,
+                "description": t.description[:BEDROCK_DESCRIPTION_CHARS],
+                "parameters": {
+                    name: _bedrock_parameter(schema, name in required)
+                    for name, schema in t.input_schema["properties"].items()
+                },
+                "requireConfirmation": "ENABLED" if t.writes else "DISABLED",
+            }
+        )
     return {"functions": functions}

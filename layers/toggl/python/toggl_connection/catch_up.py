@@ -92,8 +92,12 @@ def load_state(table: str, workspace_id: int) -> State | None:
         scope: (int(value["L"][0]["N"]), int(value["L"][1]["N"]))
         for scope, value in found.get("quota", {}).get("M", {}).items()
     }
-    return State(int(found["checkpoint"]["N"]), int(found["baseline_at"]["N"]),
-                 int(found.get("time_entry_high_water", {}).get("N", "0")), quota)  # fmt: skip
+    return State(
+        int(found["checkpoint"]["N"]),
+        int(found["baseline_at"]["N"]),
+        int(found.get("time_entry_high_water", {}).get("N", "0")),
+        quota,
+    )
 
 
 def save_state(table: str, workspace_id: int, state: State) -> None:
@@ -102,9 +106,10 @@ def save_state(table: str, workspace_id: int, state: State) -> None:
         "checkpoint": {"N": str(state.checkpoint)},
         "baseline_at": {"N": str(state.baseline_at)},
         "time_entry_high_water": {"N": str(state.time_entry_high_water)},
-        "quota": {"M": {scope: {"L": [{"N": str(left)}, {"N": str(until)}]} for scope, (left, until) in
-                        state.quota.items()}},
-    }  # fmt: skip
+        "quota": {
+            "M": {scope: {"L": [{"N": str(left)}, {"N": str(until)}]} for scope, (left, until) in state.quota.items()}
+        },
+    }
     aws_clients.client("dynamodb").put_item(TableName=table, Item=item)
 
 
@@ -120,9 +125,8 @@ def _low_quota(state: State) -> list[str]:
     away than Toggl's hour (a state kept before resets were bounded) is not believed."""
     now = time.time()
     return [
-        scope for scope, (left, until) in state.quota.items()
-        if left < QUOTA_RESERVE and now < until <= now + MAX_WAIT
-    ]  # fmt: skip
+        scope for scope, (left, until) in state.quota.items() if left < QUOTA_RESERVE and now < until <= now + MAX_WAIT
+    ]
 
 
 def _time_entries(toggl: TogglClient, since: int, workspace_id: int) -> list[dict[str, Any]]:
@@ -130,9 +134,12 @@ def _time_entries(toggl: TogglClient, since: int, workspace_id: int) -> list[dic
     entries elsewhere are not this stack's (no webhook of it would deliver them)."""
     data = toggl.get(V9 + "/me/time_entries", {"since": since}).data or []
     return [
-        e for e in data if isinstance(e, dict) and ascii_int(e.get("id")) is not None
+        e
+        for e in data
+        if isinstance(e, dict)
+        and ascii_int(e.get("id")) is not None
         and (ascii_int(e.get("workspace_id")) or ascii_int(e.get("wid"))) == workspace_id
-    ]  # fmt: skip
+    ]
 
 
 def _projects(toggl: TogglClient, workspace_id: int, since: int) -> paging.Listing:
@@ -224,8 +231,9 @@ def run(event: Any, context: Any) -> dict[str, Any]:
         return {"status": "skipped", "reason": "no token"}
     workspace_id = whoami.workspace_id(toggl, config.default_workspace_id)
     if config.allowed_workspace_ids and workspace_id not in config.allowed_workspace_ids:
-        logger.warning("catch-up skipped: the workspace is outside AllowedWorkspaceIds",
-                       extra={"workspace_id": workspace_id})  # fmt: skip
+        logger.warning(
+            "catch-up skipped: the workspace is outside AllowedWorkspaceIds", extra={"workspace_id": workspace_id}
+        )
         count("CatchUpSkipped")
         return {"status": "skipped", "reason": "workspace not allowed"}
     state = load_state(table, workspace_id)
@@ -253,20 +261,30 @@ def run(event: Any, context: Any) -> dict[str, Any]:
         if isinstance(failure, TogglQuotaExhausted):
             quota[scope] = (0, int(time.time()) + failure.retry_after)
         save_state(table, workspace_id, state._replace(quota=quota))
-        logger.warning("catch-up did not finish; the next run reads the same changes again",
-                       extra={"error": failure.code, "reason": failure.message})  # fmt: skip
+        logger.warning(
+            "catch-up did not finish; the next run reads the same changes again",
+            extra={"error": failure.code, "reason": failure.message},
+        )
         count("CatchUpFailed")
         raise
     # A list cut short may have left out changes of any age: read them all again next time.
     checkpoint = state.checkpoint if projects.truncated else started
     if projects.truncated:
-        logger.warning("catch-up read only part of the projects; the checkpoint stays",
-                       extra={"read": len(projects.items), "limit": MAX_PROJECTS})  # fmt: skip
+        logger.warning(
+            "catch-up read only part of the projects; the checkpoint stays",
+            extra={"read": len(projects.items), "limit": MAX_PROJECTS},
+        )
     save_state(table, workspace_id, state._replace(checkpoint=checkpoint, quota=quota))
     count("CatchUpPublished", tally.published)
     count("CatchUpRan")
-    result = {"status": "caught up", **tally._asdict(), "read": len(found), "truncated": projects.truncated,
-              "toggl_requests": toggl.requests_made, "since": window.since}  # fmt: skip
+    result = {
+        "status": "caught up",
+        **tally._asdict(),
+        "read": len(found),
+        "truncated": projects.truncated,
+        "toggl_requests": toggl.requests_made,
+        "since": window.since,
+    }
     logger.info("catch-up run", extra=result)
     return result
 

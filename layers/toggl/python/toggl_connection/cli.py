@@ -53,22 +53,40 @@ def _options(command: argparse.ArgumentParser) -> None:
         "--region", default=None, help="the stack's AWS region (default: AWS_REGION or your profile's)"
     )
     command.add_argument("--api-url", default=env("TOGGL_API_URL"), help=f"Toggl (default {DEFAULT_TOGGL_API_URL})")
-    command.add_argument("--token-secret-id", default=env("TOGGL_API_TOKEN_SECRET_ID"),
-                         help="Secrets Manager id of the API token (or set TOGGL_API_TOKEN)")  # fmt: skip
-    command.add_argument("--workspace-id", default=env("TOGGL_WORKSPACE_ID") or env("DEFAULT_WORKSPACE_ID"),
-                         help="default: your default workspace")  # fmt: skip
-    command.add_argument("--webhook-base-url", default=env("WEBHOOK_BASE_URL"),
-                         help="the deployed API's base URL; the routes are appended")  # fmt: skip
-    command.add_argument("--secret-id", default=env("WEBHOOK_SECRET_ID"),
-                         help="Secrets Manager id of the signing secret (or set TOGGL_WEBHOOK_SECRET)")  # fmt: skip
-    command.add_argument("--name", default=env("SUBSCRIPTION_NAME") or DEFAULT_NAME,
-                         help="the mark in our subscriptions' descriptions (with --stack: the stack's)")  # fmt: skip
+    command.add_argument(
+        "--token-secret-id",
+        default=env("TOGGL_API_TOKEN_SECRET_ID"),
+        help="Secrets Manager id of the API token (or set TOGGL_API_TOKEN)",
+    )
+    command.add_argument(
+        "--workspace-id",
+        default=env("TOGGL_WORKSPACE_ID") or env("DEFAULT_WORKSPACE_ID"),
+        help="default: your default workspace",
+    )
+    command.add_argument(
+        "--webhook-base-url",
+        default=env("WEBHOOK_BASE_URL"),
+        help="the deployed API's base URL; the routes are appended",
+    )
+    command.add_argument(
+        "--secret-id",
+        default=env("WEBHOOK_SECRET_ID"),
+        help="Secrets Manager id of the signing secret (or set TOGGL_WEBHOOK_SECRET)",
+    )
+    command.add_argument(
+        "--name",
+        default=env("SUBSCRIPTION_NAME") or DEFAULT_NAME,
+        help="the mark in our subscriptions' descriptions (with --stack: the stack's)",
+    )
     command.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def parser() -> argparse.ArgumentParser:
-    top = _Parser(prog=PROG, description=__doc__.split("\n\n")[0].replace("\n", " "),
-                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    top = _Parser(
+        prog=PROG,
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     top.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     area = top.add_subparsers(dest="area", metavar="command", required=True)
     subs = area.add_parser("subscriptions", help="the Toggl webhook subscriptions")
@@ -79,16 +97,30 @@ def parser() -> argparse.ArgumentParser:
         ("delete", "delete our subscriptions (and no others)"),
     ):
         _options(commands.add_parser(name, help=text, description=text))
-    check = area.add_parser("doctor", help="check the whole set-up: token, plan, subscriptions, quota, stack",
-                            description="Check the whole set-up; exit 0 only when every check passes.")  # fmt: skip
+    check = area.add_parser(
+        "doctor",
+        help="check the whole set-up: token, plan, subscriptions, quota, stack",
+        description="Check the whole set-up; exit 0 only when every check passes.",
+    )
     _options(check)
-    schema = area.add_parser("agent-schema", help="print the agent tools for MCP, Bedrock Agents or AgentCore",
-                             description="Print the tools as agent platforms take them (no AWS, no Toggl)")  # fmt: skip
-    schema.add_argument("--format", choices=("mcp", "bedrock", "agentcore"), default="mcp",
-                        help="mcp: the tools/list result; bedrock: an action group's functionSchema; agentcore: a "
-                        "Lambda target's inlinePayload")  # fmt: skip
-    schema.add_argument("--read-only", action="store_true", default=os.environ.get("AGENT_TOOLS_READ_ONLY") == "true",
-                        help="the read tools only (as AgentToolsReadOnly=true serves them)")  # fmt: skip
+    schema = area.add_parser(
+        "agent-schema",
+        help="print the agent tools for MCP, Bedrock Agents or AgentCore",
+        description="Print the tools as agent platforms take them (no AWS, no Toggl)",
+    )
+    schema.add_argument(
+        "--format",
+        choices=("mcp", "bedrock", "agentcore"),
+        default="mcp",
+        help="mcp: the tools/list result; bedrock: an action group's functionSchema; agentcore: a "
+        "Lambda target's inlinePayload",
+    )
+    schema.add_argument(
+        "--read-only",
+        action="store_true",
+        default=os.environ.get("AGENT_TOOLS_READ_ONLY") == "true",
+        help="the read tools only (as AgentToolsReadOnly=true serves them)",
+    )
     return top
 
 
@@ -183,8 +215,13 @@ def _workspace(toggl: TogglClient, args: argparse.Namespace) -> int:
 # --- the commands --------------------------------------------------------------------------------
 def _print_report(report: Report, out: TextIO) -> None:
     print(f"Workspace {report.workspace_id}: {report.layout}", file=out)
-    for label, names in (("created", report.created), ("updated", report.updated), ("re-enabled", report.enabled),
-                         ("deleted", report.deleted), ("unchanged", report.unchanged)):  # fmt: skip
+    for label, names in (
+        ("created", report.created),
+        ("updated", report.updated),
+        ("re-enabled", report.enabled),
+        ("deleted", report.deleted),
+        ("unchanged", report.unchanged),
+    ):
         for name in names:
             print(f"  {label:<10} {name}", file=out)
     if report.not_fitted:
@@ -205,8 +242,10 @@ def _status(subs: Subscriptions, args: argparse.Namespace, out: TextIO) -> int:
     for sub in ours:
         sub.pop("secret", None)
     if args.json:
-        print(json.dumps({"workspace_id": subs.workspace_id, "subscriptions": ours, "problems": problems}, indent=2),
-              file=out)  # fmt: skip
+        print(
+            json.dumps({"workspace_id": subs.workspace_id, "subscriptions": ours, "problems": problems}, indent=2),
+            file=out,
+        )
         return 0 if not problems else 1
     print(f"Workspace {subs.workspace_id}: {len(ours)} subscription(s) marked {args.name}:", file=out)
     for sub in ours:

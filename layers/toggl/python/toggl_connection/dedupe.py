@@ -88,8 +88,9 @@ def once(
         return result
 
     store = _store(table_name, prefix, aws_clients.client("dynamodb"))
-    guarded = idempotent_function(run, data_keyword_argument="item", persistence_store=store, config=config,
-                                  key_prefix=prefix)  # fmt: skip
+    guarded = idempotent_function(
+        run, data_keyword_argument="item", persistence_store=store, config=config, key_prefix=prefix
+    )
     item = {"key": key, "fingerprint": fingerprint}
     try:
         return guarded(item=item)  # type: ignore[no-any-return]

@@ -19,8 +19,14 @@ from toggl_connection.toggl_api import Quota, TogglClient
 from toggl_connection.triggers import POLLED, TRIGGERS
 
 QUOTA_LOW = 5
-REQUIRED_OUTPUTS = ("ApiBaseUrl", "WebhookSecretArn", "TogglApiTokenSecretArn", "SubscriptionOwner",
-                    "DeadLetterQueueUrl", "AlarmNamePrefix")  # fmt: skip
+REQUIRED_OUTPUTS = (
+    "ApiBaseUrl",
+    "WebhookSecretArn",
+    "TogglApiTokenSecretArn",
+    "SubscriptionOwner",
+    "DeadLetterQueueUrl",
+    "AlarmNamePrefix",
+)
 
 
 class Check(NamedTuple):
@@ -39,8 +45,11 @@ def toggl_checks(subs: Subscriptions, base_url: str | None) -> list[Check]:
     me_quota = toggl.quota  # the /me requests' own hourly quota (30 on every plan), as GET /me reported it
     if not token.ok:  # nothing more to ask Toggl: every Toggl check fails with the token's reason
         skipped = f"not checked: {token.detail}"
-        return [token, *(Check(name, False, skipped) for name in ("workspace", *SUBSCRIPTION_CHECKS)),
-                _quota(me_quota, toggl.quota, skipped)]  # fmt: skip
+        return [
+            token,
+            *(Check(name, False, skipped) for name in ("workspace", *SUBSCRIPTION_CHECKS)),
+            _quota(me_quota, toggl.quota, skipped),
+        ]
     checks = [token, _safely("workspace", lambda: _workspace(toggl, subs.workspace_id))]
     if not base_url:
         missing = "no webhook base URL: pass --webhook-base-url (or --stack)"
@@ -57,8 +66,12 @@ def _token(toggl: TogglClient) -> Check:
     try:
         me = whoami.me(toggl)
     except TogglTokenRejected as refused:
-        return Check("token", False, f"Toggl refused the token (HTTP {refused.toggl_status}): put a valid Personal "
-                                     "API Token in the token secret (or TOGGL_API_TOKEN)")  # fmt: skip
+        return Check(
+            "token",
+            False,
+            f"Toggl refused the token (HTTP {refused.toggl_status}): put a valid Personal "
+            "API Token in the token secret (or TOGGL_API_TOKEN)",
+        )
     who = f"{me.get('fullname') or '?'} <{me.get('email') or '?'}>, user {me.get('id')}"
     return Check("token", True, f"accepted: {who}")
 
@@ -71,16 +84,23 @@ def _quota(me: Quota, last: Quota, unknown: str) -> Check:
         reported = reported[:1]  # only GET /me was answered
     if not reported:
         return Check("quota", not unknown.startswith("not checked"), unknown)
-    detail = "; ".join(f"{label}: {q.remaining} request(s) left this hour, reset in {q.resets_in} s"
-                       for label, q in reported)  # fmt: skip
+    detail = "; ".join(
+        f"{label}: {q.remaining} request(s) left this hour, reset in {q.resets_in} s" for label, q in reported
+    )
     return Check("quota", all(int(q.remaining or 0) >= QUOTA_LOW for _, q in reported), detail)
 
 
 def _workspace(toggl: TogglClient, workspace_id: int) -> Check:
     workspace = toggl.get(f"/api/v9/workspaces/{workspace_id}").data or {}
     organizations = toggl.get("/api/v9/me/organizations").data or []
-    plan = next((o.get("pricing_plan_name") for o in organizations if isinstance(o, dict)
-                 and o.get("id") == workspace.get("organization_id")), None)  # fmt: skip
+    plan = next(
+        (
+            o.get("pricing_plan_name")
+            for o in organizations
+            if isinstance(o, dict) and o.get("id") == workspace.get("organization_id")
+        ),
+        None,
+    )
     role = workspace.get("role") or ("admin" if workspace.get("admin") else "member")
     detail = f"{workspace.get('name')!s} ({workspace_id}), plan {plan or 'unknown'}, your role: {role}"
     if role != "admin" and not workspace.get("admin"):
@@ -114,8 +134,15 @@ def _subscriptions(subs: Subscriptions, base_url: str) -> list[Check]:
 def stack_checks(outputs: dict[str, str], aws: Callable[[str], Any]) -> list[Check]:
     """What the deployed stack says: its outputs, secrets, alarms and dead letters."""
     missing = [name for name in REQUIRED_OUTPUTS if not outputs.get(name)]
-    checks = [Check("stack outputs", not missing, f"missing: {', '.join(missing)}" if missing else
-                    f"{len(outputs)} outputs, API at {outputs.get('ApiBaseUrl')}")]  # fmt: skip
+    checks = [
+        Check(
+            "stack outputs",
+            not missing,
+            f"missing: {', '.join(missing)}"
+            if missing
+            else f"{len(outputs)} outputs, API at {outputs.get('ApiBaseUrl')}",
+        )
+    ]
     for label, output in (("signing secret", "WebhookSecretArn"), ("token secret", "TogglApiTokenSecretArn")):
         if outputs.get(output):
             checks.append(_safely(label, _secret_check(aws, label, outputs[output])))

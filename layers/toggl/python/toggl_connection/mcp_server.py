@@ -47,8 +47,10 @@ def handle_http(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if event.get("httpMethod") != "POST":
         # No server-to-client stream (GET) and no session to end (DELETE): stateless, JSON only.
         return responses.json_response(
-            405, {"error": "method_not_allowed", "message": "POST JSON-RPC messages to /mcp; no SSE stream, no "
-                  "sessions."}, {"Allow": "POST"})  # fmt: skip
+            405,
+            {"error": "method_not_allowed", "message": "POST JSON-RPC messages to /mcp; no SSE stream, no sessions."},
+            {"Allow": "POST"},
+        )
     try:
         raw = responses.raw_body(event, MAX_BODY_BYTES)
         message = json.loads(raw)
@@ -118,8 +120,9 @@ def _call(method: str, params: dict[str, Any], context: Any) -> dict[str, Any]:
     if method == "tools/call":
         return call_tool(params, context)
     # server/discover (the 2026 per-request era) included: modern clients fall back to initialize.
-    raise RpcError(METHOD_NOT_FOUND, f"Method not found: {method} (this server offers initialize, ping, tools/list, "
-                   "tools/call).")  # fmt: skip
+    raise RpcError(
+        METHOD_NOT_FOUND, f"Method not found: {method} (this server offers initialize, ping, tools/list, tools/call)."
+    )
 
 
 def initialize(params: dict[str, Any]) -> dict[str, Any]:

@@ -44,6 +44,7 @@ def count(name: str, value: float = 1) -> None:
 def count_by(name: str, dimension: str, value: str) -> None:
     """A count with a dimension of its own (for example rejections by reason), flushed at once,
     with the ``service`` dimension every other metric has (alarms and dashboards filter on it)."""
-    with single_metric(name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace,
-                       default_dimensions={"service": SERVICE}) as metric:  # fmt: skip
+    with single_metric(
+        name=name, unit=MetricUnit.Count, value=1, namespace=metrics.namespace, default_dimensions={"service": SERVICE}
+    ) as metric:
         metric.add_dimension(name=dimension, value=value)

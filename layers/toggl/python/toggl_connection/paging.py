@@ -92,9 +92,10 @@ def cursor_pages(toggl: TogglClient, path: str, body: dict[str, Any], limit: int
             raise TogglUnavailable(f"Toggl answered {path} with something that is not a list.")
         items.extend(data)
         cursor = {
-            field: number for field, header in CURSOR_HEADERS.items()
+            field: number
+            for field, header in CURSOR_HEADERS.items()
             if (number := ascii_int(header_of(response.headers, header))) is not None
-        }  # fmt: skip
+        }
         if not cursor or len(items) > limit:
             return _finish(items, limit, more=bool(cursor))
         key = tuple(sorted(cursor.items()))

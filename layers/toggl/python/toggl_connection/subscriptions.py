@@ -80,8 +80,12 @@ def offered_filters(listing: Any) -> set[Filter] | None:
     (then every trigger is tried, and a refusal drops what Toggl will not take)."""
     if not isinstance(listing, Mapping) or not listing:
         return None
-    return {(str(entity), str(action)) for entity, actions in listing.items() if isinstance(actions, list)
-            for action in actions}  # fmt: skip
+    return {
+        (str(entity), str(action))
+        for entity, actions in listing.items()
+        if isinstance(actions, list)
+        for action in actions
+    }
 
 
 def _is_offered(trigger: Trigger, offered: set[Filter] | None) -> bool:
@@ -195,9 +199,12 @@ class Subscriptions:
 
     def _adoptable(self, sub: dict[str, Any], base_url: str | None) -> bool:
         return bool(
-            self.legacy_name and base_url and owns(self.legacy_name, sub) and not owns(self.name, sub)
+            self.legacy_name
+            and base_url
+            and owns(self.legacy_name, sub)
+            and not owns(self.name, sub)
             and str(sub.get("url_callback", "")).startswith(base_url.rstrip("/") + ANY_EVENT_PATH)
-        )  # fmt: skip
+        )
 
     def _adopted(self, sub: dict[str, Any]) -> dict[str, Any]:
         """A subscription marked the old way, under our mark (renamed by the next update)."""
@@ -232,8 +239,11 @@ class Subscriptions:
             offered = (offered if offered is not None else {(t.entity, t.action) for t in TRIGGERS}) - set(refused)
         me = self.user_id(existing) if max_webhooks is not None else None
         # Toggl's limit counts the user's enabled subscriptions; ours are re-planned, not counted.
-        foreign = sum(1 for s in existing if not owns(self.name, s) and s.get("enabled")
-                      and (me is None or ascii_int(s.get("user_id")) in (me, None)))  # fmt: skip
+        foreign = sum(
+            1
+            for s in existing
+            if not owns(self.name, s) and s.get("enabled") and (me is None or ascii_int(s.get("user_id")) in (me, None))
+        )
         return plan(base_url, self.name, max_webhooks, max_events, foreign, wildcards, offered)
 
     def sync(self, base_url: str, secret: str) -> Report:
@@ -280,9 +290,12 @@ class Subscriptions:
                 report.deleted.append(description)
         for description, desired in wanted.items():
             body = {
-                "url_callback": desired.url_callback, "event_filters": desired.event_filters, "enabled": True,
-                "description": description, "secret": secret,
-            }  # fmt: skip
+                "url_callback": desired.url_callback,
+                "event_filters": desired.event_filters,
+                "enabled": True,
+                "description": description,
+                "secret": secret,
+            }
             current = ours.get(description)
             try:
                 if current is None:

@@ -188,16 +188,26 @@ def classify_response(
     if status == 402:
         if is_quota_402(quota, text):
             resets = quota.resets_in if quota.resets_in and quota.resets_in > 0 else _retry_after(headers) or MAX_WAIT
-            return Verdict(TogglQuotaExhausted(
-                f"Toggl's hourly API quota is used up; it resets in {int(resets)} s. Toggl says: {text}",
-                int(resets), request_id, status,
-            ), None)  # fmt: skip
+            return Verdict(
+                TogglQuotaExhausted(
+                    f"Toggl's hourly API quota is used up; it resets in {int(resets)} s. Toggl says: {text}",
+                    int(resets),
+                    request_id,
+                    status,
+                ),
+                None,
+            )
         return Verdict(TogglPlanRequired(f"This needs a paid Toggl plan. Toggl says: {text}", request_id, status), None)
     if status in (401, 403):
-        return Verdict(TogglTokenRejected(
-            "Toggl refused the API token (or its user may not access this workspace): check the "
-            f"Personal API Token in the token secret. Toggl says: {text}", request_id, status,
-        ), None)  # fmt: skip
+        return Verdict(
+            TogglTokenRejected(
+                "Toggl refused the API token (or its user may not access this workspace): check the "
+                f"Personal API Token in the token secret. Toggl says: {text}",
+                request_id,
+                status,
+            ),
+            None,
+        )
     if status in (404, 410):
         return Verdict(TogglNotFound(f"Toggl found no such thing: {text}", request_id, status), None)
     if status >= 500:
@@ -214,10 +224,14 @@ def _unknown_outcome(
     """Toggl may or may not have carried the request out: repeat it only if that is harmless."""
     if repeatable:
         return Verdict(TogglUnavailable(message + " Try again later.", request_id, status), 0)
-    return Verdict(TogglOutcomeUnknown(
-        message + " Toggl may have carried the request out: check in Toggl before sending it again.",
-        request_id, status,
-    ), None)  # fmt: skip
+    return Verdict(
+        TogglOutcomeUnknown(
+            message + " Toggl may have carried the request out: check in Toggl before sending it again.",
+            request_id,
+            status,
+        ),
+        None,
+    )
 
 
 def never_sent(exc: BaseException) -> bool:
@@ -325,9 +339,14 @@ class TogglClient:
         self.requests_made += 1
         try:
             response = _session().request(
-                method, self.base_url + path, params=params, json=body, auth=self._auth,
-                timeout=(CONNECT_TIMEOUT, min(READ_TIMEOUT, remaining)), allow_redirects=False,
-            )  # fmt: skip
+                method,
+                self.base_url + path,
+                params=params,
+                json=body,
+                auth=self._auth,
+                timeout=(CONNECT_TIMEOUT, min(READ_TIMEOUT, remaining)),
+                allow_redirects=False,
+            )
         except requests.RequestException as exc:
             return None, classify_exception(exc, repeatable)
         headers = response.headers
@@ -349,10 +368,15 @@ class TogglClient:
         logger.info(
             "toggl call",
             extra={
-                "toggl_method": method, "toggl_path": path, "toggl_status": status, "elapsed_ms": elapsed_ms,
-                "toggl_request_id": request_id, "quota_remaining": quota.remaining, "quota_resets_in": quota.resets_in,
+                "toggl_method": method,
+                "toggl_path": path,
+                "toggl_status": status,
+                "elapsed_ms": elapsed_ms,
+                "toggl_request_id": request_id,
+                "quota_remaining": quota.remaining,
+                "quota_resets_in": quota.resets_in,
             },
-        )  # fmt: skip
+        )
 
 
 def scheduled_client(config: Settings, context: Any, job: str) -> TogglClient | None:

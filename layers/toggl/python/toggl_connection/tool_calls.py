@@ -153,8 +153,13 @@ def _read(tool: Tool, given: dict[str, Any], context: Any) -> dict[str, Any]:
     answer = queries.ask(tool.operation, {**params, "limit": offset + limit}, context)
     items = answer["items"][offset:]
     more = bool(answer["truncated"])
-    shaped = {**answer, "items": items, "count": len(items), "truncated": more,
-              "next_cursor": cursor_for(tool, given, offset + len(items)) if more else None}  # fmt: skip
+    shaped = {
+        **answer,
+        "items": items,
+        "count": len(items),
+        "truncated": more,
+        "next_cursor": cursor_for(tool, given, offset + len(items)) if more else None,
+    }
     return _bounded(tool, given, offset, shaped)
 
 
@@ -163,8 +168,14 @@ def _bounded(tool: Tool, given: Mapping[str, Any], offset: int, answer: dict[str
     text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
     if len(text) <= MAX_ANSWER_CHARS:
         return answer
-    frame = {**answer, "items": [], "next_cursor": cursor_for(tool, given, 10**6), "truncated": True,
-             "count": 10**6, "warning": "Cut to fit an agent's answer: read on with next_cursor."}  # fmt: skip
+    frame = {
+        **answer,
+        "items": [],
+        "next_cursor": cursor_for(tool, given, 10**6),
+        "truncated": True,
+        "count": 10**6,
+        "warning": "Cut to fit an agent's answer: read on with next_cursor.",
+    }
     room = MAX_ANSWER_CHARS - len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
     kept = 0
     for item in answer["items"]:
@@ -174,5 +185,4 @@ def _bounded(tool: Tool, given: Mapping[str, Any], offset: int, answer: dict[str
         kept += 1
     # One item alone larger than an answer: skip it rather than loop on it.
     following = offset + max(kept, 1)
-    return {**frame, "items": answer["items"][:kept], "count": kept,
-            "next_cursor": cursor_for(tool, given, following)}  # fmt: skip
+    return {**frame, "items": answer["items"][:kept], "count": kept, "next_cursor": cursor_for(tool, given, following)}

@@ -57,9 +57,12 @@ def is_cloudformation_url(url: Any) -> bool:
     except ValueError:
         return False
     return (
-        target.scheme == "https" and port in (None, 443) and not target.username
-        and host.startswith(RESPONSE_HOST_PREFIX) and host.endswith(".amazonaws.com")
-    )  # fmt: skip
+        target.scheme == "https"
+        and port in (None, 443)
+        and not target.username
+        and host.startswith(RESPONSE_HOST_PREFIX)
+        and host.endswith(".amazonaws.com")
+    )
 
 
 def custom_resource(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -89,10 +92,15 @@ def custom_resource(event: dict[str, Any], context: Any) -> dict[str, Any]:
         status = "SUCCESS" if request_type == "Delete" else "FAILED"
         reason = f"unexpected error: {type(unexpected).__name__}"
     answer = {
-        "Status": status, "Reason": clean_text(reason, 1000) or status, "PhysicalResourceId": physical_id,
-        "StackId": event.get("StackId"), "RequestId": event.get("RequestId"),
-        "LogicalResourceId": event.get("LogicalResourceId"), "NoEcho": False, "Data": data,
-    }  # fmt: skip
+        "Status": status,
+        "Reason": clean_text(reason, 1000) or status,
+        "PhysicalResourceId": physical_id,
+        "StackId": event.get("StackId"),
+        "RequestId": event.get("RequestId"),
+        "LogicalResourceId": event.get("LogicalResourceId"),
+        "NoEcho": False,
+        "Data": data,
+    }
     _send(event["ResponseURL"], answer)
     return answer
 
@@ -114,10 +122,12 @@ def _apply(request_type: str, config: settings.Settings, context: Any) -> dict[s
     _remember_gaps(config, subs, report)
     logger.info("subscriptions synced", extra={"report": _summary(report)})
     return {
-        "Status": report.layout, "Unvalidated": ", ".join(report.unvalidated),
-        "NotFitted": ", ".join(report.not_fitted), "NotOffered": ", ".join(report.not_offered),
+        "Status": report.layout,
+        "Unvalidated": ", ".join(report.unvalidated),
+        "NotFitted": ", ".join(report.not_fitted),
+        "NotOffered": ", ".join(report.not_offered),
         "WorkspaceId": str(report.workspace_id),
-    }  # fmt: skip
+    }
 
 
 def _send(url: str, answer: dict[str, Any]) -> None:
@@ -131,8 +141,9 @@ def _send(url: str, answer: dict[str, Any]) -> None:
             return
         except requests.RequestException as exc:
             # Never the URL: it is pre-signed, and the exception's text carries it.
-            logger.warning("could not answer CloudFormation", extra={"attempt": attempt + 1,
-                                                                     "reason": type(exc).__name__})  # fmt: skip
+            logger.warning(
+                "could not answer CloudFormation", extra={"attempt": attempt + 1, "reason": type(exc).__name__}
+            )
             time.sleep(1 + attempt)
 
 
@@ -150,8 +161,7 @@ def _known_gaps(config: settings.Settings, subs: Subscriptions) -> frozenset[str
     if not table:
         return frozenset()
     try:
-        item = aws_clients.client("dynamodb").get_item(TableName=table, Key=_gaps_key(subs),
-                                                       ConsistentRead=True)  # fmt: skip
+        item = aws_clients.client("dynamodb").get_item(TableName=table, Key=_gaps_key(subs), ConsistentRead=True)
     except (BotoCoreError, ClientError) as exc:
         logger.warning("could not read what the last sync left out", extra={"reason": type(exc).__name__})
         return frozenset()
@@ -195,15 +205,31 @@ def health(event: Any, context: Any) -> dict[str, Any]:
     repaired = [(d, "created") for d in report.created] + [(d, "updated") for d in report.updated]
     repaired += [(d, "re-enabled") for d in report.enabled]
     for description, how in repaired:
-        notices.append(bus_event.notice("Subscription Repaired", {
-            "workspace_id": report.workspace_id, "description": description, "repair": how, "problems": problems,
-        }, now))  # fmt: skip
+        notices.append(
+            bus_event.notice(
+                "Subscription Repaired",
+                {
+                    "workspace_id": report.workspace_id,
+                    "description": description,
+                    "repair": how,
+                    "problems": problems,
+                },
+                now,
+            )
+        )
     still = [f"{d}: not validated" for d in report.unvalidated]
     still += [f"not fitted: {d}" for d in report.not_fitted if d not in report.polled]
     if still or not repaired:
-        notices.append(bus_event.notice("Subscription Unhealthy", {
-            "workspace_id": report.workspace_id, "problems": still or problems,
-        }, now))  # fmt: skip
+        notices.append(
+            bus_event.notice(
+                "Subscription Unhealthy",
+                {
+                    "workspace_id": report.workspace_id,
+                    "problems": still or problems,
+                },
+                now,
+            )
+        )
     count("SubscriptionRepaired", len(repaired))
     count("SubscriptionUnhealthy", 1 if still or not repaired else 0)
     publisher.publish(notices, config.require("event_bus_name"))

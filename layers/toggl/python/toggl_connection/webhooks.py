@@ -56,10 +56,15 @@ def is_toggl_validation_url(url: str) -> bool:
     except ValueError:
         return False
     return (
-        target.scheme == "https" and target.hostname in TOGGL_HOSTS and port in (None, 443)
-        and target.username is None and target.password is None and not target.query and not target.fragment
+        target.scheme == "https"
+        and target.hostname in TOGGL_HOSTS
+        and port in (None, 443)
+        and target.username is None
+        and target.password is None
+        and not target.query
+        and not target.fragment
         and VALIDATION_PATH.fullmatch(target.path) is not None
-    )  # fmt: skip
+    )
 
 
 def _validate_by_url(url: str | None) -> None:
@@ -137,8 +142,10 @@ def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> 
         return _ping_answer(delivery)
     if not _in_window(delivery.created):
         # A replay of an old delivery (signed, so Toggl once sent it) is not published again.
-        logger.warning("delivery outside the replay window", extra={"event_id": delivery.event_id,
-                                                                     "created_at": delivery.created_at})  # fmt: skip
+        logger.warning(
+            "delivery outside the replay window",
+            extra={"event_id": delivery.event_id, "created_at": delivery.created_at},
+        )
         count_by("WebhookRejected", "reason", "expired")
         return responses.json_response(200, {"status": "expired", "event_id": delivery.event_id})
 
