@@ -52,7 +52,7 @@ def _ms(handler: Any, event: dict[str, Any], n: int) -> float:
 
 def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
     from bench.warm import _load, quiet
-    from toggl_connection import agent_tools
+    from toggl_connection.agents import tool_list
 
     seeded = seed(token=token, plan="premium")
     sandbox = Sandbox(seeded.world, quota_per_hour=10**6, user_quota_per_hour=10**6).start()
@@ -66,7 +66,7 @@ def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
             before = len(sandbox.requests)
             list_ms = _ms(handler, _event("tools/list"), 200)
             list_requests = len(sandbox.requests) - before
-            for tool in agent_tools.all_tools():
+            for tool in tool_list.all_tools():
                 arguments = ARGUMENTS.get(tool.name, _no_arguments)
                 for i in range(2):  # the second call: a warm container's
                     before = len(sandbox.requests)

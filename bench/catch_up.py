@@ -17,7 +17,7 @@ from local.toggl_sandbox.state import seed
 
 def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
     from bench.warm import _load, quiet
-    from toggl_connection import aws_clients
+    from toggl_connection.core import aws_clients
 
     seeded = seed(token=token, plan="premium")
     sandbox = Sandbox(seeded.world, quota_per_hour=10**6, user_quota_per_hour=10**6).start()

@@ -27,7 +27,7 @@ ROUTE = "/webhooks/time-entry-created"
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Logs and EMF metrics go nowhere while timing (both sides alike)."""
-    from toggl_connection.observability import logger
+    from toggl_connection.core.observability import logger
 
     sink = io.StringIO()
     logger.registered_handler.setStream(sink)  # type: ignore[attr-defined]
@@ -76,7 +76,8 @@ def _per_call(fn: Callable[[Any], Any], events: list[Any]) -> float:
 
 
 def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[str, Any]:
-    from toggl_connection import aws_clients, dedupe, secrets
+    from toggl_connection.bus import dedupe
+    from toggl_connection.core import aws_clients, secrets
 
     fn = template.function("TimeEntryCreatedWebhookFunction")
     env = template.environment(fn, stack_names)

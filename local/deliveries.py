@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from toggl_connection.signature import HEADER, sign
+from toggl_connection.webhooks.signature import HEADER, sign
 
 # The secret the checked-in events/ are signed with (named in the README).
 TEST_SECRET = "toggl-connection-test-secret"

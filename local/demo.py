@@ -26,7 +26,7 @@ import requests
 from local.sample_events import QUERY_EXAMPLES
 from local.sigv4 import LocalCredentials
 from local.template import ROOT
-from toggl_connection.doctor import QUOTA_LOW
+from toggl_connection_cli.doctor import QUOTA_LOW
 
 TRIGGERS = (
     "Time Entry Created",

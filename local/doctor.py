@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from local.demo import LocalClient
-from toggl_connection import cli
+from toggl_connection_cli import cli
 
 
 def arguments(state: dict[str, Any]) -> list[str]:

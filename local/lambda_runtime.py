@@ -23,7 +23,7 @@ from local.template import ROOT, Function
 
 if str(ROOT / "layers" / "toggl" / "python") not in sys.path:
     sys.path.insert(0, str(ROOT / "layers" / "toggl" / "python"))
-from toggl_connection import settings
+from toggl_connection.core import settings
 
 LAYER_PATH = ROOT / "layers" / "toggl" / "python"
 _lock = threading.RLock()

@@ -20,7 +20,7 @@ import requests
 from local import deliveries
 from local.demo import LocalClient
 from local.sample_events import refreshed
-from toggl_connection.triggers import ANY_EVENT_PATH, TRIGGERS
+from toggl_connection.webhooks.triggers import ANY_EVENT_PATH, TRIGGERS
 
 USAGE = (
     "usage: make post EVENT=<file> (an API Gateway event such as events/webhook-ping.json, or a raw Toggl webhook body)"

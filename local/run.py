@@ -170,7 +170,7 @@ class LocalStack:
         )
         for key in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE"):
             os.environ.pop(key, None)
-        from toggl_connection.observability import logger
+        from toggl_connection.core.observability import logger
 
         logger.registered_handler.setStream(self.functions_output)  # type: ignore[attr-defined]
 
@@ -291,8 +291,8 @@ class LocalStack:
             return 502, {"error": "job_failed", "message": f"{type(exc).__name__}: {exc}"}
 
     def _sync_subscriptions(self, api_url: str) -> None:
-        from toggl_connection.subscriptions import Subscriptions
-        from toggl_connection.toggl_api import TogglClient
+        from toggl_connection.toggl.client import TogglClient
+        from toggl_connection.upkeep.subscriptions import Subscriptions
 
         toggl = TogglClient(self.toggl.url, self.seeded.token, deadline=time.monotonic() + 60)
         report = Subscriptions(toggl, self.seeded.workspace["id"], "toggl-local").sync(

@@ -14,7 +14,7 @@ from local.toggl_sandbox.behaviour import Behaviour
 from local.toggl_sandbox.server import UNDOCUMENTED
 from local.toggl_sandbox.state import Seeded, seed
 from tests.connection import Connection, fresh_containers
-from toggl_connection.observability import logger
+from toggl_connection.core.observability import logger
 
 
 class _CurrentStdout:
@@ -50,7 +50,7 @@ AWS_ENV = {
 def fresh_caches() -> Iterator[None]:
     """Every test starts, and leaves, as a newly started container: nothing cached carries over,
     and no metric a layer call outside a handler left unflushed."""
-    from toggl_connection.observability import metrics
+    from toggl_connection.core.observability import metrics
 
     fresh_containers()
     metrics.clear_metrics()

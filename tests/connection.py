@@ -8,7 +8,10 @@ from typing import Any
 
 from local import apigw, deliveries, lambda_runtime, template
 from local.provision import Stack, drain
-from toggl_connection import actions, aws_clients, dedupe, secrets, toggl_api, whoami
+from toggl_connection.bus import dedupe
+from toggl_connection.calls import actions
+from toggl_connection.core import aws_clients, secrets
+from toggl_connection.toggl import client, whoami
 
 
 def fresh_containers() -> None:
@@ -20,7 +23,7 @@ def fresh_containers() -> None:
     dedupe.forget_stores()
     whoami.forget()
     actions.forget_organizations()
-    toggl_api.forget_session()
+    client.forget_session()
 
 
 class Connection:

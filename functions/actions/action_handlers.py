@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toggl_connection.actions import run
-from toggl_connection.observability import Handler, lambda_entry
+from toggl_connection.calls.actions import run
+from toggl_connection.core.observability import Handler, lambda_entry
 
 
 def action_handler(name: str) -> Handler:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toggl_connection.agent_events import handle
-from toggl_connection.observability import lambda_entry
+from toggl_connection.agents.agent_events import handle
+from toggl_connection.core.observability import lambda_entry
 
 
 @lambda_entry

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toggl_connection.observability import lambda_entry
-from toggl_connection.queries import run
+from toggl_connection.calls.queries import run
+from toggl_connection.core.observability import lambda_entry
 
 
 @lambda_entry

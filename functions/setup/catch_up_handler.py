@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toggl_connection import catch_up
-from toggl_connection.observability import lambda_entry
+from toggl_connection.core.observability import lambda_entry
+from toggl_connection.upkeep import catch_up
 
 
 @lambda_entry

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from toggl_connection import webhook_setup
-from toggl_connection.observability import lambda_entry
+from toggl_connection.core.observability import lambda_entry
+from toggl_connection.upkeep import subscription_jobs
 
 
 @lambda_entry
 def subscription_setup(event: dict[str, Any], context: Any) -> Any:
-    return webhook_setup.custom_resource(event, context)
+    return subscription_jobs.custom_resource(event, context)
 
 
 @lambda_entry
 def subscription_health(event: dict[str, Any], context: Any) -> Any:
-    return webhook_setup.health(event, context)
+    return subscription_jobs.health(event, context)

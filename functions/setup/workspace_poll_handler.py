@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from toggl_connection import workspace_poller
-from toggl_connection.observability import lambda_entry
+from toggl_connection.core.observability import lambda_entry
+from toggl_connection.upkeep import workspace_poller
 
 
 @lambda_entry

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from toggl_connection.observability import Handler, lambda_entry
-from toggl_connection.triggers import Trigger
-from toggl_connection.webhooks import receive
+from toggl_connection.core.observability import Handler, lambda_entry
+from toggl_connection.webhooks.receive import receive
+from toggl_connection.webhooks.triggers import Trigger
 
 
 def webhook_handler(trigger: Trigger | None) -> Handler:

@@ -26,7 +26,7 @@ from local import deliveries
 from local.toggl_sandbox.server import Reply, Request, Sandbox, TogglError, route
 from local.toggl_sandbox.state import now
 from local.toggl_sandbox.track import body, in_workspace, workspace
-from toggl_connection.signature import HEADER, sign
+from toggl_connection.webhooks.signature import HEADER, sign
 
 V1 = "/webhooks/api/v1"
 NAME = re.compile(r"[A-Za-z0-9_]+|\*")

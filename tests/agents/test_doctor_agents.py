@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 
 from tests.connection import Connection
-from toggl_connection import doctor
+from toggl_connection_cli import doctor
 
 
 def deployed(read_only: str) -> str:

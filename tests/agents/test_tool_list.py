@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
-from toggl_connection import actions, agent_tools, cli, queries, query_params
+from toggl_connection.agents import tool_list
+from toggl_connection.calls import actions, queries, query_params
+from toggl_connection_cli import cli
 
 WRITES = ["toggl_create_client", "toggl_create_user_invitation", "toggl_add_project_member", "toggl_create_task"]
 READS = [
@@ -115,7 +117,7 @@ def test_arguments_are_the_actions_fields_with_their_types_required_ones_and_def
 
 
 def test_arguments_are_the_queries_parameters_with_json_types() -> None:
-    by_operation = {t.operation: t for t in agent_tools.all_tools()}
+    by_operation = {t.operation: t for t in tool_list.all_tools()}
     for query in queries.QUERIES.values():
         properties = by_operation[query.name].input_schema["properties"]
         for name, converter in query.params.items():
@@ -138,9 +140,9 @@ def new_parameter(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A parameter added to the tags query, and nothing else edited."""
     tags = queries.QUERIES["tags"]
     monkeypatch.setitem(queries.QUERIES, "tags", tags._replace(params={**tags.params, "tag_ids": query_params.ids}))
-    agent_tools.all_tools.cache_clear()
+    tool_list.all_tools.cache_clear()
     yield
-    agent_tools.all_tools.cache_clear()
+    tool_list.all_tools.cache_clear()
 
 
 def test_a_new_query_parameter_appears_on_every_surface_without_a_second_edit(new_parameter: None) -> None:
@@ -159,12 +161,12 @@ def test_a_new_query_parameter_appears_on_every_surface_without_a_second_edit(ne
 def test_a_converter_without_a_json_type_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     tags = queries.QUERIES["tags"]
     monkeypatch.setitem(queries.QUERIES, "tags", tags._replace(params={"odd": lambda name, value: value}))
-    agent_tools.all_tools.cache_clear()
+    tool_list.all_tools.cache_clear()
     try:
         with pytest.raises(TypeError, match="no JSON type"):
-            agent_tools.all_tools()
+            tool_list.all_tools()
     finally:
-        agent_tools.all_tools.cache_clear()
+        tool_list.all_tools.cache_clear()
 
 
 BEDROCK_NAME = re.compile(r"([0-9a-zA-Z][_-]?){1,100}")
@@ -210,7 +212,7 @@ def test_the_agentcore_definitions_use_only_the_schema_subset_the_gateway_takes(
 
 
 def test_mcp_format_is_the_tools_list_result() -> None:
-    assert schema_of("mcp") == {"tools": agent_tools.mcp_tools(read_only=False)}
+    assert schema_of("mcp") == {"tools": tool_list.mcp_tools(read_only=False)}
 
 
 def test_agent_schema_needs_neither_aws_nor_toggl(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -227,9 +229,9 @@ def test_the_readmes_tools_table_lists_every_tool_its_route_and_its_quota_cost()
 
     rows = table_after("| tool | route it stands for |")
     assert [row[0].strip("`") for row in rows] == WRITES + READS
-    for row, tool in zip(rows, agent_tools.all_tools(), strict=True):
+    for row, tool in zip(rows, tool_list.all_tools(), strict=True):
         kind = "actions" if tool.writes else "queries"
         assert row[1].strip("`").endswith(f"/{kind}/{tool.operation}"), row
         assert row[3].startswith("write") is tool.writes, row
-        assert row[4] == agent_tools.TEXT[tool.operation][3], row
+        assert row[4] == tool_list.TEXT[tool.operation][3], row
         assert f"Toggl quota: {row[4]}." in tool.description

@@ -126,7 +126,7 @@ def test_an_eventbridge_event_is_acted_on_once_even_if_redelivered(
 
 
 def test_direct_failures_raise_an_error_step_functions_can_match(toggl_connection: Connection, seeded: Seeded) -> None:
-    from toggl_connection.errors import TogglInvalidRequest, ValidationFailed
+    from toggl_connection.core.errors import TogglInvalidRequest, ValidationFailed
 
     with pytest.raises(ValidationFailed, match="name"):
         toggl_connection.invoke("CreateClientFunction", {"workspace_id": workspace_id(seeded)})

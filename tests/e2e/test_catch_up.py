@@ -20,11 +20,11 @@ from local.toggl_sandbox import webhooks as sandbox_webhooks
 from local.toggl_sandbox.state import now
 from tests.conftest import CANARY_TOKEN
 from tests.servers import Hooked
-from toggl_connection import aws_clients
-from toggl_connection import catch_up as catch_up_job
-from toggl_connection.errors import PublishFailed, TogglQuotaExhausted
-from toggl_connection.subscriptions import Subscriptions
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.core import aws_clients
+from toggl_connection.core.errors import PublishFailed, TogglQuotaExhausted
+from toggl_connection.toggl.client import TogglClient
+from toggl_connection.upkeep import catch_up as catch_up_job
+from toggl_connection.upkeep.subscriptions import Subscriptions
 
 
 class World:

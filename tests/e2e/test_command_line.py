@@ -23,7 +23,7 @@ def toggl_connection(*argv: str, **env: str) -> subprocess.CompletedProcess[str]
         "AWS_EC2_METADATA_DISABLED": "true",
         **env,
     }
-    command = [sys.executable, "-c", "from toggl_connection.cli import main; main()", *argv]
+    command = [sys.executable, "-c", "from toggl_connection_cli.cli import main; main()", *argv]
     return subprocess.run(command, env=clean, capture_output=True, text=True, timeout=60)
 
 

@@ -20,7 +20,7 @@ from local import deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from tests.conftest import CANARY_TOKEN
 from tests.servers import Hooked
-from toggl_connection.cli import run as cli
+from toggl_connection_cli.cli import run as cli
 
 NAME = "doctor-test"
 
@@ -340,7 +340,7 @@ def test_make_doctor_runs_doctor_with_what_the_local_stack_state_says(
     monkeypatch.setenv("TOGGL_LOCAL_DIR", str(tmp_path))
     # When make doctor ARGS=--json runs (the command line's main, which exits, recorded here)
     called: list[list[str]] = []
-    monkeypatch.setattr("toggl_connection.cli.main", called.append)
+    monkeypatch.setattr("toggl_connection_cli.cli.main", called.append)
     make_doctor.main(["--json"])
     # Then it is doctor with the stack's options and token, and every check passes
     (argv,) = called

@@ -21,9 +21,9 @@ from tests.connection import Connection, body_of
 from tests.e2e.test_queries import add_entries
 from tests.e2e.test_validation_url import Recorder
 from tests.servers import Hooked
-from toggl_connection.errors import ValidationFailed
-from toggl_connection.subscriptions import Subscriptions
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.core.errors import ValidationFailed
+from toggl_connection.toggl.client import TogglClient
+from toggl_connection.upkeep.subscriptions import Subscriptions
 
 
 def subscriptions(hooked: Hooked) -> list[dict[str, Any]]:
@@ -173,7 +173,7 @@ def test_a_workspace_outside_the_allowed_ones_is_refused_before_toggl_is_called(
         ("QueryFunction", {"query": "projects", "params": {"workspace_id": wid}}),
         ("QueryFunction", {"query": "me", "params": {"with_related_data": True}}),
     ):
-        from toggl_connection.errors import WorkspaceNotAllowed
+        from toggl_connection.core.errors import WorkspaceNotAllowed
 
         with pytest.raises(WorkspaceNotAllowed):
             toggl_connection.invoke(function, event, ALLOWED_WORKSPACE_IDS="1,2")
@@ -295,7 +295,7 @@ def test_the_largest_id_toggl_can_hand_out_is_taken(toggl_connection: Connection
 def test_an_invitation_of_more_addresses_than_the_stack_sends_at_once_is_a_422(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
-    from toggl_connection.models import MAX_INVITATION_EMAILS
+    from toggl_connection.calls.validation import MAX_INVITATION_EMAILS
 
     emails = [f"person{i}@x.example" for i in range(3000)]
     request = {"workspace_id": seeded.workspace["id"], "emails": emails}

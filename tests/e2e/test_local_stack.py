@@ -24,7 +24,7 @@ from local import deliveries
 from local.demo import DEMO_ME_REQUESTS, DOCTOR_ME_REQUESTS, TRIGGERS, LocalClient, action_requests, wait_for
 from local.sample_events import QUERY_EXAMPLES
 from local.template import ROOT
-from toggl_connection.doctor import QUOTA_LOW
+from toggl_connection_cli.doctor import QUOTA_LOW
 
 
 @dataclass

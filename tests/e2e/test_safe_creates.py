@@ -202,7 +202,7 @@ def test_an_unreadable_record_of_unknown_outcomes_is_a_retryable_503_and_is_not_
 ) -> None:
     from botocore.exceptions import ClientError
 
-    from toggl_connection import aws_clients
+    from toggl_connection.core import aws_clients
 
     request = {"workspace_id": seeded.workspace["id"], "emails": ["throttled@x.example"]}
     refused: list[int] = []

@@ -208,7 +208,7 @@ class Receiver:
 
 def test_an_undocumented_request_is_caught_and_said(seeded: Seeded, capsys: pytest.CaptureFixture[str]) -> None:
     from local.toggl_sandbox.server import UNDOCUMENTED
-    from toggl_connection.toggl_api import TogglClient
+    from toggl_connection.toggl.client import TogglClient
 
     sandbox = Sandbox(seeded.world, quota_per_hour=100, report_undocumented=True).start()
     try:

@@ -17,8 +17,8 @@ from local.toggl_sandbox import webhooks as sandbox_webhooks
 from tests.conftest import CANARY_TOKEN
 from tests.connection import fresh_containers
 from tests.servers import Hooked
-from toggl_connection.subscriptions import Subscriptions, owns
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.toggl.client import TogglClient
+from toggl_connection.upkeep.subscriptions import Subscriptions, owns
 
 ALL = {
     "Time Entry Created",
@@ -128,7 +128,7 @@ def test_what_does_not_fit_is_said_plainly(hooked: Hooked) -> None:
 
 
 def test_an_unreachable_receiver_is_refused_by_toggl_and_reported(hooked: Hooked) -> None:
-    from toggl_connection.errors import TogglInvalidRequest
+    from toggl_connection.core.errors import TogglInvalidRequest
 
     with pytest.raises(TogglInvalidRequest, match=r"URL endpoint http://127\.0\.0\.1:9/webhooks"):
         client(hooked).sync("http://127.0.0.1:9", deliveries.TEST_SECRET)
@@ -292,7 +292,7 @@ def test_the_command_line_syncs_and_reports(hooked: Hooked) -> None:
         "TOGGL_WORKSPACE_ID": str(hooked.seeded.workspace["id"]),
         "SUBSCRIPTION_NAME": "cli",
     }
-    command = [sys.executable, "-c", "from toggl_connection.cli import main; main()", "subscriptions"]
+    command = [sys.executable, "-c", "from toggl_connection_cli.cli import main; main()", "subscriptions"]
     import os
 
     env["PYTHONPATH"] = os.environ.get("PYTHONPATH", "") + ":" + ":".join(sys.path)

@@ -22,7 +22,7 @@ from tests.conftest import CANARY_TOKEN
 from tests.connection import Connection, body_of
 from tests.e2e.test_queries import add_entries
 from tests.servers import Hooked
-from toggl_connection.cli import run as cli
+from toggl_connection_cli.cli import run as cli
 
 SIX = {
     "Time Entry Created",

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from local.loopback import LoopbackServer
-from toggl_connection.webhooks import call_validation_url
+from toggl_connection.webhooks.receive import call_validation_url
 
 
 class Recorder(LoopbackServer):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from local import deliveries
 from tests.servers import Live
-from toggl_connection.signature import HEADER, sign
+from toggl_connection.webhooks.signature import HEADER, sign
 
 ROUTES = ["/webhooks", "/webhooks/time-entry-created", "/webhooks/workspace-created"]
 VALID = deliveries.encode(deliveries.sample("project-created", 1))

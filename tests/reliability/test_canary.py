@@ -14,9 +14,9 @@ from local import deliveries
 from local.sample_events import QUERY_EXAMPLES
 from tests.conftest import CANARY_TOKEN
 from tests.servers import Hooked
-from toggl_connection.cli import run as cli
-from toggl_connection.subscriptions import Subscriptions
-from toggl_connection.toggl_api import TogglClient
+from toggl_connection.toggl.client import TogglClient
+from toggl_connection.upkeep.subscriptions import Subscriptions
+from toggl_connection_cli.cli import run as cli
 
 SECRETS = (CANARY_TOKEN, deliveries.TEST_SECRET, "workspace-api-token-never-leaves")
 

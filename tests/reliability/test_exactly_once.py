@@ -24,7 +24,7 @@ from local import deliveries, template
 from local.api_server import ApiServer
 from local.provision import drain, provision
 from tests.reliability.fault_proxy import FaultyAws
-from toggl_connection.triggers import TRIGGERS
+from toggl_connection.webhooks.triggers import TRIGGERS
 
 UNIQUE = int(os.environ.get("RELIABILITY_UNIQUE", "1000"))
 REDELIVERED = UNIQUE // 4
@@ -38,7 +38,7 @@ def stack(moto_url: str, aws_env: dict[str, str], monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
     # Thousands of invocations: keep their logs to warnings and their EMF metrics off.
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    from toggl_connection.observability import logger
+    from toggl_connection.core.observability import logger
 
     level = logger.log_level
     logger.setLevel("WARNING")

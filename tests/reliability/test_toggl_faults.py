@@ -11,7 +11,7 @@ import pytest
 from local.toggl_sandbox import Fault, Sandbox
 from local.toggl_sandbox.state import Seeded
 from tests.connection import Connection
-from toggl_connection.errors import TogglOutcomeUnknown, TogglQuotaExhausted, TogglUnavailable
+from toggl_connection.core.errors import TogglOutcomeUnknown, TogglQuotaExhausted, TogglUnavailable
 
 TIMEOUT = 5.0  # seconds the function is given, as Lambda would
 

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 
 from local import deliveries
-from toggl_connection import bus_event, envelope
-from toggl_connection.errors import InvalidBody
+from toggl_connection.bus import event_format
+from toggl_connection.core.errors import InvalidBody
+from toggl_connection.webhooks import envelope
 
 
-def to_event(document: dict[str, Any]) -> bus_event.BusEvent:
-    return bus_event.from_webhook(envelope.parse(deliveries.encode(document)))
+def to_event(document: dict[str, Any]) -> event_format.BusEvent:
+    return event_format.from_webhook(envelope.parse(deliveries.encode(document)))
 
 
 def test_the_documented_time_entry_event_becomes_the_contract_detail() -> None:
@@ -107,7 +108,7 @@ def test_request_body_that_is_not_json_is_passed_on_as_text() -> None:
     ],
 )
 def test_detail_type_is_title_case(entity: str, action: str, expected: str) -> None:
-    assert bus_event.detail_type(entity, action) == expected
+    assert event_format.detail_type(entity, action) == expected
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ def test_what_is_not_an_envelope_is_refused_with_the_reason(body: bytes, complai
 
 
 def test_one_change_is_one_key_whichever_path_and_spelling() -> None:
-    from toggl_connection.bus_event import dedupe_key
+    from toggl_connection.bus.event_format import dedupe_key
 
     # an update: the entity and its at, written either way, make the key
     assert dedupe_key("project", "updated", 1, 5, "2023-07-17T11:50:00+00:00") == "change:project:5:1689594600"

@@ -7,8 +7,8 @@ import pytest
 
 from local.lambda_runtime import LambdaContext
 from tests.connection import Connection
-from toggl_connection import dedupe
-from toggl_connection.errors import DeliveryInProgress, PublishFailed
+from toggl_connection.bus import dedupe
+from toggl_connection.core.errors import DeliveryInProgress, PublishFailed
 
 
 def test_work_runs_once_per_key_and_the_repeat_is_marked(connection: Connection) -> None:

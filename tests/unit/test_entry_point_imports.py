@@ -17,21 +17,21 @@ LAYER = template.ROOT / "layers" / "toggl" / "python"
 # The layer modules that carry one function's job (the other modules are shared plumbing).
 JOBS = frozenset(
     {
-        "toggl_connection.webhooks",
-        "toggl_connection.actions",
-        "toggl_connection.queries",
-        "toggl_connection.webhook_setup",
-        "toggl_connection.subscriptions",
-        "toggl_connection.workspace_poller",
-        "toggl_connection.catch_up",
-        "toggl_connection.agent_events",
+        "toggl_connection.webhooks.receive",
+        "toggl_connection.calls.actions",
+        "toggl_connection.calls.queries",
+        "toggl_connection.upkeep.subscription_jobs",
+        "toggl_connection.upkeep.subscriptions",
+        "toggl_connection.upkeep.workspace_poller",
+        "toggl_connection.upkeep.catch_up",
+        "toggl_connection.agents.agent_events",
     }
 )
 # A job module may rest on others: the subscription jobs run the subscription sync; the agent
 # tools are the actions and the queries.
 NEEDS = {
-    "toggl_connection.webhook_setup": {"toggl_connection.subscriptions"},
-    "toggl_connection.agent_events": {"toggl_connection.actions", "toggl_connection.queries"},
+    "toggl_connection.upkeep.subscription_jobs": {"toggl_connection.upkeep.subscriptions"},
+    "toggl_connection.agents.agent_events": {"toggl_connection.calls.actions", "toggl_connection.calls.queries"},
 }
 SNIPPET = "import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"
 

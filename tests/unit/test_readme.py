@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from local import template
-from toggl_connection.actions import ACTIONS
-from toggl_connection.queries import QUERIES
+from toggl_connection.calls.actions import ACTIONS
+from toggl_connection.calls.queries import QUERIES
 
 README = (template.ROOT / "README.md").read_text()
 

@@ -6,7 +6,7 @@ import json
 
 from local import deliveries, sample_events
 from local.template import ROOT
-from toggl_connection import signature
+from toggl_connection.webhooks import signature
 
 
 def test_checked_in_events_match_the_generator() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from toggl_connection import signature
-from toggl_connection.errors import SignatureInvalid
+from toggl_connection.core.errors import SignatureInvalid
+from toggl_connection.webhooks import signature
 
 # From Toggl's docs page validating_received_events (see docs/toggl-api.md).
 VECTOR_SECRET = "PGuRrhCFajIyEvFlreKL"

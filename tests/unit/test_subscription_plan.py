@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from toggl_connection.subscriptions import _refused_filters, offered_filters, plan
+from toggl_connection.upkeep.subscriptions import _refused_filters, offered_filters, plan
 
 ALL = {
     "Time Entry Created",

@@ -71,12 +71,14 @@ def test_every_function_touches_only_its_own_items_of_the_shared_table(cfn: dict
 
 
 def test_the_dedupe_keys_the_code_writes_fall_under_the_policies() -> None:
-    from toggl_connection import actions, catch_up, dedupe, webhook_setup, workspace_poller
+    from toggl_connection.bus import dedupe
+    from toggl_connection.calls import actions
+    from toggl_connection.upkeep import catch_up, subscription_jobs, workspace_poller
 
     assert re.fullmatch(r"toggl-event#.*", f"{dedupe.KEY_PREFIX}#abc")
     assert re.fullmatch(r"action:.*", f"{actions.KEY_PREFIX}create-client#unknown:abc")
     assert re.fullmatch(r"workspace-poller#.*", workspace_poller.STATE_KEY)
-    assert re.fullmatch(r"subscriptions#.*", webhook_setup.GAPS_KEY)
+    assert re.fullmatch(r"subscriptions#.*", subscription_jobs.GAPS_KEY)
     assert re.fullmatch(r"catch-up#.*", catch_up.STATE_KEY)
 
 

@@ -19,7 +19,7 @@ LAYER = template.ROOT / "layers" / "toggl" / "python" / "toggl_connection"
 def emitted() -> dict[str, frozenset[str]]:
     """Metric name -> its dimensions, from the layer's calls of count, count_by and add_metric."""
     found: dict[str, frozenset[str]] = {}
-    for path in LAYER.glob("*.py"):
+    for path in LAYER.rglob("*.py"):
         for node in ast.walk(ast.parse(Path(path).read_text())):
             if not isinstance(node, ast.Call):
                 continue
@@ -51,7 +51,7 @@ def service_name() -> str:
 
 def test_the_emitted_dimensions_are_what_the_model_above_says(capsys: pytest.CaptureFixture[str]) -> None:
     """The two ways the code counts, as CloudWatch receives them (EMF on stdout)."""
-    from toggl_connection.observability import count, count_by, metrics
+    from toggl_connection.core.observability import count, count_by, metrics
 
     count_by("WebhookRejected", "reason", "expired")
     count("WebhookFailed")

@@ -17,7 +17,7 @@ from urllib3.exceptions import (
     SSLError,
 )
 
-from toggl_connection.errors import (
+from toggl_connection.core.errors import (
     TogglAlreadyExists,
     TogglFailure,
     TogglInvalidRequest,
@@ -28,14 +28,14 @@ from toggl_connection.errors import (
     TogglTokenRejected,
     TogglUnavailable,
 )
-from toggl_connection.toggl_api import (
+from toggl_connection.toggl.client import (
     classify_exception,
     classify_response,
     clean_text,
     is_quota_402,
     quota_of,
 )
-from toggl_connection.webhooks import is_toggl_validation_url
+from toggl_connection.webhooks.receive import is_toggl_validation_url
 
 QUOTA_TEXT = "You have hit your hourly API request quota. It resets in 1200 seconds."
 SEEN_QUOTA_TEXT = "Quota exceeded: You've used 42 / 30 requests from user specific requests quota"

@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 
 from local import deliveries
 from tests.connection import Connection, body_of, fresh_containers
-from toggl_connection import aws_clients
+from toggl_connection.core import aws_clients
 
 
 def dated(trigger: str, event_id: int, moment: datetime) -> dict[str, Any]:

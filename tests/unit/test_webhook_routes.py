@@ -13,8 +13,8 @@ import pytest
 from local import deliveries, template
 from local.provision import TAP_RULE
 from tests.connection import Connection, body_of, fresh_containers
-from toggl_connection import aws_clients
-from toggl_connection.signature import HEADER, sign
+from toggl_connection.core import aws_clients
+from toggl_connection.webhooks.signature import HEADER, sign
 
 ROUTES = {
     "/webhooks/time-entry-created": "Time Entry Created",

@@ -1,0 +1,387 @@
+"""The four actions: what each takes, the one Toggl call it makes, and how it stays safe to
+retry: a create whose answer was lost is never sent again blindly (``perform``), and a caller's
+retry is answered from what the first attempt did. Handlers in ``functions/actions`` only pick
+one by name and call ``run``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from toggl_connection.bus.event_format import change_moment, without_secrets
+from toggl_connection.calls import guards, invocation, unknown_outcomes
+from toggl_connection.calls.validation import Check, emails, non_blank, not_negative, parse, positive
+from toggl_connection.core import settings
+from toggl_connection.core.errors import (
+    AdminInvitationNotAllowed,
+    ConnectionFailure,
+    TogglAlreadyExists,
+    TogglFailure,
+    TogglNotFound,
+    TogglOutcomeUnknown,
+)
+from toggl_connection.core.observability import count_by, logger
+from toggl_connection.toggl.client import TogglClient, toggl_client
+
+V9 = "/api/v9"
+# A retry with the same Idempotency-Key (or of the same request after an unknown outcome) within
+# this window is answered from what the first one did.
+IDEMPOTENCY_SECONDS = 24 * 60 * 60
+# Every record the actions keep starts so (the table's policy lets them touch nothing else).
+KEY_PREFIX = "action:"
+
+
+# --- inputs (Toggl's own field names) ------------------------------------------------------
+class CreateClient(NamedTuple):
+    workspace_id: int
+    name: str
+    notes: str | None = None
+    external_reference: str | None = None
+
+
+class CreateUserInvitation(NamedTuple):
+    workspace_id: int
+    emails: list[str]
+    admin: bool = False
+    skip_email: bool | None = None
+
+
+class AddProjectMember(NamedTuple):
+    workspace_id: int
+    project_id: int
+    user_id: int
+    manager: bool = False
+    rate: float | None = None
+    labor_cost: float | None = None
+
+
+class CreateTask(NamedTuple):
+    workspace_id: int
+    project_id: int
+    name: str
+    estimated_seconds: int | None = None
+    user_id: int | None = None
+    active: bool | None = None
+    external_reference: str | None = None
+
+
+# Beyond the types: what Toggl would refuse anyway, refused before spending a request on it.
+CHECKS: dict[type, dict[str, Check]] = {
+    CreateClient: {"workspace_id": positive, "name": non_blank},
+    CreateUserInvitation: {"workspace_id": positive, "emails": emails},
+    AddProjectMember: {
+        "workspace_id": positive,
+        "project_id": positive,
+        "user_id": positive,
+        "rate": not_negative,
+        "labor_cost": not_negative,
+    },
+    CreateTask: {
+        "workspace_id": positive,
+        "project_id": positive,
+        "name": non_blank,
+        "estimated_seconds": not_negative,
+        "user_id": positive,
+    },
+}
+
+
+def _given(item: Any, *names: str) -> dict[str, Any]:
+    """The named fields that were given (Toggl applies its own defaults to the rest)."""
+    values = item._asdict()
+    return {name: values[name] for name in names if values.get(name) is not None}
+
+
+# --- what each action does -----------------------------------------------------------------
+class Outcome(NamedTuple):
+    status: int  # 201 created, 200 already there
+    body: Any
+
+
+def create_client(toggl: TogglClient, item: CreateClient) -> Any:
+    body = {"name": item.name.strip(), **_given(item, "notes", "external_reference")}
+    return toggl.post(f"{V9}/workspaces/{item.workspace_id}/clients", body).data
+
+
+def find_client(toggl: TogglClient, item: CreateClient, since: float | None) -> Any:
+    """The client this request would have made (Toggl's ``name`` filter is a substring match)."""
+    name = item.name.strip()
+    clients = toggl.get(f"{V9}/workspaces/{item.workspace_id}/clients", {"name": name, "status": "both"}).data
+    wanted = {"name": name, **_given(item, "notes", "external_reference")}
+    return _first(clients, wanted, since, active=lambda c: not c.get("archived"))
+
+
+# Toggl's clock and ours may differ: what Toggl dates this much before the first attempt counts.
+CLOCK_SKEW_SECONDS = 300
+
+
+def _first(candidates: Any, wanted: dict[str, Any], since: float | None, active: Callable[[Any], bool]) -> Any:
+    """The first candidate that is what the request asked for: every field it set, active, and
+    (``since``) last changed no earlier than the request's first attempt. Toggl gives these
+    objects no creation time; their ``at`` is never earlier than it."""
+    for candidate in candidates or []:
+        if not isinstance(candidate, dict) or not active(candidate):
+            continue
+        if any(candidate.get(name) != value for name, value in wanted.items()):
+            continue
+        if since is not None:
+            at = change_moment(candidate.get("at"))
+            if at is None or at < since - CLOCK_SKEW_SECONDS:
+                continue
+        return candidate
+    return None
+
+
+_organizations: dict[tuple[str, int], int] = {}
+
+
+def forget_organizations() -> None:
+    _organizations.clear()
+
+
+def organization_of(toggl: TogglClient, workspace_id: int) -> int:
+    """The workspace's organization, looked up once per container (it never changes)."""
+    key = (toggl.base_url, workspace_id)
+    if key not in _organizations:
+        workspace = toggl.get(f"{V9}/workspaces/{workspace_id}").data or {}
+        organization_id = workspace.get("organization_id")
+        if not isinstance(organization_id, int):
+            raise TogglNotFound(f"Toggl did not say which organization workspace {workspace_id} belongs to.")
+        _organizations[key] = organization_id
+    return _organizations[key]
+
+
+def create_user_invitation(toggl: TogglClient, item: CreateUserInvitation) -> Any:
+    organization_id = organization_of(toggl, item.workspace_id)
+    body: dict[str, Any] = {
+        "emails": item.emails,
+        "workspaces": [{"workspace_id": item.workspace_id, "admin": item.admin}],
+        **_given(item, "skip_email"),
+    }
+    return toggl.post(f"{V9}/organizations/{organization_id}/invitations", body).data
+
+
+def add_project_member(toggl: TogglClient, item: AddProjectMember) -> Any:
+    body = {
+        "project_id": item.project_id,
+        "user_id": item.user_id,
+        "manager": item.manager,
+        **_given(item, "rate", "labor_cost"),
+    }
+    return toggl.post(f"{V9}/workspaces/{item.workspace_id}/project_users", body).data
+
+
+def find_project_member(toggl: TogglClient, item: AddProjectMember, since: float | None) -> Any:
+    path = f"{V9}/workspaces/{item.workspace_id}/project_users"
+    members = toggl.get(path, {"project_ids": item.project_id, "user_id": item.user_id}).data or []
+    # ``manager`` false is the default, not a wish: a manager is a member too.
+    wanted = {
+        "project_id": item.project_id,
+        "user_id": item.user_id,
+        **_given(item, "rate", "labor_cost"),
+        **({"manager": True} if item.manager else {}),
+    }
+    return _first(members, wanted, since, active=lambda _: True)
+
+
+def create_task(toggl: TogglClient, item: CreateTask) -> Any:
+    body = {"name": item.name.strip(), **_given(item, "estimated_seconds", "user_id", "active", "external_reference")}
+    return toggl.post(f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks", body).data
+
+
+def find_task(toggl: TogglClient, item: CreateTask, since: float | None) -> Any:
+    """The task this request would have made (the project's list is every task, active or not)."""
+    tasks = toggl.get(f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks").data
+    wanted = {"name": item.name.strip(), **_given(item, "estimated_seconds", "user_id", "external_reference")}
+    active = True if item.active is None else item.active
+    return _first(tasks, wanted, since, active=lambda t: t.get("active", True) is active)
+
+
+class Action(NamedTuple):
+    name: str
+    model: type
+    create: Callable[[TogglClient, Any], Any]
+    # What the create would have made, when its outcome is unknown (made no earlier than the
+    # given moment; None: whenever). None: never send it twice (an invitation is an e-mail: the
+    # unknown outcome is the answer).
+    find: Callable[[TogglClient, Any, float | None], Any] | None
+    # Repeating the same request is never wanted: dedupe on its content even without a key.
+    content_key: bool = False
+    # Toggl's "already exists" is what the caller wanted (already a member): answer with it.
+    exists_is_done: bool = False
+
+
+ACTIONS = {
+    action.name: action
+    for action in (
+        Action("create-client", CreateClient, create_client, find_client),
+        Action("create-user-invitation", CreateUserInvitation, create_user_invitation, None, content_key=True),
+        Action("add-project-member", AddProjectMember, add_project_member, find_project_member, exists_is_done=True),
+        Action("create-task", CreateTask, create_task, find_task),
+    )
+}
+# Before looking for what a lost create made, give Toggl this long to finish it.
+SETTLE_SECONDS = 0.5
+CREATE_ATTEMPTS = 3
+
+
+def _found(existing: Any) -> Outcome:
+    return Outcome(200, {**existing, "found_existing": True} if isinstance(existing, dict) else existing)
+
+
+def perform(action: Action, toggl: TogglClient, item: Any, first_attempt: float | None = None) -> Outcome:
+    """Create, never blindly twice. ``first_attempt``: when an earlier attempt of this very
+    request ended with an unknown outcome, so look first. After an unknown outcome, look for
+    what the request would have made and answer with it; send again only when it is not there."""
+    if first_attempt is not None and action.find is not None:
+        existing = action.find(toggl, item, first_attempt)
+        if existing is not None:
+            return _found(existing)
+    since = time.time() if first_attempt is None else first_attempt
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return Outcome(201, action.create(toggl, item))
+        except TogglAlreadyExists:
+            # Already there (a member already): what was asked for, whenever it was made.
+            existing = action.find(toggl, item, None) if action.exists_is_done and action.find else None
+            if existing is None:
+                raise
+            return _found(existing)
+        except TogglOutcomeUnknown as unknown:
+            if action.find is None or toggl.time_left() < SETTLE_SECONDS + 2:
+                raise
+            time.sleep(SETTLE_SECONDS)
+            try:
+                existing = action.find(toggl, item, since)
+            except TogglFailure:
+                raise unknown from None
+            if existing is not None:
+                logger.info("found what a create with a lost answer made", extra={"attempt": attempt})
+                return _found(existing)
+            if attempt >= CREATE_ATTEMPTS:
+                raise
+
+
+# --- running one ---------------------------------------------------------------------------
+def _fingerprint(name: str, item: Any) -> str:
+    return hashlib.sha256(json.dumps([name, item._asdict()], sort_keys=True).encode()).hexdigest()
+
+
+def run(name: str, event: Any, context: Any) -> Any:
+    """Perform action ``name`` for any kind of invocation; errors answered in one place."""
+    kind = invocation.kind_of(event)
+    logger.append_keys(action=name, caller=invocation.caller_of(event))
+    try:
+        request = invocation.read(event)
+        outcome = act(name, request.payload, request.idempotency_key, context)
+    except Exception as failure:  # noqa: BLE001 - answered (or raised) in invocation.fail
+        code = failure.code if isinstance(failure, ConnectionFailure) else "internal_error"
+        count_by("ActionFailed", "error", code)
+        return invocation.fail(kind, failure)
+    headers = {"Idempotent-Replayed": "true"} if outcome.get("duplicate") else {}
+    return invocation.answer(kind, outcome["status"], outcome["body"], headers)
+
+
+def act(name: str, payload: dict[str, Any], idempotency_key: str | None, context: Any) -> dict[str, Any]:
+    """Action ``name`` on ``payload``, however it was asked (a route, a rule, an agent's tool call):
+    validated, guarded, performed safely. ``{"status", "body"}`` (``"duplicate"`` when answered from
+    an earlier attempt); raises a ``ConnectionFailure`` for anything refused or failed."""
+    action = ACTIONS[name]
+    config = settings.load()
+    item: Any = parse(action.model, payload, {"workspace_id": config.default_workspace_id}, CHECKS[action.model])
+    logger.append_keys(workspace_id=getattr(item, "workspace_id", None))
+    permitted(config, item)
+    outcome = _perform(action, item, idempotency_key, config, context)
+    if "error" in outcome:
+        raise _remembered_failure(outcome["error"])
+    return outcome
+
+
+def permitted(config: settings.Settings, item: Any) -> None:
+    """The stack's limits on callers, before anything is asked of Toggl."""
+    guards.workspace_allowed(config, item.workspace_id)
+    if getattr(item, "admin", False) and not config.allow_admin_invitations:
+        raise AdminInvitationNotAllowed(
+            "This stack does not send admin invitations (its AllowAdminInvitations parameter is false): invite "
+            'without "admin", or ask whoever deploys it to allow them.'
+        )
+
+
+# What an invitation answer carries that must not be kept at rest (in the idempotency table).
+INVITATION_SECRETS = frozenset({"invite_url", "code"})
+
+
+def _at_rest(body: Any) -> Any:
+    """The answer as the idempotency record keeps it: an invitation without its links and codes."""
+    if not isinstance(body, dict):
+        return body
+    return {
+        key: [
+            {k: v for k, v in item.items() if k not in INVITATION_SECRETS} if isinstance(item, dict) else item
+            for item in value
+        ]
+        if key in ("data", "invitations") and isinstance(value, list)
+        else value
+        for key, value in body.items()
+    }
+
+
+def _perform(action: Action, item: Any, key: str | None, config: settings.Settings, context: Any) -> dict[str, Any]:
+    fingerprint = _fingerprint(action.name, item)
+    table = config.require("idempotency_table_name")
+    lost = unknown_outcomes.Remembered(table, f"{KEY_PREFIX}{action.name}", fingerprint, IDEMPOTENCY_SECONDS)
+
+    def work() -> dict[str, Any]:
+        earlier = lost.first_attempt()
+        if earlier is not None and action.find is None:
+            # The same invitation ended with an unknown outcome: it is never sent a second time.
+            return {"error": {"message": REMEMBERED_UNKNOWN, "request_id": None}}
+        started = time.time()
+        toggl = toggl_client(config, context)
+        try:
+            outcome = perform(action, toggl, item, earlier)
+        except TogglOutcomeUnknown as unknown:
+            lost.remember(earlier or started)
+            if action.find is not None:
+                raise  # nothing stored under a key: a retry looks for what this made
+            return {"error": {"message": unknown.message, "request_id": unknown.request_id}}
+        if earlier is not None:
+            lost.forget()
+        answer = {"status": outcome.status, "body": without_secrets(outcome.body)}
+        first.append(answer)
+        return {**answer, "body": _at_rest(answer["body"])}
+
+    first: list[dict[str, Any]] = []  # this invocation's own answer, whole
+    if key is None and action.content_key:
+        key = f"content:{fingerprint}"
+    if key is None:
+        stored = work()
+        return first[0] if first else stored
+    # Only keyed requests need the idempotency machinery: kept off the cold start of the others.
+    from toggl_connection.bus import dedupe
+
+    remembered = dedupe.once(
+        key,
+        work,
+        table,
+        context,
+        prefix=f"{KEY_PREFIX}{action.name}",
+        expires_after_seconds=IDEMPOTENCY_SECONDS,
+        fingerprint=fingerprint,
+    )
+    return first[0] if first and not remembered.get("duplicate") else remembered
+
+
+REMEMBERED_UNKNOWN = (
+    "An earlier attempt of this same invitation had an unknown outcome, so it is not sent again: check in Toggl "
+    "whether it arrived."
+)
+
+
+def _remembered_failure(error: dict[str, Any]) -> TogglOutcomeUnknown:
+    return TogglOutcomeUnknown(str(error.get("message")), error.get("request_id"))

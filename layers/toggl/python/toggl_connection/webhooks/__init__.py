@@ -1,0 +1,1 @@
+"""Toggl's webhooks received: the signature, the envelope, the trigger routes."""
