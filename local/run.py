@@ -292,7 +292,7 @@ class LocalStack:
 
     def _sync_subscriptions(self, api_url: str) -> None:
         from toggl_connection.toggl.client import TogglClient
-        from toggl_connection.upkeep.subscriptions import Subscriptions
+        from toggl_connection.upkeep.subscription_sync import Subscriptions
 
         toggl = TogglClient(self.toggl.url, self.seeded.token, deadline=time.monotonic() + 60)
         report = Subscriptions(toggl, self.seeded.workspace["id"], "toggl-local").sync(

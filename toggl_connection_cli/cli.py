@@ -30,7 +30,7 @@ from toggl_connection.core.secrets import SigningSecrets, api_token
 from toggl_connection.core.settings import DEFAULT_TOGGL_API_URL
 from toggl_connection.toggl import whoami
 from toggl_connection.toggl.client import TogglClient, clean_text
-from toggl_connection.upkeep.subscriptions import DEFAULT_NAME, Report, Subscriptions
+from toggl_connection.upkeep.subscription_sync import DEFAULT_NAME, Report, Subscriptions
 from toggl_connection_cli import doctor
 
 CLI_DEADLINE_SECONDS = 300

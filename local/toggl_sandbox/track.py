@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from local.toggl_sandbox.documented import V9
 from local.toggl_sandbox.server import Request, TogglError, route
 from local.toggl_sandbox.state import now
 
-V9 = "/api/v9"
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 FREE_ACTIVE_USER_LIMIT = 5
 

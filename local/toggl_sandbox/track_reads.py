@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from local.toggl_sandbox.documented import V9
 from local.toggl_sandbox.server import Request, TogglError, route
 from local.toggl_sandbox.state import now
-from local.toggl_sandbox.track import V9, body, created, in_workspace, public, workspace
+from local.toggl_sandbox.track import body, created, in_workspace, public, workspace
 
 DEFAULT_PER_PAGE = {"projects": 151, "tasks": 50, "tags": 200}
 MAX_PER_PAGE = 200

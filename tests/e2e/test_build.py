@@ -9,6 +9,8 @@ from pathlib import Path
 
 from local.template import ROOT
 
+LAYER = ROOT / "layers" / "toggl" / "python"
+
 
 def test_the_layer_build_ships_lambda_wheels_and_no_scripts(tmp_path: Path) -> None:
     # Built from the wheels make venv fetched, with every proxy pointing at a closed loopback port:
@@ -33,7 +35,11 @@ def test_the_layer_build_ships_lambda_wheels_and_no_scripts(tmp_path: Path) -> N
     )
     assert done.returncode == 0, done.stderr
     python = tmp_path / "python"
-    assert (python / "toggl_connection" / "webhooks.py").exists()
+    shipped = sorted(str(p.relative_to(python)) for p in (python / "toggl_connection").rglob("*.py"))
+    source = sorted(str(p.relative_to(LAYER)) for p in (LAYER / "toggl_connection").rglob("*.py"))
+    assert shipped == source and "toggl_connection/webhooks/receive.py" in shipped
+    # The operator's command is not Lambda code: it stays out of the layer.
+    assert not [p for p in shipped if p.endswith(("/cli.py", "/doctor.py"))]
     assert not (python / "bin").exists()  # charset-normalizer's normalizer script, with the builder's shebang
     compiled = [p.name for p in python.rglob("*.so")]
     assert compiled and all("aarch64" in name and "313" in name for name in compiled), compiled

@@ -24,7 +24,7 @@ from toggl_connection.core import aws_clients
 from toggl_connection.core.errors import PublishFailed, TogglQuotaExhausted
 from toggl_connection.toggl.client import TogglClient
 from toggl_connection.upkeep import catch_up as catch_up_job
-from toggl_connection.upkeep.subscriptions import Subscriptions
+from toggl_connection.upkeep.subscription_sync import Subscriptions
 
 
 class World:

@@ -23,7 +23,7 @@ from tests.e2e.test_validation_url import Recorder
 from tests.servers import Hooked
 from toggl_connection.core.errors import ValidationFailed
 from toggl_connection.toggl.client import TogglClient
-from toggl_connection.upkeep.subscriptions import Subscriptions
+from toggl_connection.upkeep.subscription_sync import Subscriptions
 
 
 def subscriptions(hooked: Hooked) -> list[dict[str, Any]]:

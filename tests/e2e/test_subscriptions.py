@@ -18,7 +18,8 @@ from tests.conftest import CANARY_TOKEN
 from tests.connection import fresh_containers
 from tests.servers import Hooked
 from toggl_connection.toggl.client import TogglClient
-from toggl_connection.upkeep.subscriptions import Subscriptions, owns
+from toggl_connection.upkeep.subscription_plan import owns
+from toggl_connection.upkeep.subscription_sync import Subscriptions
 
 ALL = {
     "Time Entry Created",

@@ -15,7 +15,7 @@ from local.sample_events import QUERY_EXAMPLES
 from tests.conftest import CANARY_TOKEN
 from tests.servers import Hooked
 from toggl_connection.toggl.client import TogglClient
-from toggl_connection.upkeep.subscriptions import Subscriptions
+from toggl_connection.upkeep.subscription_sync import Subscriptions
 from toggl_connection_cli.cli import run as cli
 
 SECRETS = (CANARY_TOKEN, deliveries.TEST_SECRET, "workspace-api-token-never-leaves")

@@ -14,7 +14,7 @@ from toggl_connection.webhooks import envelope
 
 
 def to_event(document: dict[str, Any]) -> event_format.BusEvent:
-    return event_format.from_webhook(envelope.parse(deliveries.encode(document)))
+    return envelope.bus_event(envelope.parse(deliveries.encode(document)))
 
 
 def test_the_documented_time_entry_event_becomes_the_contract_detail() -> None:
@@ -152,3 +152,23 @@ def test_one_change_is_one_key_whichever_path_and_spelling() -> None:
     assert dedupe_key("tag", "updated", 42, 7, None) == "42"
     assert dedupe_key("tag", "updated", 42, None, "2023-07-17T11:50:00Z") == "42"
     assert dedupe_key("tag", "updated", 42, 7, "not a time") == "42"
+
+
+def test_the_three_paths_write_the_same_detail_keys_in_the_same_order() -> None:
+    from datetime import UTC, datetime
+
+    from toggl_connection.upkeep import catch_up, workspace_poller
+
+    webhook = to_event(deliveries.sample("project-updated", 1, "2023-07-17T11:43:32.827Z"))
+    polled = workspace_poller.discovered({"id": "42", "name": "New"}, datetime(2024, 5, 1, tzinfo=UTC))
+    change = catch_up.Change("project", 7, "updated", "2024-05-01T10:00:00Z", {"id": 7, "workspace_id": "42"}, 42)
+    caught = catch_up.event_for(change)
+    assert list(polled.detail) == list(webhook.detail) == list(caught.detail)
+    assert (polled.detail["origin"], polled.detail["workspace_id"], polled.dedupe_key) == (
+        "poll",
+        42,
+        "workspace-created:42",
+    )
+    assert polled.detail["created_at"] == "2024-05-01T00:00:00.000Z"
+    assert caught.detail["payload"]["workspace_id"] == 42  # ids normalised on every path
+    assert caught.dedupe_key == "change:project:7:1714557600"

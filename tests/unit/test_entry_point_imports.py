@@ -21,7 +21,7 @@ JOBS = frozenset(
         "toggl_connection.calls.actions",
         "toggl_connection.calls.queries",
         "toggl_connection.upkeep.subscription_jobs",
-        "toggl_connection.upkeep.subscriptions",
+        "toggl_connection.upkeep.subscription_sync",
         "toggl_connection.upkeep.workspace_poller",
         "toggl_connection.upkeep.catch_up",
         "toggl_connection.agents.agent_events",
@@ -30,7 +30,7 @@ JOBS = frozenset(
 # A job module may rest on others: the subscription jobs run the subscription sync; the agent
 # tools are the actions and the queries.
 NEEDS = {
-    "toggl_connection.upkeep.subscription_jobs": {"toggl_connection.upkeep.subscriptions"},
+    "toggl_connection.upkeep.subscription_jobs": {"toggl_connection.upkeep.subscription_sync"},
     "toggl_connection.agents.agent_events": {"toggl_connection.calls.actions", "toggl_connection.calls.queries"},
 }
 SNIPPET = "import json, sys; import {module}; print(json.dumps(sorted(sys.modules)))"

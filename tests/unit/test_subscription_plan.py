@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from toggl_connection.upkeep.subscriptions import _refused_filters, offered_filters, plan
+from toggl_connection.upkeep.subscription_plan import offered_filters, plan, refused_filters
 
 ALL = {
     "Time Entry Created",
@@ -91,10 +91,58 @@ def test_an_empty_or_strange_listing_offers_everything() -> None:
     ],
 )
 def test_a_refused_filter_names_the_lowest_priority_trigger(message: str, refused: set[tuple[str, str]]) -> None:
-    assert _refused_filters(message, set()) == refused
+    assert refused_filters(message, set()) == refused
 
 
 def test_filters_refused_one_after_the_other_each_drop_one_more() -> None:
-    first = _refused_filters("Invalid value 'created' for event filter action", set())
-    second = _refused_filters("Invalid value 'created' for event filter action", first)
+    first = refused_filters("Invalid value 'created' for event filter action", set())
+    second = refused_filters("Invalid value 'created' for event filter action", first)
     assert first == {("workspace", "created")} and second == {("project", "created")}
+
+
+def test_every_trigger_has_a_fallback_and_only_the_time_entries_one_misses_something() -> None:
+    from toggl_connection.webhooks.triggers import FALLBACKS, TRIGGERS
+
+    assert list(FALLBACKS) == [t.detail_type for t in TRIGGERS]
+    partial = sorted(t for t, fallback in FALLBACKS.items() if not fallback.complete)
+    assert partial == ["Time Entry Created", "Time Entry Deleted", "Time Entry Updated"]
+    assert FALLBACKS["Time Entry Updated"].describe() == "catch-up, which misses other users' time entries"
+    assert FALLBACKS["Project Deleted"].describe() == "catch-up"
+
+
+def test_what_the_plan_cannot_fit_is_said_to_be_found_by_the_job_that_finds_it() -> None:
+    # Given one subscription of one filter, and a Toggl that counts wildcards as several events
+    layout = plan("https://api.example", "stack", max_webhooks=1, max_events=1, wildcards=False)
+    # Then each trigger left out names what finds it instead, and what that misses
+    text = layout.describe()
+    assert [d.covers for d in layout.subscriptions] == [("Time Entry Created",)]
+    assert len(layout.not_fitted) == 6
+    assert "Project Updated (catch-up)" in text
+    assert "Time Entry Updated (catch-up, which misses other users' time entries)" in text
+    assert "Workspace Created (workspace poller)" in text
+
+
+@pytest.mark.parametrize(
+    ("gaps", "ok", "says"),
+    [
+        (set(), True, ["every trigger is covered"]),
+        ({"Workspace Created"}, True, ["Workspace Created: polled (workspace poller)"]),
+        ({"Project Updated", "Project Deleted"}, True, ["Project Deleted: polled (catch-up)"]),
+        (
+            {"Time Entry Updated"},
+            False,
+            ["Time Entry Updated: polled (catch-up, which misses other users' time entries)"],
+        ),
+    ],
+)
+def test_doctor_passes_a_trigger_left_to_a_job_only_when_the_job_sees_every_change(
+    gaps: set[str], ok: bool, says: list[str]
+) -> None:
+    from toggl_connection_cli.doctor import triggers_check
+
+    check = triggers_check(gaps)
+    assert check.ok is ok, check
+    for text in says:
+        assert text in check.detail
+    assert "not subscribed" not in check.detail
+    assert ("every trigger is covered" in check.detail) is ok

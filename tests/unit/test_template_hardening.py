@@ -4,6 +4,7 @@ limits, access logs, WAF, throttling, KMS, and a custom resource that cannot han
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from typing import Any
@@ -70,16 +71,31 @@ def test_every_function_touches_only_its_own_items_of_the_shared_table(cfn: dict
     assert seen >= 14
 
 
-def test_the_dedupe_keys_the_code_writes_fall_under_the_policies() -> None:
-    from toggl_connection.bus import dedupe
-    from toggl_connection.calls import actions
-    from toggl_connection.upkeep import catch_up, subscription_jobs, workspace_poller
+def test_every_record_the_code_writes_falls_under_a_policy_and_every_policy_names_a_kind(
+    cfn: dict[str, Any],
+) -> None:
+    from toggl_connection.core import records
 
-    assert re.fullmatch(r"toggl-event#.*", f"{dedupe.KEY_PREFIX}#abc")
-    assert re.fullmatch(r"action:.*", f"{actions.KEY_PREFIX}create-client#unknown:abc")
-    assert re.fullmatch(r"workspace-poller#.*", workspace_poller.STATE_KEY)
-    assert re.fullmatch(r"subscriptions#.*", subscription_jobs.GAPS_KEY)
-    assert re.fullmatch(r"catch-up#.*", catch_up.STATE_KEY)
+    sample = {"workspace": 7, "owner": "stack (1/eu-west-1)", "entity_id": 9, "fingerprint": "f"}
+    keys = [
+        f"{records.CHANGE_EVENTS}#abc",
+        f"{records.action('create-client')}#abc",
+        records.UNKNOWN_OUTCOME.format(action_prefix=records.action("create-client"), fingerprint="f"),
+        records.WORKSPACE_POLLER_SEEN,
+        records.CATCH_UP_STATE.format(**sample),
+        records.CATCH_UP_SEEN.format(**sample),
+        records.SUBSCRIPTION_GAPS.format(**sample),
+    ]
+    patterns = set(records.LEADING_KEYS.values())
+    for key in keys:
+        assert any(fnmatch.fnmatchcase(key, pattern) for pattern in patterns), key
+    granted = {
+        key
+        for fn in template.functions()
+        for statement in table_statements(cfn, fn.logical_id)
+        for key in statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    }
+    assert granted == patterns
 
 
 def test_every_reader_of_the_token_may_decrypt_it_with_a_customer_key(cfn: dict[str, Any]) -> None:

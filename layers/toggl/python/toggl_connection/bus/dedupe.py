@@ -34,12 +34,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 )
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 
-from toggl_connection.core import aws_clients
+from toggl_connection.core import aws_clients, records
 from toggl_connection.core.errors import DedupeUnavailable, DeliveryInProgress, IdempotencyKeyReused
 from toggl_connection.core.observability import count, logger
 from toggl_connection.core.settings import DEDUPE_SECONDS
 
-KEY_PREFIX = "toggl-event"
 # After a successful publish, the "done" write gets this many more tries (0.1 s, 0.2 s, 0.4 s).
 DONE_WRITE_ATTEMPTS = 3
 DONE_WRITE_BACKOFF = 0.1
@@ -60,7 +59,7 @@ def once(
     work: Callable[[], dict[str, Any]],
     table_name: str,
     lambda_context: Any,
-    prefix: str = KEY_PREFIX,
+    prefix: str = records.CHANGE_EVENTS,
     expires_after_seconds: int = DEDUPE_SECONDS,
     fingerprint: Any = None,
 ) -> dict[str, Any]:
@@ -122,7 +121,7 @@ def _record_done(store: DynamoDBPersistenceLayer, item: dict[str, Any], result: 
     count("DedupeRecordFailed")
 
 
-def recorded(key: str, table_name: str, prefix: str = KEY_PREFIX) -> dict[str, Any] | None:
+def recorded(key: str, table_name: str, prefix: str = records.CHANGE_EVENTS) -> dict[str, Any] | None:
     """The result kept for ``key`` when the work was done; None when there is no live record;
     ``DeliveryInProgress`` while it is being done. Reads only."""
     store = _store(table_name, prefix, aws_clients.client("dynamodb"))

@@ -11,10 +11,11 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from toggl_connection.bus.event_format import change_moment, without_secrets
+from toggl_connection.bus.event_format import change_moment
 from toggl_connection.calls import guards, invocation, unknown_outcomes
 from toggl_connection.calls.validation import Check, emails, non_blank, not_negative, parse, positive
-from toggl_connection.core import settings
+from toggl_connection.core import records, settings
+from toggl_connection.core.documents import without_secrets
 from toggl_connection.core.errors import (
     AdminInvitationNotAllowed,
     ConnectionFailure,
@@ -24,14 +25,12 @@ from toggl_connection.core.errors import (
     TogglOutcomeUnknown,
 )
 from toggl_connection.core.observability import count_by, logger
-from toggl_connection.toggl.client import TogglClient, toggl_client
+from toggl_connection.toggl.client import V9, TogglClient, toggl_client
 
-V9 = "/api/v9"
 # A retry with the same Idempotency-Key (or of the same request after an unknown outcome) within
 # this window is answered from what the first one did.
 IDEMPOTENCY_SECONDS = 24 * 60 * 60
 # Every record the actions keep starts so (the table's policy lets them touch nothing else).
-KEY_PREFIX = "action:"
 
 
 # --- inputs (Toggl's own field names) ------------------------------------------------------
@@ -333,8 +332,8 @@ def _at_rest(body: Any) -> Any:
 
 def _perform(action: Action, item: Any, key: str | None, config: settings.Settings, context: Any) -> dict[str, Any]:
     fingerprint = _fingerprint(action.name, item)
-    table = config.require("idempotency_table_name")
-    lost = unknown_outcomes.Remembered(table, f"{KEY_PREFIX}{action.name}", fingerprint, IDEMPOTENCY_SECONDS)
+    table = config.require("records_table_name")
+    lost = unknown_outcomes.Remembered(table, records.action(action.name), fingerprint, IDEMPOTENCY_SECONDS)
 
     def work() -> dict[str, Any]:
         earlier = lost.first_attempt()
@@ -370,7 +369,7 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
         work,
         table,
         context,
-        prefix=f"{KEY_PREFIX}{action.name}",
+        prefix=records.action(action.name),
         expires_after_seconds=IDEMPOTENCY_SECONDS,
         fingerprint=fingerprint,
     )

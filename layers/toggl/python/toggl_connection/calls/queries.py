@@ -8,7 +8,6 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from toggl_connection.bus.event_format import without_secrets
 from toggl_connection.calls import guards, invocation
 from toggl_connection.calls.query_params import (
     Converter,
@@ -25,12 +24,12 @@ from toggl_connection.calls.query_params import (
     unix_time,
 )
 from toggl_connection.core import settings
+from toggl_connection.core.documents import without_secrets
 from toggl_connection.core.errors import ConnectionFailure, TogglNotFound, ValidationFailed, WorkspaceNotAllowed
 from toggl_connection.core.observability import count_by, logger
 from toggl_connection.toggl import paging
-from toggl_connection.toggl.client import TogglClient, toggl_client
+from toggl_connection.toggl.client import V9, TogglClient, toggl_client
 
-V9 = "/api/v9"
 REPORTS = "/reports/api/v3"
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000

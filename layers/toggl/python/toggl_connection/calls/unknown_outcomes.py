@@ -12,7 +12,7 @@ import time
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from toggl_connection.core import aws_clients
+from toggl_connection.core import aws_clients, records
 from toggl_connection.core.errors import DedupeUnavailable
 from toggl_connection.core.observability import logger
 
@@ -20,7 +20,7 @@ from toggl_connection.core.observability import logger
 class Remembered:
     def __init__(self, table: str, prefix: str, fingerprint: str, ttl_seconds: int) -> None:
         self.table = table
-        self.key = {"id": {"S": f"{prefix}#unknown:{fingerprint}"}}
+        self.key = {"id": {"S": records.UNKNOWN_OUTCOME.format(action_prefix=prefix, fingerprint=fingerprint)}}
         self.ttl_seconds = ttl_seconds
 
     def first_attempt(self) -> float | None:

@@ -29,11 +29,15 @@ def getenv(name: str, default: str = "") -> str:
     return (ENVIRONMENT.get() or os.environ).get(name, default)
 
 
+# A setting whose environment variable bears another name (the contract's, kept for deployed stacks).
+_VARIABLE_OF = {"records_table_name": "IDEMPOTENCY_TABLE_NAME"}
+
+
 class Settings(NamedTuple):
     event_bus_name: str | None
     webhook_secret_id: str | None
     toggl_api_token_secret_id: str | None
-    idempotency_table_name: str | None
+    records_table_name: str | None
     toggl_api_url: str
     default_workspace_id: int | None
     secret_cache_seconds: int
@@ -50,7 +54,8 @@ class Settings(NamedTuple):
         """The value of a setting this function cannot work without, or a clear error."""
         value = getattr(self, name)
         if not value:
-            raise ConfigurationError("This function is not configured completely.", f"{name.upper()} is not set")
+            variable = _VARIABLE_OF.get(name, name.upper())
+            raise ConfigurationError("This function is not configured completely.", f"{variable} is not set")
         return str(value)
 
 
@@ -77,7 +82,7 @@ def load() -> Settings:
         event_bus_name=getenv("EVENT_BUS_NAME") or None,
         webhook_secret_id=getenv("WEBHOOK_SECRET_ID") or None,
         toggl_api_token_secret_id=getenv("TOGGL_API_TOKEN_SECRET_ID") or None,
-        idempotency_table_name=getenv("IDEMPOTENCY_TABLE_NAME") or None,
+        records_table_name=getenv("IDEMPOTENCY_TABLE_NAME") or None,  # the records table (core.records)
         toggl_api_url=(getenv("TOGGL_API_URL") or DEFAULT_TOGGL_API_URL).rstrip("/"),
         default_workspace_id=_optional_int("DEFAULT_WORKSPACE_ID"),
         secret_cache_seconds=_optional_int("SECRET_CACHE_SECONDS") or DEFAULT_SECRET_CACHE_SECONDS,

@@ -47,6 +47,8 @@ from toggl_connection.core.settings import Settings
 if TYPE_CHECKING:
     import requests
 
+# The prefix of every Track API v9 path the connection calls.
+V9 = "/api/v9"
 USER_AGENT = "toggl-track-connection/0.1 (AWS Lambda; +https://github.com/toggl-track-connection)"
 CONNECT_TIMEOUT = 3.05
 READ_TIMEOUT = 10.0

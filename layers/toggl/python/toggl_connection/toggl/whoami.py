@@ -7,7 +7,7 @@ from typing import Any
 
 from toggl_connection.core.errors import ConfigurationError
 from toggl_connection.core.integers import ascii_int
-from toggl_connection.toggl.client import TogglClient
+from toggl_connection.toggl.client import V9, TogglClient
 
 _users: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -15,7 +15,7 @@ _users: dict[tuple[str, str], dict[str, Any]] = {}
 def me(toggl: TogglClient) -> dict[str, Any]:
     key = (toggl.base_url, toggl.identity)
     if key not in _users:
-        data = toggl.get("/api/v9/me").data
+        data = toggl.get(f"{V9}/me").data
         _users[key] = {k: v for k, v in data.items() if k != "api_token"} if isinstance(data, dict) else {}
     return _users[key]
 

@@ -38,7 +38,8 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from toggl_connection.bus import dedupe, event_format, publisher
-from toggl_connection.core import aws_clients, settings
+from toggl_connection.core import aws_clients, records, settings
+from toggl_connection.core.documents import with_integer_ids
 from toggl_connection.core.errors import (
     DedupeUnavailable,
     DeliveryInProgress,
@@ -50,12 +51,9 @@ from toggl_connection.core.integers import ascii_int
 from toggl_connection.core.observability import count, logger
 from toggl_connection.core.settings import DEDUPE_SECONDS
 from toggl_connection.toggl import paging, whoami
-from toggl_connection.toggl.client import MAX_WAIT, Quota, TogglClient, scheduled_client
+from toggl_connection.toggl.client import MAX_WAIT, V9, Quota, TogglClient, scheduled_client
 
-STATE_KEY = "catch-up#state:{workspace}"
 # One lasting item per time entry the catch-up has seen (no expiry: "seen" must never lapse).
-SEEN_KEY = "catch-up#seen:{workspace}:time_entry:{entity_id}"
-V9 = "/api/v9"
 # Read a little before the checkpoint: Toggl's clock and ours may differ. What is read twice is a
 # duplicate, never a second event.
 OVERLAP_SECONDS = 120
@@ -82,7 +80,7 @@ class Change(NamedTuple):
 
 # --- state, kept in the shared table -------------------------------------------------------------
 def _state_key(workspace_id: int) -> dict[str, Any]:
-    return {"id": {"S": STATE_KEY.format(workspace=workspace_id)}}
+    return {"id": {"S": records.CATCH_UP_STATE.format(workspace=workspace_id)}}
 
 
 def load_state(table: str, workspace_id: int) -> State | None:
@@ -153,7 +151,7 @@ def _projects(toggl: TogglClient, workspace_id: int, since: int) -> paging.Listi
 
 # --- time entries the catch-up has seen ----------------------------------------------------------
 def _seen_key(workspace_id: int, entity_id: int) -> dict[str, Any]:
-    return {"id": {"S": SEEN_KEY.format(workspace=workspace_id, entity_id=entity_id)}}
+    return {"id": {"S": records.CATCH_UP_SEEN.format(workspace=workspace_id, entity_id=entity_id)}}
 
 
 def _seen(table: str, workspace_id: int, entity_id: int) -> bool:
@@ -207,27 +205,24 @@ def _created_in(window: Window, entity: str, item: dict[str, Any], state: State)
 def event_for(change: Change) -> event_format.BusEvent:
     moment = event_format.change_moment(change.at)
     when = datetime.fromtimestamp(moment, UTC) if moment is not None else datetime.now(UTC)
-    detail = {
-        "event_id": f"catch-up:{change.entity}:{change.entity_id}:{moment}",
-        "origin": "catch-up",
-        "subscription_id": None,
-        "workspace_id": change.workspace_id,
-        "entity": change.entity,
-        "action": change.action,
-        "entity_id": change.entity_id,
-        "event_user_id": None,
-        "created_at": when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
-        "payload": event_format.with_integer_ids(change.payload),
-        "metadata": {},
-    }
-    key = event_format.dedupe_key(change.entity, change.action, detail["event_id"], change.entity_id, change.at)
-    return event_format.BusEvent(event_format.detail_type(change.entity, change.action), when, detail, key)
+    return event_format.change(
+        origin="catch-up",
+        event_id=f"catch-up:{change.entity}:{change.entity_id}:{moment}",
+        entity=change.entity,
+        action=change.action,
+        entity_id=change.entity_id,
+        workspace_id=change.workspace_id,
+        time=when,
+        created_at=when.strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+        payload=with_integer_ids(change.payload),
+        at=change.at,
+    )
 
 
 # --- one run -------------------------------------------------------------------------------------
 def run(event: Any, context: Any) -> dict[str, Any]:
     config = settings.load()
-    table, bus = config.require("idempotency_table_name"), config.require("event_bus_name")
+    table, bus = config.require("records_table_name"), config.require("event_bus_name")
     toggl = scheduled_client(config, context, "catch-up")
     if toggl is None:
         return {"status": "skipped", "reason": "no token"}

@@ -19,18 +19,18 @@ from urllib.parse import urlsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from toggl_connection.bus import event_format, publisher
-from toggl_connection.core import aws_clients, settings
+from toggl_connection.core import aws_clients, records, settings
 from toggl_connection.core.errors import ConfigurationError, ConnectionFailure
 from toggl_connection.core.observability import count, logger
 from toggl_connection.core.secrets import SigningSecrets
 from toggl_connection.toggl import whoami
 from toggl_connection.toggl.client import TogglClient, clean_text, scheduled_client, toggl_client
-from toggl_connection.upkeep.subscriptions import DEFAULT_NAME, Report, Subscriptions
+from toggl_connection.upkeep.subscription_sync import DEFAULT_NAME, Report, Subscriptions
+from toggl_connection.webhooks.triggers import FALLBACKS
 
 SKIPPED = "skipped: put the token in {secret} and run make subscribe"
 # Where the health check remembers what the last sync could not subscribe (plan limits, filters
 # Toggl does not offer), so that a cold start does not spend the quota finding out again.
-GAPS_KEY = "subscriptions#gaps:{workspace}:{owner}"
 
 
 def _subscriptions(toggl: TogglClient, config: settings.Settings) -> Subscriptions:
@@ -155,11 +155,11 @@ def _summary(report: Report) -> dict[str, Any]:
 
 # --- what the last sync could not subscribe, kept where a cold start sees it --------------------
 def _gaps_key(subs: Subscriptions) -> dict[str, Any]:
-    return {"id": {"S": GAPS_KEY.format(workspace=subs.workspace_id, owner=subs.name)}}
+    return {"id": {"S": records.SUBSCRIPTION_GAPS.format(workspace=subs.workspace_id, owner=subs.name)}}
 
 
 def _known_gaps(config: settings.Settings, subs: Subscriptions) -> frozenset[str]:
-    table = config.idempotency_table_name
+    table = config.records_table_name
     if not table:
         return frozenset()
     try:
@@ -171,7 +171,7 @@ def _known_gaps(config: settings.Settings, subs: Subscriptions) -> frozenset[str
 
 
 def _remember_gaps(config: settings.Settings, subs: Subscriptions, report: Report) -> None:
-    table = config.idempotency_table_name
+    table = config.records_table_name
     if not table:
         return
     gaps = sorted(set(report.not_fitted + report.not_offered))
@@ -220,7 +220,8 @@ def health(event: Any, context: Any) -> dict[str, Any]:
             )
         )
     still = [f"{d}: not validated" for d in report.unvalidated]
-    still += [f"not fitted: {d}" for d in report.not_fitted if d not in report.polled]
+    # A trigger beyond the plan is a problem unless a scheduled job finds all of its changes.
+    still += [f"not fitted: {d} ({FALLBACKS[d].describe()})" for d in report.not_fitted if not FALLBACKS[d].complete]
     if still or not repaired:
         notices.append(
             event_format.notice(

@@ -10,15 +10,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from toggl_connection.bus import dedupe, event_format, publisher
-from toggl_connection.core import aws_clients, settings
+from toggl_connection.core import aws_clients, records, settings
+from toggl_connection.core.documents import with_integer_ids
+from toggl_connection.core.integers import ascii_int as as_id
 from toggl_connection.core.observability import count, logger
-from toggl_connection.toggl.client import scheduled_client
-
-STATE_KEY = "workspace-poller#seen"
+from toggl_connection.toggl.client import V9, scheduled_client
 
 
 def _seen(table: str) -> set[int] | None:
-    item = aws_clients.client("dynamodb").get_item(TableName=table, Key={"id": {"S": STATE_KEY}}, ConsistentRead=True)
+    item = aws_clients.client("dynamodb").get_item(
+        TableName=table, Key={"id": {"S": records.WORKSPACE_POLLER_SEEN}}, ConsistentRead=True
+    )
     if "Item" not in item:
         return None
     return {int(n) for n in item["Item"].get("workspace_ids", {}).get("NS", [])}
@@ -26,23 +28,39 @@ def _seen(table: str) -> set[int] | None:
 
 def _remember(table: str, ids: set[int]) -> None:
     if not ids:
-        aws_clients.client("dynamodb").put_item(TableName=table, Item={"id": {"S": STATE_KEY}})
+        aws_clients.client("dynamodb").put_item(TableName=table, Item={"id": {"S": records.WORKSPACE_POLLER_SEEN}})
         return
     aws_clients.client("dynamodb").update_item(
         TableName=table,
-        Key={"id": {"S": STATE_KEY}},
+        Key={"id": {"S": records.WORKSPACE_POLLER_SEEN}},
         UpdateExpression="ADD workspace_ids :ids",
         ExpressionAttributeValues={":ids": {"NS": [str(i) for i in sorted(ids)]}},
     )
 
 
+def discovered(workspace: dict[str, Any], seen_at: datetime) -> event_format.BusEvent:
+    """``Workspace Created`` for a workspace the poller found."""
+    workspace_id = as_id(workspace.get("id"))
+    return event_format.change(
+        origin="poll",
+        event_id=f"workspace-created:{workspace_id}",
+        entity="workspace",
+        action="created",
+        entity_id=workspace_id,
+        workspace_id=workspace_id,
+        time=seen_at,
+        created_at=seen_at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{seen_at.microsecond // 1000:03d}Z",
+        payload=with_integer_ids(workspace),
+    )
+
+
 def poll(event: Any, context: Any) -> dict[str, Any]:
     config = settings.load()
-    table, bus = config.require("idempotency_table_name"), config.require("event_bus_name")
+    table, bus = config.require("records_table_name"), config.require("event_bus_name")
     toggl = scheduled_client(config, context, "workspace poll")
     if toggl is None:
         return {"status": "skipped"}
-    workspaces = [w for w in toggl.get("/api/v9/me/workspaces").data or [] if isinstance(w, dict) and "id" in w]
+    workspaces = [w for w in toggl.get(f"{V9}/me/workspaces").data or [] if isinstance(w, dict) and "id" in w]
     current = {int(w["id"]): w for w in workspaces}
     seen = _seen(table)
     if seen is None:
@@ -52,7 +70,7 @@ def poll(event: Any, context: Any) -> dict[str, Any]:
     new = sorted(set(current) - seen)
     published = duplicates = 0
     for workspace_id in new:
-        event_ = event_format.from_poll(current[workspace_id], datetime.now(UTC))
+        event_ = discovered(current[workspace_id], datetime.now(UTC))
         outcome = dedupe.once(event_.dedupe_key, publisher.publishing(event_, bus), table, context)
         published += 0 if outcome["duplicate"] else 1
         duplicates += 1 if outcome["duplicate"] else 0

@@ -1,4 +1,5 @@
-"""Toggl's webhook envelope, read strictly enough to refuse what is not one.
+"""Toggl's webhook envelope, read strictly enough to refuse what is not one, and turned into the
+event the bus carries.
 
 Toggl sends some ids as strings of digits (``"workspace_id": "7435584"``) and others as
 integers; everything here accepts both and hands on integers.
@@ -11,6 +12,8 @@ import re
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from toggl_connection.bus.event_format import BusEvent, change
+from toggl_connection.core.documents import depth, with_integer_ids
 from toggl_connection.core.errors import InvalidBody
 from toggl_connection.core.integers import ascii_int as as_id
 
@@ -92,4 +95,63 @@ def parse(body: bytes) -> Envelope:
         payload=payload,
         validation_code=validation_code,
         validation_code_url=url if isinstance(url := document.get("validation_code_url"), str) else None,
+    )
+
+
+# Toggl's request bodies are a few levels deep; a deeper one is left out rather than carried.
+MAX_REQUEST_BODY_DEPTH = 32
+
+
+def _decoded_request_body(metadata: dict[str, Any]) -> dict[str, Any]:
+    """``request_body`` decoded to an object when it is JSON; left out, and said so, when it
+    cannot be decoded or walked safely (any depth, any size): the event is never lost for it."""
+    body = metadata.get("request_body")
+    if not isinstance(body, str):
+        return metadata
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return metadata  # not JSON: passed on as Toggl sent it
+    except (RecursionError, MemoryError):
+        decoded = None
+        too_deep = True
+    else:
+        too_deep = depth(decoded, MAX_REQUEST_BODY_DEPTH) > MAX_REQUEST_BODY_DEPTH
+    if too_deep:
+        rest = {k: v for k, v in metadata.items() if k != "request_body"}
+        return {**rest, "request_body_omitted": True}
+    return {**metadata, "request_body": decoded}
+
+
+def bus_event(envelope: Envelope) -> BusEvent:
+    """The delivery as the bus carries it: ids made integers, ``api_token`` dropped, the
+    ``request_body`` decoded; the entity and workspace found wherever Toggl put them."""
+    entity, action = envelope.entity, envelope.action
+    metadata = with_integer_ids(_decoded_request_body(envelope.metadata))
+    payload = with_integer_ids(envelope.payload)
+
+    # A deleted entity may come without its id in the payload: Toggl also names it in metadata.
+    entity_id = as_id(payload.get("id")) if isinstance(payload, dict) else None
+    if entity_id is None:
+        entity_id = as_id(metadata.get(f"{entity}_id"))
+    workspace_id = as_id(metadata.get("workspace_id"))
+    if workspace_id is None and isinstance(payload, dict):
+        workspace_id = as_id(payload.get("workspace_id")) or as_id(payload.get("wid"))
+    if workspace_id is None and entity == "workspace":
+        workspace_id = entity_id
+
+    return change(
+        origin="webhook",
+        event_id=envelope.event_id,
+        entity=entity,
+        action=action,
+        entity_id=entity_id,
+        workspace_id=workspace_id,
+        time=envelope.created,
+        created_at=envelope.created_at,
+        payload=payload,
+        at=payload.get("at") if isinstance(payload, dict) else None,
+        subscription_id=envelope.subscription_id,
+        event_user_id=as_id(metadata.get("event_user_id")),
+        metadata=metadata,
     )

@@ -151,7 +151,7 @@ def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> 
         count_by("WebhookRejected", "reason", "expired")
         return responses.json_response(200, {"status": "expired", "event_id": delivery.event_id})
 
-    event = event_format.from_webhook(delivery)
+    event = envelope.bus_event(delivery)
     logger.append_keys(event_id=delivery.event_id, entity=delivery.entity, action=delivery.action)
     if trigger is not None and (delivery.entity, delivery.action) != (trigger.entity, trigger.action):
         # A subscription pointed at the wrong route: publish under the true type, lose nothing.
@@ -161,7 +161,7 @@ def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> 
         )
         count("WebhookMisrouted")
 
-    bus_name, table = config.require("event_bus_name"), config.require("idempotency_table_name")
+    bus_name, table = config.require("event_bus_name"), config.require("records_table_name")
     outcome = dedupe.once(event.dedupe_key, publisher.publishing(event, bus_name), table, context)
     second = _second_event_key(event, delivery, outcome)
     if second is not None:

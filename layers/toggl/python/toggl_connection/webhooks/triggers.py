@@ -35,6 +35,34 @@ TRIGGERS = (
     Trigger("workspace", "created"),
 )
 
-# Triggers that something other than a subscription also finds, and what: a trigger left without
-# a subscription (not offered by Toggl, or beyond the plan's limits) still reaches the bus.
-POLLED = {"Workspace Created": "workspace poller"}
+
+class Fallback(NamedTuple):
+    """What finds a trigger's changes when no subscription of ours covers it (Toggl does not
+    offer it, or it is beyond the plan's limits): a scheduled job of the stack, and what that job
+    cannot see (None: everything a subscription would deliver)."""
+
+    job: str
+    misses: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.misses is None
+
+    def describe(self) -> str:
+        return self.job if self.misses is None else f"{self.job}, which misses {self.misses}"
+
+
+# The catch-up reads GET /me/time_entries: the token user's own time entries, no one else's.
+_TIME_ENTRIES = Fallback("catch-up", "other users' time entries")
+_PROJECTS = Fallback("catch-up")
+# Every trigger, and what covers it without a subscription: the one map the sync, its report and
+# doctor read.
+FALLBACKS = {
+    "Time Entry Created": _TIME_ENTRIES,
+    "Time Entry Updated": _TIME_ENTRIES,
+    "Time Entry Deleted": _TIME_ENTRIES,
+    "Project Created": _PROJECTS,
+    "Project Updated": _PROJECTS,
+    "Project Deleted": _PROJECTS,
+    "Workspace Created": Fallback("workspace poller"),
+}
