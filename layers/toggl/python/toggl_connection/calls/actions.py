@@ -252,18 +252,28 @@ def perform(action: Action, toggl: TogglClient, item: Any, first_attempt: float 
                 raise
             return _found(existing)
         except TogglOutcomeUnknown as unknown:
-            if action.find is None or toggl.time_left() < SETTLE_SECONDS + 2:
-                raise
-            time.sleep(SETTLE_SECONDS)
-            try:
-                existing = action.find(toggl, item, since)
-            except TogglFailure:
-                raise unknown from None
-            if existing is not None:
+            made = _made_despite(unknown, action, toggl, item, since)
+            if made is not None:
                 logger.info("found what a create with a lost answer made", extra={"attempt": attempt})
-                return _found(existing)
+                return made
             if attempt >= CREATE_ATTEMPTS:
                 raise
+
+
+def _made_despite(
+    unknown: TogglOutcomeUnknown, action: Action, toggl: TogglClient, item: Any, since: float
+) -> Outcome | None:
+    """What a create whose answer was lost (``unknown``) made, when Toggl has it; None when it is
+    not there (the create may be sent again). Without a way to look, or the time to, ``unknown``
+    stands."""
+    if action.find is None or toggl.time_left() < SETTLE_SECONDS + 2:
+        raise unknown
+    time.sleep(SETTLE_SECONDS)
+    try:
+        existing = action.find(toggl, item, since)
+    except TogglFailure:
+        raise unknown from None
+    return None if existing is None else _found(existing)
 
 
 # --- running one ---------------------------------------------------------------------------

@@ -47,26 +47,41 @@ def emails(value: Any) -> str | None:
     return None
 
 
-def _convert(name: str, value: Any, kind: Any) -> Any:
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        raise ValidationFailed(name, "must be true or false")
-    if kind is int:
-        number = ascii_int(value)
-        if number is None:
-            raise ValidationFailed(name, f"must be a whole number (ASCII digits, at most {MAX_VALUE})")
-        return number
-    if kind is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        raise ValidationFailed(name, "must be a number")
-    if kind is str:
-        if not isinstance(value, str):
-            raise ValidationFailed(name, "must be a string")
-        if not text.is_writable(value):
-            raise ValidationFailed(name, text.PROBLEM)
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
         return value
+    raise ValidationFailed(name, "must be true or false")
+
+
+def _whole(name: str, value: Any) -> int:
+    number = ascii_int(value)
+    if number is None:
+        raise ValidationFailed(name, f"must be a whole number (ASCII digits, at most {MAX_VALUE})")
+    return number
+
+
+def _number(name: str, value: Any) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValidationFailed(name, "must be a number")
+
+
+def _string(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValidationFailed(name, "must be a string")
+    if not text.is_writable(value):
+        raise ValidationFailed(name, text.PROBLEM)
+    return value
+
+
+# The field types the models use, and how a JSON value becomes one (or a 422 that says why not).
+_SCALARS: dict[Any, Callable[[str, Any], Any]] = {bool: _boolean, int: _whole, float: _number, str: _string}
+
+
+def _convert(name: str, value: Any, kind: Any) -> Any:
+    scalar = _SCALARS.get(kind)
+    if scalar is not None:
+        return scalar(name, value)
     if typing.get_origin(kind) is list:
         (item,) = typing.get_args(kind)
         if not isinstance(value, list):

@@ -55,16 +55,7 @@ def parse(body: bytes) -> Envelope:
     event_id = as_id(document.get("event_id"))
     if event_id is None:
         raise InvalidBody("'event_id' is missing or is not a whole number.")
-    created_at = document.get("created_at")
-    if not isinstance(created_at, str):
-        raise InvalidBody("'created_at' is missing or is not a string.")
-    try:
-        created = datetime.fromisoformat(created_at)
-    except ValueError as exc:
-        raise InvalidBody("'created_at' is not an RFC 3339 timestamp.") from exc
-    if created.tzinfo is None:
-        raise InvalidBody("'created_at' has no time zone.")
-
+    created_at, created = _created(document.get("created_at"))
     subscription_id = document.get("subscription_id")
     if subscription_id is not None and as_id(subscription_id) is None:
         raise InvalidBody("'subscription_id' is not a whole number.")
@@ -76,15 +67,9 @@ def parse(body: bytes) -> Envelope:
     validation_code = document.get("validation_code")
     if validation_code is not None and not isinstance(validation_code, str):
         raise InvalidBody("'validation_code' must be a string.")
-
     payload = document.get("payload")
     if payload != "ping":
-        if payload is not None and not isinstance(payload, dict):
-            raise InvalidBody("'payload' must be the string 'ping' or the entity object.")
-        for field in ("model", "action"):
-            value = metadata.get(field)
-            if not isinstance(value, str) or not _NAME.fullmatch(value):
-                raise InvalidBody(f"'metadata.{field}' is missing or is not a name like 'time_entry'.")
+        _check_change(payload, metadata)
 
     return Envelope(
         event_id=event_id,
@@ -96,6 +81,29 @@ def parse(body: bytes) -> Envelope:
         validation_code=validation_code,
         validation_code_url=url if isinstance(url := document.get("validation_code_url"), str) else None,
     )
+
+
+def _created(created_at: Any) -> tuple[str, datetime]:
+    """``created_at`` as Toggl wrote it, and as a moment: an RFC 3339 timestamp with its zone."""
+    if not isinstance(created_at, str):
+        raise InvalidBody("'created_at' is missing or is not a string.")
+    try:
+        created = datetime.fromisoformat(created_at)
+    except ValueError as exc:
+        raise InvalidBody("'created_at' is not an RFC 3339 timestamp.") from exc
+    if created.tzinfo is None:
+        raise InvalidBody("'created_at' has no time zone.")
+    return created_at, created
+
+
+def _check_change(payload: Any, metadata: dict[str, Any]) -> None:
+    """A change (not a PING) carries the entity, or nothing, and names its model and action."""
+    if payload is not None and not isinstance(payload, dict):
+        raise InvalidBody("'payload' must be the string 'ping' or the entity object.")
+    for field in ("model", "action"):
+        value = metadata.get(field)
+        if not isinstance(value, str) or not _NAME.fullmatch(value):
+            raise InvalidBody(f"'metadata.{field}' is missing or is not a name like 'time_entry'.")
 
 
 # Toggl's request bodies are a few levels deep; a deeper one is left out rather than carried.
