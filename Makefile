@@ -4,8 +4,10 @@ SHELL := /bin/bash
 
 VENV := .venv
 BIN := $(VENV)/bin
-# Python 3.13, the Lambda runtime. pyenv machines need PYENV_VERSION to reach it.
-PYTHON_313 := $(shell command -v python3.13 >/dev/null 2>&1 && PYENV_VERSION=3.13.0 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null || PYENV_VERSION=3.13 python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)
+# Python 3.13, the Lambda runtime; .python-version pins the release (pyenv reads it, and the build
+# of the layer, which sam may run outside this folder, inherits it).
+export PYENV_VERSION := $(shell cat .python-version)
+PYTHON_313 := $(shell PYENV_VERSION=$(PYENV_VERSION) python3.13 -c 'import sys; print(sys.executable)' 2>/dev/null)
 SAM_VENV := .venv-sam
 CHECKOV_VENV := .venv-checkov
 STAMP := $(VENV)/.installed
@@ -14,12 +16,12 @@ STAMP := $(VENV)/.installed
 WHEELHOUSE := .wheels
 # The layer is on the path as it is in Lambda (/opt/python); the repo root for local/.
 export PYTHONPATH := $(CURDIR)/layers/toggl/python:$(CURDIR)
-# No request leaves the machine unasked: SAM CLI's usage telemetry off, checkov offline (below).
+# No request leaves the machine unasked: SAM CLI's usage telemetry off, checkov offline (.checkov.yaml).
 export SAM_CLI_TELEMETRY := 0
 
 STACK ?= toggl-connection
 
-.PHONY: help venv lint typecheck template-check events docs layer-hashes test test-unit build run demo post doctor bench subscribe clean
+.PHONY: help venv lint format typecheck template-check events docs layer-hashes test test-unit build run demo post doctor bench subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -42,9 +44,13 @@ $(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml $(NO
 
 venv: $(STAMP) ## Create .venv with the pinned tools (done by the other targets when needed)
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff: the lint rules (complexity included) and the formatter's check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Rewrite the code as make lint wants it: ruff's safe fixes, then ruff format
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 typecheck: $(STAMP) ## mypy --strict on the layer, the handlers, the local tools and the tests
 	$(BIN)/mypy
@@ -54,9 +60,9 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt
 	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
 	@touch $@
 
-template-check: $(STAMP) $(CHECKOV_VENV)/.installed ## cfn-lint and checkov on template.yaml (every checkov skip says why in the template)
+template-check: $(STAMP) $(CHECKOV_VENV)/.installed ## cfn-lint and checkov on template.yaml (every checkov skip says why: .checkov.yaml, or the template beside the resource)
 	$(BIN)/cfn-lint template.yaml
-	$(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 events: $(STAMP) ## Regenerate events/ (signed sample API Gateway events)
 	$(BIN)/python -m local.sample_events

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from cfnlint.decode import cfn_yaml
 
 from local import template
 
@@ -336,6 +337,27 @@ def test_every_checkov_skip_says_why() -> None:
     for logical_id, skip in skips:
         assert skip["id"].startswith("CKV_"), logical_id
         assert len(str(skip.get("comment", ""))) >= 40, (logical_id, skip)
+
+
+def test_every_check_the_checkov_configuration_skips_says_why_and_is_not_skipped_again() -> None:
+    text = (template.ROOT / ".checkov.yaml").read_text()
+    config: dict[str, Any] = cfn_yaml.loads(text)
+    assert config["file"] == ["template.yaml"] and config["skip-download"] is True
+    lines = text.splitlines()
+    for check in config["skip-check"]:
+        at = lines.index(f"  - {check}")
+        reason: list[str] = []
+        while lines[at - 1 - len(reason)].strip().startswith("#"):
+            reason.append(lines[at - 1 - len(reason)])
+        assert len(" ".join(reason)) >= 80 and check in " ".join(reason), check
+    # A check skipped for every resource is not skipped again beside one.
+    again = [
+        (logical_id, skip["id"])
+        for logical_id, resource in template.load()["Resources"].items()
+        for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
+        if skip["id"] in config["skip-check"]
+    ]
+    assert again == []
 
 
 def test_no_wildcard_actions_and_no_wildcard_resources_in_our_policies(cfn: dict[str, Any]) -> None:
