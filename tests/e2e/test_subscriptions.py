@@ -128,6 +128,34 @@ def test_what_does_not_fit_is_said_plainly(hooked: Hooked) -> None:
     assert "could not fit: Workspace Created" in report.layout
 
 
+def test_the_health_check_counts_a_trigger_left_to_a_job_as_a_gap_only_when_the_job_misses_changes(
+    hooked: Hooked,
+) -> None:
+    env = {
+        "WEBHOOK_BASE_URL": hooked.api,
+        "SUBSCRIPTION_NAME": "test-stack",
+        "SUBSCRIPTION_OWNER": "test-stack",
+        "DEFAULT_WORKSPACE_ID": str(hooked.seeded.workspace["id"]),
+    }
+    # Given a plan of one subscription of one filter, in a Toggl that counts wildcards as several
+    set_plan(hooked, "free")
+    sandbox_webhooks.state(hooked.toggl).limits["free"] = (1, 1)
+    sandbox_webhooks.state(hooked.toggl).wildcards_count_each = True
+    report = client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    assert report.created == ["test-stack: all events"] and len(report.not_fitted) == 6
+    assert report.polled == report.not_fitted  # every trigger left out is found by a job
+    # When the health check runs
+    result = hooked.connection.invoke("SubscriptionHealthFunction", {}, **env)
+    # Then the time entry triggers left to the catch-up are its problems; projects, Workspace
+    # Created (found whole by the catch-up and the poller) are not
+    (notice,) = [e for e in hooked.connection.bus_events() if e["detail-type"] == "Subscription Unhealthy"]
+    assert notice["detail"]["problems"] == [
+        "not fitted: Time Entry Updated (catch-up, which misses other users' time entries)",
+        "not fitted: Time Entry Deleted (catch-up, which misses other users' time entries)",
+    ]
+    assert result["status"] == "unhealthy"
+
+
 def test_an_unreachable_receiver_is_refused_by_toggl_and_reported(hooked: Hooked) -> None:
     from toggl_connection.core.errors import TogglInvalidRequest
 

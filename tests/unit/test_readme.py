@@ -59,3 +59,23 @@ def test_the_first_screen_says_what_it_is_and_the_two_commands() -> None:
 def test_the_command_line_is_shown_as_it_can_be_run_after_make_venv() -> None:
     bare = [line for line in README.splitlines() if line.startswith("toggl-connection ")]
     assert bare == [], bare  # it is in .venv/bin, not on PATH
+
+
+def test_the_tree_names_every_folder_and_module_of_the_layer_and_nothing_else() -> None:
+    layer = template.ROOT / "layers" / "toggl" / "python" / "toggl_connection"
+    tree = README.split("## Developing", 1)[1].split("```", 2)[1]
+    section = tree.split("layers/toggl/python/toggl_connection/", 1)[1].split("\ntoggl_connection_cli/", 1)[0]
+    folders = set(re.findall(r"^  ([a-z_]+)/", section, flags=re.MULTILINE))
+    assert folders == {p.parent.name for p in layer.glob("*/__init__.py")}
+    named = set(re.findall(r"\b([a-z_]+\.py)\b", section))
+    assert named == {p.name for p in layer.glob("*/*.py") if p.name != "__init__.py"}
+    assert not list(layer.glob("*.py")) or {p.name for p in layer.glob("*.py")} == {"__init__.py"}
+
+
+def test_every_relative_link_of_the_docs_leads_to_a_file_of_the_repository() -> None:
+    pages = [template.ROOT / "README.md", template.ROOT / "CHANGELOG.md", *(template.ROOT / "docs").glob("*.md")]
+    for page in pages:
+        for link in re.findall(r"\]\(([^)#\s]+)", page.read_text()):
+            if not link.startswith(("http://", "https://", "mailto:")):
+                target = (page.parent / link).resolve()
+                assert target.is_relative_to(template.ROOT) and target.exists(), (page.name, link)
