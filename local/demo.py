@@ -26,17 +26,10 @@ import requests
 from local.sample_events import QUERY_EXAMPLES
 from local.sigv4 import LocalCredentials
 from local.template import ROOT
+from toggl_connection.webhooks import triggers
 from toggl_connection_cli.doctor import QUOTA_LOW
 
-TRIGGERS = (
-    "Time Entry Created",
-    "Time Entry Updated",
-    "Time Entry Deleted",
-    "Project Created",
-    "Project Updated",
-    "Project Deleted",
-    "Workspace Created",
-)
+TRIGGERS = frozenset(trigger.detail_type for trigger in triggers.TRIGGERS)
 # The /me requests (30 an hour on every plan) one demo spends: the two jobs it runs, five queries.
 DEMO_ME_REQUESTS = 7
 # What a make doctor after the demo needs: three /me requests (GET /me, /me/organizations, the

@@ -25,25 +25,27 @@ from toggl_connection_cli.cli import run as cli
 NAME = "doctor-test"
 
 
+def against(hooked: Hooked) -> list[str]:
+    """The options that point the command at the sandbox, the API and the workspace of ``hooked``."""
+    return [
+        "--api-url",
+        hooked.toggl.url,
+        "--webhook-base-url",
+        hooked.api,
+        "--workspace-id",
+        str(hooked.seeded.workspace["id"]),
+    ]
+
+
+def doctor_args(hooked: Hooked, *extra: str) -> list[str]:
+    return ["doctor", *against(hooked), *extra]
+
+
 def doctor(hooked: Hooked, monkeypatch: pytest.MonkeyPatch, *extra: str) -> tuple[int, str]:
     monkeypatch.setenv("TOGGL_API_TOKEN", CANARY_TOKEN)
     monkeypatch.setenv("TOGGL_WEBHOOK_SECRET", deliveries.TEST_SECRET)
     out = io.StringIO()
-    code = cli(
-        [
-            "doctor",
-            "--api-url",
-            hooked.toggl.url,
-            "--webhook-base-url",
-            hooked.api,
-            "--workspace-id",
-            str(hooked.seeded.workspace["id"]),
-            "--name",
-            NAME,
-            *extra,
-        ],
-        out,
-    )
+    code = cli(doctor_args(hooked, "--name", NAME, *extra), out)
     text = out.getvalue()
     assert CANARY_TOKEN not in text and deliveries.TEST_SECRET not in text
     return code, text
@@ -52,18 +54,7 @@ def doctor(hooked: Hooked, monkeypatch: pytest.MonkeyPatch, *extra: str) -> tupl
 def sync(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOGGL_API_TOKEN", CANARY_TOKEN)
     monkeypatch.setenv("TOGGL_WEBHOOK_SECRET", deliveries.TEST_SECRET)
-    argv = [
-        "subscriptions",
-        "sync",
-        "--api-url",
-        hooked.toggl.url,
-        "--webhook-base-url",
-        hooked.api,
-        "--workspace-id",
-        str(hooked.seeded.workspace["id"]),
-        "--name",
-        NAME,
-    ]
+    argv = ["subscriptions", "sync", *against(hooked), "--name", NAME]
     assert cli(argv, io.StringIO()) == 0
 
 
@@ -109,18 +100,7 @@ def test_nothing_subscribed_yet_says_what_is_missing(hooked: Hooked, monkeypatch
 def test_a_refused_token_says_so(hooked: Hooked, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOGGL_API_TOKEN", "not-a-token-toggl-knows")
     out = io.StringIO()
-    code = cli(
-        [
-            "doctor",
-            "--api-url",
-            hooked.toggl.url,
-            "--webhook-base-url",
-            hooked.api,
-            "--workspace-id",
-            str(hooked.seeded.workspace["id"]),
-        ],
-        out,
-    )
+    code = cli(doctor_args(hooked), out)
     assert code == 1
     assert "FAIL token: Toggl refused the token (HTTP 403)" in out.getvalue()
     assert "not-a-token-toggl-knows" not in out.getvalue()
@@ -198,20 +178,7 @@ def test_a_stack_without_its_outputs_fails_the_outputs_check(hooked: Hooked, mon
     stack: Any = hooked.connection.stack
     deploy_outputs(hooked, {"TogglApiTokenSecretArn": stack["TogglApiTokenSecret"]})
     out = io.StringIO()
-    code = cli(
-        [
-            "doctor",
-            "--stack",
-            "toggl-prod",
-            "--api-url",
-            hooked.toggl.url,
-            "--webhook-base-url",
-            hooked.api,
-            "--workspace-id",
-            str(hooked.seeded.workspace["id"]),
-        ],
-        out,
-    )
+    code = cli(doctor_args(hooked, "--stack", "toggl-prod"), out)
     assert code == 1 and "FAIL stack outputs: missing: ApiBaseUrl, WebhookSecretArn" in out.getvalue()
 
 
@@ -297,20 +264,7 @@ def test_the_triggers_check_agrees_with_the_subscriptions_check(
     hooked.seeded.organization["plan"] = "starter"
     sync(hooked, monkeypatch)
     out = io.StringIO()
-    code = cli(
-        [
-            "doctor",
-            "--api-url",
-            hooked.toggl.url,
-            "--webhook-base-url",
-            hooked.api,
-            "--workspace-id",
-            str(hooked.seeded.workspace["id"]),
-            "--name",
-            "someone-else",
-        ],
-        out,
-    )
+    code = cli(doctor_args(hooked, "--name", "someone-else"), out)
     text = out.getvalue()
     # Then neither says every trigger is covered
     assert code == 1 and "not covered: Time Entry Created" in text, text
