@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -109,6 +110,30 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def ports_no_one_else_is_given() -> dict[str, int]:
+    """Free ports below the kernel's ephemeral range: a server elsewhere asking for port 0 (other
+    tests run alongside) is never given one of them, so a restart finds them still free."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    chosen: dict[str, int] = {}
+    for name in ANY_PORTS:
+        port = random.randrange(max(1024, low - 12_000), low)
+        while port in chosen.values() or not port_is_free(port):
+            port = random.randrange(max(1024, low - 12_000), low)
+        chosen[name] = port
+    return chosen
+
+
+def all_ports_free(ports: dict[str, int], seconds: float = 5.0) -> bool:
+    """Every port free again, allowing the kernel a moment to finish closing a dead process's
+    sockets."""
+    deadline = time.monotonic() + seconds
+    while not all(port_is_free(port) for port in ports.values()):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[Running]:
     stack = start(tmp_path)
@@ -156,8 +181,18 @@ def call_actions_and_queries(client: LocalClient) -> None:
         assert requests.get(client.api + path, timeout=30).status_code == 403
 
 
-def test_the_local_stack_end_to_end_and_again_after_a_restart(running: Running, tmp_path: Path) -> None:
-    # Given make run is up
+@pytest.fixture
+def running_on_own_ports(tmp_path: Path) -> Iterator[Running]:
+    stack = start(tmp_path, ports_no_one_else_is_given())
+    yield stack
+    if stack.process.poll() is None:
+        os.killpg(stack.process.pid, signal.SIGKILL)
+        stack.process.wait(timeout=10)
+
+
+def test_the_local_stack_end_to_end_and_again_after_a_restart(running_on_own_ports: Running, tmp_path: Path) -> None:
+    # Given make run is up (on ports no other test can be given while it is down)
+    running = running_on_own_ports
     client = running.client
     ports = running.ports
     offset = client.events_offset()
@@ -181,7 +216,7 @@ def test_the_local_stack_end_to_end_and_again_after_a_restart(running: Running, 
     assert (tmp_path / "functions.log").read_text().count('"_aws"') > 0  # the metrics went there
     printed = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert sorted(e["detail-type"] for e in printed) == sorted(TRIGGERS)  # stdout: the events, one per line
-    assert all(port_is_free(port) for port in ports.values())
+    assert all_ports_free(ports)
     assert not (tmp_path / "stack.json").exists()
     # When it starts again, on the very ports it let go of, it all works again
     again = start(tmp_path, ports)
@@ -195,7 +230,7 @@ def test_the_local_stack_end_to_end_and_again_after_a_restart(running: Running, 
     assert code == 0, err
     printed = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert sorted(e["detail-type"] for e in printed) == sorted(TRIGGERS)  # each once, none late
-    assert all(port_is_free(port) for port in ports.values())
+    assert all_ports_free(ports)
 
 
 def post(running: Running, *argv: str, state_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -442,11 +477,15 @@ def test_an_idle_make_run_keeps_its_quota_and_the_demo_and_doctor_pass_after_an_
         assert "its hour starts again now" in again.stdout
     finally:
         code, _, err = stop(idle)
-    # And nothing failed in the background all that time
+    # And nothing failed in the background all that time, but for a job that met the quota the test
+    # itself used up (a catch-up or poll every few seconds of this fast hour may fall in that window)
     assert code == 0, err
     after_banner = err.split("Ctrl-C stops everything.", 1)[1].strip().splitlines()
     request_line = re.compile(r"(GET|POST|PUT|PATCH|DELETE) \S+ -> \d{3} \(\d+ ms\)")
-    assert [line for line in after_banner if not request_line.fullmatch(line)] == ["stopping...", "stopped."]
+    quota_met = re.compile(r"(catch-up|workspace-poller): TogglQuotaExhausted: .*")
+    others = [line for line in after_banner if not request_line.fullmatch(line)]
+    assert [line for line in others if not quota_met.fullmatch(line)] == ["stopping...", "stopped."], others
+    assert len(others) - 2 <= 6, others  # only in that window: a few runs at most
 
 
 def test_the_demo_starts_the_sandboxs_hour_again_only_when_it_is_short(
