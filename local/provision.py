@@ -42,8 +42,34 @@ def provision(
 ) -> Stack:
     document = template.load()
     params = {**template.parameter_defaults(document), **(parameters or {})}
+    stack = _stack_with_parameters(params, stack_name, region)
+    aws = _clients(region)
+    resources = document["Resources"]
+
+    for logical_id, resource in resources.items():
+        kind, props = resource.get("Type"), resource.get("Properties", {})
+        if kind == "AWS::Serverless::Api":
+            stack.names[logical_id] = "local"  # the local API has no id; URLs are set by the caller
+        elif kind == "AWS::Events::EventBus":
+            _create_bus(aws, stack, logical_id, props)
+        elif kind == "AWS::DynamoDB::Table":
+            _create_table(aws, stack, logical_id, props, stack_name)
+        elif kind == "AWS::SecretsManager::Secret":
+            stack.names[logical_id] = _secret_arn(aws, stack, resource, params, webhook_secret, api_token)
+
+    # A second pass: an archive names its bus by ARN, wherever the template declares the bus.
+    _create_archives(aws, stack, resources, stack_name)
+
+    stack.names = template.with_conditions(stack.names, document)
+    if tap:
+        stack.tap_queue_url = _tap(aws, stack)
+    return stack
+
+
+def _stack_with_parameters(params: dict[str, str], stack_name: str, region: str) -> Stack:
+    """The template's parameters and the ``AWS::`` pseudo parameters, as ``Ref`` resolves them."""
     account = "123456789012"  # moto's account
-    stack = Stack(
+    return Stack(
         names={
             **params,
             "AWS::StackName": stack_name,
@@ -54,45 +80,54 @@ def provision(
             "AWS::StackId": f"arn:aws:cloudformation:{region}:{account}:stack/{stack_name}/0000-local",
         }
     )
-    aws = _clients(region)
-    resources = document["Resources"]
 
-    for logical_id, resource in resources.items():
-        kind, props = resource.get("Type"), resource.get("Properties", {})
-        if kind == "AWS::Serverless::Api":
-            stack.names[logical_id] = "local"  # the local API has no id; URLs are set by the caller
-        elif kind == "AWS::Events::EventBus":
-            name = template.resolve(props["Name"], stack.names)
-            arn = aws["events"].create_event_bus(Name=name)["EventBusArn"]
-            stack.names.update({logical_id: name, f"{logical_id}.Arn": arn, f"{logical_id}.Name": name})
-        elif kind == "AWS::DynamoDB::Table":
-            name = props.get("TableName") or f"{stack_name}-{logical_id}"
-            aws["dynamodb"].create_table(
-                TableName=name,
-                AttributeDefinitions=props["AttributeDefinitions"],
-                KeySchema=props["KeySchema"],
-                BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
-            )
-            ttl = props.get("TimeToLiveSpecification")
-            if ttl:
-                aws["dynamodb"].update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-            arn = aws["dynamodb"].describe_table(TableName=name)["Table"]["TableArn"]
-            stack.names.update({logical_id: name, f"{logical_id}.Arn": arn})
-        elif kind == "AWS::SecretsManager::Secret":
-            condition = resource.get("Condition")
-            if condition == "CreateApiTokenSecret" and params.get("ExistingTogglApiTokenSecretArn"):
-                stack.names[logical_id] = params["ExistingTogglApiTokenSecretArn"]
-                continue
-            name = template.resolve(props["Name"], stack.names)
-            if "GenerateSecretString" in props:
-                value = webhook_secret  # the one generated value the stack has: the signing secret
-            elif api_token is not None:
-                value = json.dumps({"api_token": api_token})
-            else:
-                value = props["SecretString"]
-            arn = aws["secretsmanager"].create_secret(Name=name, SecretString=value)["ARN"]
-            stack.names[logical_id] = arn
 
+def _create_bus(aws: dict[str, Any], stack: Stack, logical_id: str, props: dict[str, Any]) -> None:
+    name = template.resolve(props["Name"], stack.names)
+    arn = aws["events"].create_event_bus(Name=name)["EventBusArn"]
+    stack.names.update({logical_id: name, f"{logical_id}.Arn": arn, f"{logical_id}.Name": name})
+
+
+def _create_table(aws: dict[str, Any], stack: Stack, logical_id: str, props: dict[str, Any], stack_name: str) -> None:
+    name = props.get("TableName") or f"{stack_name}-{logical_id}"
+    aws["dynamodb"].create_table(
+        TableName=name,
+        AttributeDefinitions=props["AttributeDefinitions"],
+        KeySchema=props["KeySchema"],
+        BillingMode=props.get("BillingMode", "PAY_PER_REQUEST"),
+    )
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl:
+        aws["dynamodb"].update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+    arn = aws["dynamodb"].describe_table(TableName=name)["Table"]["TableArn"]
+    stack.names.update({logical_id: name, f"{logical_id}.Arn": arn})
+
+
+def _secret_arn(
+    aws: dict[str, Any],
+    stack: Stack,
+    resource: dict[str, Any],
+    params: dict[str, str],
+    webhook_secret: str,
+    api_token: str | None,
+) -> str:
+    """The secret created for ``resource``; for the API token, the operator's own secret instead
+    when the parameters name one (the template then creates none)."""
+    if resource.get("Condition") == "CreateApiTokenSecret" and params.get("ExistingTogglApiTokenSecretArn"):
+        return params["ExistingTogglApiTokenSecretArn"]
+    props = resource.get("Properties", {})
+    name = template.resolve(props["Name"], stack.names)
+    if "GenerateSecretString" in props:
+        value = webhook_secret  # the one generated value the stack has: the signing secret
+    elif api_token is not None:
+        value = json.dumps({"api_token": api_token})
+    else:
+        value = props["SecretString"]
+    arn: str = aws["secretsmanager"].create_secret(Name=name, SecretString=value)["ARN"]
+    return arn
+
+
+def _create_archives(aws: dict[str, Any], stack: Stack, resources: dict[str, Any], stack_name: str) -> None:
     for logical_id, resource in resources.items():
         if resource.get("Type") == "AWS::Events::Archive":
             props = resource["Properties"]
@@ -102,11 +137,6 @@ def provision(
                 EventPattern=json.dumps(props.get("EventPattern", {})),
                 RetentionDays=int(template.resolve(props.get("RetentionDays", 0), stack.names)),
             )
-
-    stack.names = template.with_conditions(stack.names, document)
-    if tap:
-        stack.tap_queue_url = _tap(aws, stack)
-    return stack
 
 
 def _tap(aws: dict[str, Any], stack: Stack) -> str:

@@ -502,27 +502,43 @@ def answer_problems(method: str, path: str, status: int, payload: Any) -> list[s
     spec, _ = found
     where = f"{method} {spec.path} -> {status}"
     if status >= 400:
-        texts = spec.errors.get(status)
-        if texts is None:
-            return [] if status in UNDOCUMENTED_STATUSES or status >= 500 else [f"{where}: status not documented"]
-        if status in UNDOCUMENTED_STATUSES:
-            return []
-        if not isinstance(payload, str) or not any(_text_matches(payload, t) for t in texts):
-            return [f"{where}: error text {payload!r} is not one the documents give"]
-        return []
-    shape = spec.answer
-    if shape.kind == "text":
-        return [] if isinstance(payload, str) else [f"{where}: documented as a text answer"]
-    if shape.kind == "array" and not isinstance(payload, list):
-        return [f"{where}: documented as an array"]
-    if shape.kind in ("object", "envelope") and not (
-        isinstance(payload, dict) or (payload is None and method == "GET")
-    ):
-        return [f"{where}: documented as an object"]
+        return _error_problems(where, status, spec.errors.get(status), payload)
+    wrong_kind = _wrong_kind(where, spec.answer.kind, method, payload)
+    if wrong_kind:
+        return [wrong_kind]
+    if spec.answer.kind == "text":
+        return []  # a text answer has no fields to judge
+    return _field_problems(where, spec.answer, payload)
+
+
+def _error_problems(where: str, status: int, texts: tuple[str, ...] | None, payload: Any) -> list[str]:
+    """An error answer: its status documented for the endpoint (``texts`` None when not), and its
+    text one of those documented."""
+    if texts is None:
+        return [] if status in UNDOCUMENTED_STATUSES or status >= 500 else [f"{where}: status not documented"]
+    if status in UNDOCUMENTED_STATUSES:
+        return []  # also the quota's 402, on any endpoint, in a text the endpoint's list does not hold
+    if not isinstance(payload, str) or not any(_text_matches(payload, t) for t in texts):
+        return [f"{where}: error text {payload!r} is not one the documents give"]
+    return []
+
+
+def _wrong_kind(where: str, kind: str, method: str, payload: Any) -> str | None:
+    """The problem when a successful answer is not the kind of value documented (None when it is)."""
+    if kind == "text" and not isinstance(payload, str):
+        return f"{where}: documented as a text answer"
+    if kind == "array" and not isinstance(payload, list):
+        return f"{where}: documented as an array"
+    if kind in ("object", "envelope") and not (isinstance(payload, dict) or (payload is None and method == "GET")):
+        return f"{where}: documented as an object"
+    return None
+
+
+def _field_problems(where: str, shape: Shape, payload: Any) -> list[str]:
+    """Fields of the answer's objects (each item of an array) and of the objects nested in them
+    that the documents do not list."""
     objects = payload if isinstance(payload, list) else [payload] if isinstance(payload, dict) else []
     problems: list[str] = []
-    if shape.kind == "envelope" and isinstance(payload, dict):
-        objects = [payload]
     for item in objects:
         if shape.fields and isinstance(item, dict):
             problems += [f"{where}: field {k!r} is not documented" for k in sorted(_fields(item) - shape.fields)]

@@ -318,37 +318,33 @@ class Sandbox(LoopbackServer):
     def _answer(
         self, http: BaseHTTPRequestHandler, path: str, record: Recorded, headers: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
-        found = None
-        for method, regex, handler, auth, locked in ROUTES:
-            match = regex.match(path)
-            if match and method == record.method:
-                found = (handler, auth, locked, match.groupdict())
-                break
-        if found is None:
-            raise TogglError(404, "404 page not found")
-        handler, auth, locked, args = found
-        user: dict[str, Any] = {}
-        extra: dict[str, str] = {}
-        if auth:
-            user = self._authenticate(http.headers.get("Authorization"), record.method, path)
+        handler, auth, locked, args = _route(record.method, path)
+        user = self._authenticate(http.headers.get("Authorization"), record.method, path) if auth else {}
+        # Played before the quota is charged, so a request a fault answers spends none (unless
+        # ``after``: then the work is done and only its answer is lost).
         fault = self._take_fault(record.method, path)
         if fault and not fault.after:
             self._act_out(fault)
-        if auth:
-            allowed, extra = self._charge(user, path)
-            if not allowed:
-                raise self._quota_spent(extra)
-        request = Request(record.method, path, record.query, record.body, user, args, self)
-        if locked:
-            with self.world.lock:
-                result = handler(request)
-        else:
-            result = handler(request)
+        extra = self._charge_or_refuse(user, path) if auth else {}
+        result = self._run(handler, Request(record.method, path, record.query, record.body, user, args, self), locked)
         if fault and fault.after:
             self._act_out(fault)
         if isinstance(result, Reply):
             return result.status, result.payload, {**extra, **result.headers}
         return 200, result, extra
+
+    def _charge_or_refuse(self, user: dict[str, Any], path: str) -> dict[str, str]:
+        """The quota headers for this request, or Toggl's 402 when the hour's quota is spent."""
+        allowed, extra = self._charge(user, path)
+        if not allowed:
+            raise self._quota_spent(extra)
+        return extra
+
+    def _run(self, handler: Handler, request: Request, locked: bool) -> Any:
+        if locked:
+            with self.world.lock:
+                return handler(request)
+        return handler(request)
 
     def _quota_spent(self, quota_headers: dict[str, str]) -> TogglError:
         """Toggl's 402 for a spent hourly quota, in the form ``behaviour.quota_402`` picks."""
@@ -373,6 +369,16 @@ class Sandbox(LoopbackServer):
             texts = found[0].errors.get(403, ()) if found else ()
             raise TogglError(403, texts[0] if texts else "Forbidden")
         return user
+
+
+def _route(method: str, path: str) -> tuple[Handler, bool, bool, dict[str, str]]:
+    """The handler registered for ``method`` and ``path``, whether it needs auth and the world
+    lock, and the path's arguments; Toggl's 404 when none is."""
+    for route_method, regex, handler, auth, locked in ROUTES:
+        match = regex.match(path)
+        if match and route_method == method:
+            return handler, auth, locked, match.groupdict()
+    raise TogglError(404, "404 page not found")
 
 
 class _Dropped(Exception):

@@ -48,14 +48,17 @@ def organization(req: Request, org: dict[str, Any]) -> dict[str, Any]:
         "owner": True,
         "created_at": org["created_at"],
         "at": org["at"],
-        "user_count": len(
-            {
-                u
-                for wid, users in req.world.workspace_users.items()
-                if req.world.workspaces[wid]["organization_id"] == org["id"]
-                for u in users
-            }
-        ),
+        "user_count": len(_members(req, org["id"])),
+    }
+
+
+def _members(req: Request, oid: int) -> set[int]:
+    """The users of the organization's workspaces, each once."""
+    return {
+        u
+        for wid, users in req.world.workspace_users.items()
+        if req.world.workspaces[wid]["organization_id"] == oid
+        for u in users
     }
 
 
@@ -257,47 +260,15 @@ def create_task(req: Request) -> Any:
 @route("POST", V9 + "/organizations/{organization_id}/invitations")
 def invite(req: Request) -> Any:
     oid, data = int(req.args["organization_id"]), body(req)
-    if oid not in req.world.organizations or not any(
-        ws["organization_id"] == oid and req.world.can_see(req.user["id"], wid)
-        for wid, ws in req.world.workspaces.items()
-    ):
-        raise TogglError(403, "Forbidden")
-    emails = data.get("emails")
-    if not isinstance(emails, list) or not emails:
-        raise TogglError(400, "at least one email is required")
-    for email in emails:
-        if not isinstance(email, str) or not EMAIL.fullmatch(email):
-            raise TogglError(400, f"Invalid e-mail: '{email}'")
-    workspaces = data.get("workspaces") or []
-    if not workspaces:
-        raise TogglError(400, "at least one workspace is required")
-    for item in workspaces:
-        wid = item.get("workspace_id") if isinstance(item, dict) else None
-        if wid not in req.world.workspaces or req.world.workspaces[wid]["organization_id"] != oid:
-            raise TogglError(400, "invalid workspace ID")
-    if req.world.plan(oid) == "free":
-        members = {
-            u
-            for wid, users in req.world.workspace_users.items()
-            if req.world.workspaces[wid]["organization_id"] == oid
-            for u in users
-        }
-        if len(members) + len(emails) > FREE_ACTIVE_USER_LIMIT:
-            raise TogglError(400, f"Active user limit is {FREE_ACTIVE_USER_LIMIT}. Upgrade to add more active users")
+    _check_visible_organization(req, oid)
+    emails = _invited_emails(data)
+    workspaces = _invited_workspaces(req, oid, data)
+    if req.world.plan(oid) == "free" and len(_members(req, oid)) + len(emails) > FREE_ACTIVE_USER_LIMIT:
+        raise TogglError(400, f"Active user limit is {FREE_ACTIVE_USER_LIMIT}. Upgrade to add more active users")
     org = req.world.organizations[oid]
     data_out, invitations = [], []
     for email in emails:
-        invitation = {
-            "invitation_id": req.world.next_id(),
-            "email": email,
-            "organization_id": oid,
-            "invite_url": f"https://track.toggl.com/invite/{req.world.next_id()}",
-            "sender_id": req.user["id"],
-            "recipient_id": None,
-            "workspaces": [
-                {"user_id": None, "workspace_id": w["workspace_id"], "workspace_user_id": None} for w in workspaces
-            ],
-        }
+        invitation = _invitation(req, oid, email, workspaces)
         req.world.invitations[invitation["invitation_id"]] = invitation
         if not data.get("skip_email"):
             req.world.emails_sent.append(email)
@@ -313,6 +284,52 @@ def invite(req: Request) -> Any:
             }
         )
     return {"data": data_out, "invitations": invitations, "messages": [f"Invitation sent to {e}" for e in emails]}
+
+
+def _check_visible_organization(req: Request, oid: int) -> None:
+    """403 unless the organization exists and the caller sees one of its workspaces."""
+    if oid not in req.world.organizations or not any(
+        ws["organization_id"] == oid and req.world.can_see(req.user["id"], wid)
+        for wid, ws in req.world.workspaces.items()
+    ):
+        raise TogglError(403, "Forbidden")
+
+
+def _invited_emails(data: dict[str, Any]) -> list[str]:
+    """The addresses to invite: at least one, each a well-formed e-mail address."""
+    emails = data.get("emails")
+    if not isinstance(emails, list) or not emails:
+        raise TogglError(400, "at least one email is required")
+    for email in emails:
+        if not isinstance(email, str) or not EMAIL.fullmatch(email):
+            raise TogglError(400, f"Invalid e-mail: '{email}'")
+    return emails
+
+
+def _invited_workspaces(req: Request, oid: int, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The workspaces to invite to: at least one, each of this organization."""
+    workspaces: list[dict[str, Any]] = data.get("workspaces") or []
+    if not workspaces:
+        raise TogglError(400, "at least one workspace is required")
+    for item in workspaces:
+        wid = item.get("workspace_id") if isinstance(item, dict) else None
+        if wid not in req.world.workspaces or req.world.workspaces[wid]["organization_id"] != oid:
+            raise TogglError(400, "invalid workspace ID")
+    return workspaces
+
+
+def _invitation(req: Request, oid: int, email: str, workspaces: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "invitation_id": req.world.next_id(),
+        "email": email,
+        "organization_id": oid,
+        "invite_url": f"https://track.toggl.com/invite/{req.world.next_id()}",
+        "sender_id": req.user["id"],
+        "recipient_id": None,
+        "workspaces": [
+            {"user_id": None, "workspace_id": w["workspace_id"], "workspace_user_id": None} for w in workspaces
+        ],
+    }
 
 
 # --- workspaces --------------------------------------------------------------------------------

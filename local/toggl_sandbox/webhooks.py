@@ -181,7 +181,19 @@ def _check(req: Request, ws: dict[str, Any], data: dict[str, Any], current: int 
     """A subscription body, refused as the Webhooks document says Toggl refuses it."""
     if not isinstance(data.get("url_callback"), str) or not data["url_callback"].startswith(("http://", "https://")):
         raise TogglError(400, f"URL endpoint {data.get('url_callback')} request failed with error: invalid URL")
-    description = data.get("description")
+    _check_description(req, ws, data.get("description"), current)
+    filters = data.get("event_filters")
+    if not isinstance(filters, list) or not filters:
+        raise TogglError(400, "The list of event filters must not be empty")
+    seen: set[tuple[str, str]] = set()
+    listing = offered(req.sandbox)
+    for f in filters:
+        seen.add(_check_filter(req, f if isinstance(f, dict) else {}, seen, listing))
+    _check_filter_count(req, ws, filters, listing)
+
+
+def _check_description(req: Request, ws: dict[str, Any], description: Any, current: int | None) -> None:
+    """Not empty, and no other subscription of the workspace has it (``current``: the one updated)."""
     if not isinstance(description, str) or not description.strip():
         raise TogglError(400, "Subscription description must not be empty")
     subs = state(req.sandbox).subscriptions.values()
@@ -190,33 +202,40 @@ def _check(req: Request, ws: dict[str, Any], data: dict[str, Any], current: int 
         for s in subs
     ):
         raise TogglError(400, f"Subscription description '{description}' is already in use for workspace {ws['id']}")
-    filters = data.get("event_filters")
-    if not isinstance(filters, list) or not filters:
-        raise TogglError(400, "The list of event filters must not be empty")
-    seen = set()
-    listing = offered(req.sandbox)
-    for f in filters:
-        f = f if isinstance(f, dict) else {}
-        for part in ("entity", "action"):
-            value = f.get(part)
-            if not isinstance(value, str) or not value:
-                raise TogglError(400, f"The {part} field for each subscription event filter must be non-empty")
-            if not NAME.fullmatch(value):
-                raise TogglError(
-                    400,
-                    f"The value '{value}' for the filter {part} can only contain letters, numbers "
-                    f"and '_' or be '*' to match all {PLURAL[part]}",
-                )
-        key = (f["entity"], f["action"])
-        if key in seen:
+
+
+def _check_filter(
+    req: Request, f: dict[str, Any], seen: set[tuple[str, str]], listing: dict[str, list[str]]
+) -> tuple[str, str]:
+    """One event filter: its entity and action well-formed, not given before (``seen``), and
+    accepted; its (entity, action) when it is."""
+    for part in ("entity", "action"):
+        value = f.get(part)
+        if not isinstance(value, str) or not value:
+            raise TogglError(400, f"The {part} field for each subscription event filter must be non-empty")
+        if not NAME.fullmatch(value):
             raise TogglError(
                 400,
-                f"The following event filter appears more than once for your subscription: {f['entity']}/{f['action']}",
+                f"The value '{value}' for the filter {part} can only contain letters, numbers "
+                f"and '_' or be '*' to match all {PLURAL[part]}",
             )
-        seen.add(key)
-        unlisted = f["entity"] != "*" and f["action"] != "*" and f["action"] not in listing.get(f["entity"], [])
-        if (req.sandbox.behaviour.refuses_unlisted_filters and unlisted) or key in state(req.sandbox).refused_filters:
-            raise TogglError(400, f"Invalid value '{f['action']}' for event filter action")
+    key = (f["entity"], f["action"])
+    if key in seen:
+        raise TogglError(
+            400,
+            f"The following event filter appears more than once for your subscription: {f['entity']}/{f['action']}",
+        )
+    unlisted = f["entity"] != "*" and f["action"] != "*" and f["action"] not in listing.get(f["entity"], [])
+    if (req.sandbox.behaviour.refuses_unlisted_filters and unlisted) or key in state(req.sandbox).refused_filters:
+        raise TogglError(400, f"Invalid value '{f['action']}' for event filter action")
+    return key
+
+
+def _check_filter_count(
+    req: Request, ws: dict[str, Any], filters: list[dict[str, Any]], listing: dict[str, list[str]]
+) -> None:
+    """The plan's limit of event filters per subscription (a wildcard counting as every filter it
+    matches when ``wildcards_count_each``)."""
     _, max_events = _limits(req, ws)
     count = len(filters)
     if state(req.sandbox).wildcards_count_each:

@@ -14,6 +14,7 @@ from local.toggl_sandbox import Sandbox, documented
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from local.toggl_sandbox.behaviour import STRICT, Behaviour
 from local.toggl_sandbox.state import Seeded
+from local.toggl_sandbox.track import FREE_ACTIVE_USER_LIMIT
 from tests.conftest import CANARY_TOKEN
 
 
@@ -171,6 +172,85 @@ def test_the_sandbox_answers_every_endpoint_as_documented(call: Caller, toggl: S
     called = {(f[0].method, f[0].path) for r in toggl.requests if (f := documented.endpoint(r.method, r.path))}
     assert [f"{e.method} {e.path}" for e in documented.ENDPOINTS if (e.method, e.path) not in called] == []
     assert not toggl.undocumented
+
+
+def test_invitations_and_subscriptions_are_refused_check_by_check_in_order(
+    call: Caller, toggl: Sandbox, seeded: Seeded
+) -> None:
+    # Given bodies each wrong in one more way than the check before it catches
+    oid, wid = seeded.organization["id"], seeded.workspace["id"]
+    invitations, elsewhere = f"/api/v9/organizations/{oid}/invitations", "/api/v9/organizations/999999/invitations"
+    some = [{"workspace_id": wid}]
+    refused_invitations = [
+        (elsewhere, ["not an object"], (400, "Invalid JSON input")),
+        (elsewhere, {"emails": [], "workspaces": []}, (403, "Forbidden")),
+        (invitations, {"emails": [], "workspaces": []}, (400, "at least one email is required")),
+        (invitations, {"emails": ["a@x.example", "nope"], "workspaces": []}, (400, "Invalid e-mail: 'nope'")),
+        (invitations, {"emails": ["a@x.example"], "workspaces": []}, (400, "at least one workspace is required")),
+        (invitations, {"emails": ["a@x.example"], "workspaces": [*some, "x"]}, (400, "invalid workspace ID")),
+        (
+            invitations,
+            {"emails": ["a@x.example"], "workspaces": [{"workspace_id": 999999}]},
+            (400, "invalid workspace ID"),
+        ),
+    ]
+    # When each is sent, Then the first check it fails answers, and nothing is invited
+    for path, body, answer in refused_invitations:
+        assert call("POST", path, body)[:2] == answer, body
+    assert toggl.world.invitations == {} and toggl.world.emails_sent == []
+
+    # Given a Free organization with room for exactly ``room`` more active users
+    toggl.world.organizations[oid]["plan"] = "free"
+    room = FREE_ACTIVE_USER_LIMIT - call("GET", "/api/v9/me/organizations")[1][0]["user_count"]
+    assert room >= 1
+    addresses = [f"u{n}@x.example" for n in range(room + 1)]
+    # When one address too many is invited, Then the limit refuses it; the room itself is invited
+    assert call("POST", invitations, {"emails": addresses, "workspaces": some})[:2] == (
+        400,
+        f"Active user limit is {FREE_ACTIVE_USER_LIMIT}. Upgrade to add more active users",
+    )
+    assert toggl.world.invitations == {}
+    assert call("POST", invitations, {"emails": addresses[:room], "workspaces": some, "skip_email": True})[0] == 200
+    assert len(toggl.world.invitations) == room and toggl.world.emails_sent == []
+
+    hooks = f"/webhooks/api/v1/subscriptions/{wid}"
+    project = {"entity": "project", "action": "*"}
+    sub = {"url_callback": "http://127.0.0.1:9/hook", "event_filters": [project], "description": "r", "secret": "s"}
+    many = [{"entity": e, "action": a} for e in ("client", "tag", "task", "time_entry") for a in ("created", "updated")]
+    refused_subscriptions = [
+        (
+            {**sub, "url_callback": "ftp://x", "description": ""},
+            "URL endpoint ftp://x request failed with error: invalid URL",
+        ),
+        ({**sub, "description": " ", "event_filters": []}, "Subscription description must not be empty"),
+        ({**sub, "event_filters": []}, "The list of event filters must not be empty"),
+        (
+            {**sub, "event_filters": ["project"]},
+            "The entity field for each subscription event filter must be non-empty",
+        ),
+        (
+            {**sub, "event_filters": [{"entity": "project"}]},
+            "The action field for each subscription event filter must be non-empty",
+        ),
+        (
+            {**sub, "event_filters": [{"entity": "project", "action": "up-dated"}]},
+            "The value 'up-dated' for the filter action can only contain letters, numbers and '_' or be '*' to match "
+            "all actions",
+        ),
+        # each filter checked whole before the next: the repeat is found before the empty entity after it
+        (
+            {**sub, "event_filters": [project, project, {"entity": ""}]},
+            "The following event filter appears more than once for your subscription: project/*",
+        ),
+        # every filter checked before they are counted: 13 is over the plan's limit, yet the repeat is said
+        (
+            {**sub, "event_filters": [*many, *many[:5]]},
+            "The following event filter appears more than once for your subscription: client/created",
+        ),
+    ]
+    for body, text in refused_subscriptions:
+        assert call("POST", hooks, body)[:2] == (400, text), body
+    assert call("GET", hooks)[1] == []
 
 
 class Receiver:
