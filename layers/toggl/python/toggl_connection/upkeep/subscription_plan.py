@@ -112,16 +112,26 @@ def plan(
     base = base_url.rstrip("/")
     wanted = [t for t in TRIGGERS if _is_offered(t, offered)]
     not_offered = [t.detail_type for t in TRIGGERS if t not in wanted]
-    slots = (max_webhooks if max_webhooks is not None else 10**6) - foreign
-    per_sub = max_events if max_events is not None else 10**6
+    slots, per_sub = _room(max_webhooks) - foreign, _room(max_events)
     if slots >= len(wanted) and per_sub >= 1:
         return Layout("per-trigger", [_per_trigger(base, name, t) for t in wanted], [], not_offered)
     if slots <= 0 or per_sub <= 0:
         return Layout("none", [], [t.detail_type for t in wanted], not_offered)
+    return _packed(base, name, wanted, slots, per_sub, wildcards, not_offered)
+
+
+def _room(limit: int | None) -> int:
+    return limit if limit is not None else 10**6  # no limit
+
+
+def _packed(
+    base: str, name: str, wanted: list[Trigger], slots: int, per_sub: int, wildcards: bool, not_offered: list[str]
+) -> Layout:
+    """``wanted`` packed onto the any-event route: as few subscriptions as the filters need, at
+    most ``slots``, of at most ``per_sub`` filters each; what does not fit is said."""
     filters = _packed_filters(wanted, wildcards)
     count = min(math.ceil(len(filters) / per_sub), slots)
     chunks = [filters[i * per_sub : (i + 1) * per_sub] for i in range(count)]
-    fitted = {dt for chunk in chunks for _, covers in chunk for dt in covers}
     subscriptions = [
         Desired(
             description=f"{name}: all events" if count == 1 else f"{name}: events {i + 1} of {count}",
@@ -131,6 +141,7 @@ def plan(
         )
         for i, chunk in enumerate(chunks)
     ]
+    fitted = {dt for desired in subscriptions for dt in desired.covers}
     not_fitted = [t.detail_type for t in wanted if t.detail_type not in fitted]
     return Layout("packed" if wildcards else "packed (explicit filters)", subscriptions, not_fitted, not_offered)
 
