@@ -18,7 +18,7 @@ def to_event(document: dict[str, Any]) -> event_format.BusEvent:
 
 
 def test_the_documented_time_entry_event_becomes_the_contract_detail() -> None:
-    # Given the real event shape from TOGGL_API.md, ids in metadata as digit strings
+    # Given the real event shape (docs/toggl-api.md), ids in metadata as digit strings
     document = deliveries.sample("time-entry-created", 8023169274704072, "2023-07-17T11:43:32.827Z")
     # When it is turned into a bus event
     event = to_event(document)

@@ -79,3 +79,18 @@ def test_every_relative_link_of_the_docs_leads_to_a_file_of_the_repository() -> 
             if not link.startswith(("http://", "https://", "mailto:")):
                 target = (page.parent / link).resolve()
                 assert target.is_relative_to(template.ROOT) and target.exists(), (page.name, link)
+
+
+def test_no_file_cites_a_document_the_repository_does_not_hold() -> None:
+    import subprocess
+
+    absent = ["DESIGN" + ".md", "TOGGL_API" + ".md", "../" + "shared"]  # the words, not written out here
+    tracked = subprocess.run(["git", "ls-files"], cwd=template.ROOT, capture_output=True, text=True, check=True)
+    citing = [
+        path
+        for path in tracked.stdout.split()
+        if (template.ROOT / path).suffix in {".py", ".md", ".yaml", ".yml", ".toml", ".txt", ""}
+        and (template.ROOT / path).is_file()
+        and any(name in (template.ROOT / path).read_text(errors="ignore") for name in absent)
+    ]
+    assert citing == []

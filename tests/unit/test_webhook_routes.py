@@ -1,5 +1,6 @@
-"""Every webhook behaviour of DESIGN.md's numbered list, through the real handlers as SAM invokes
-them (handler and environment from template.yaml, API Gateway REST proxy events) on moto."""
+"""Every webhook behaviour of docs/design.md's numbered list ("A webhook delivery, in this order"),
+through the real handlers as SAM invokes them (handler and environment from template.yaml, API
+Gateway REST proxy events) on moto."""
 
 from __future__ import annotations
 
