@@ -31,7 +31,7 @@ NODE_CLIENTS := tests/agents/node
 
 $(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml $(NODE_CLIENTS)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "Node.js and npm are needed (the MCP client tests): install them, e.g. apt-get install nodejs npm" >&2; exit 1; }
-	@if [ -z "$(PYTHON_313)" ]; then echo "Python 3.13 is needed (the Lambda runtime): install it, e.g. pyenv install 3.13" >&2; exit 1; fi
+	@if [ -z "$(PYTHON_313)" ]; then echo "Python $(PYENV_VERSION) is needed (the Lambda runtime; .python-version): install it, e.g. pyenv install $(PYENV_VERSION)" >&2; exit 1; fi
 	@test -x $(BIN)/python || $(PYTHON_313) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r layers/toggl/requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
