@@ -154,6 +154,10 @@ def test_the_health_check_counts_a_trigger_left_to_a_job_as_a_gap_only_when_the_
         "not fitted: Time Entry Deleted (catch-up, which misses other users' time entries)",
     ]
     assert result["status"] == "unhealthy"
+    # And the next run leaves it (another sync cannot fit it): healthy, nothing more announced
+    again = hooked.connection.invoke("SubscriptionHealthFunction", {}, **env)
+    assert again["status"] == "healthy"
+    assert [e["detail-type"] for e in hooked.connection.bus_events()] == []
 
 
 def test_an_unreachable_receiver_is_refused_by_toggl_and_reported(hooked: Hooked) -> None:
