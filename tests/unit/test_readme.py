@@ -1,5 +1,6 @@
 """The README says what the code does: every parameter of the template is in its table, every
-make target it names exists, every query and action it lists is one the code has."""
+make target it names exists, every query and action it lists is one the code has. Its local
+sections' commands are read here too (tests/e2e/test_readme_commands.py runs them)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,28 @@ from toggl_connection.calls.actions import ACTIONS
 from toggl_connection.calls.queries import QUERIES
 
 README = (template.ROOT / "README.md").read_text()
+# The sections a new user reads first: the opening screen, and set-up with make run.
+LOCAL_SECTIONS = (
+    README.split("## Triggers", 1)[0],
+    README.split("## Set-up: two commands", 1)[1].split("## Deploying to AWS", 1)[0],
+)
+# The local commands tests/e2e/test_readme_commands.py does not run, and why.
+NOT_RUN = {
+    "make run": "the fixture starts it, as a process of its own",
+    "make test": "this test is part of it",
+}
+
+
+def commands() -> list[str]:
+    """The command lines of the local sections' bash blocks, comments left out."""
+    found: list[str] = []
+    for section in LOCAL_SECTIONS:
+        for block in re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL):
+            for line in block.replace("\\\n", " ").splitlines():
+                command = re.sub(r"\s+#.*$", "", line).strip()
+                if command and not command.startswith("#"):
+                    found.append(command)
+    return found
 
 
 def table_after(heading: str) -> list[list[str]]:
@@ -59,3 +82,9 @@ def test_the_first_screen_says_what_it_is_and_the_two_commands() -> None:
 def test_the_command_line_is_shown_as_it_can_be_run_after_make_venv() -> None:
     bare = [line for line in README.splitlines() if line.startswith("toggl-connection ")]
     assert bare == [], bare  # it is in .venv/bin, not on PATH
+
+
+def test_the_local_sections_show_commands_and_the_not_run_list_is_current() -> None:
+    shown = commands()
+    assert len(shown) >= 10, shown
+    assert set(NOT_RUN) <= set(shown), set(NOT_RUN) - set(shown)
