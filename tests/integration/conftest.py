@@ -1,5 +1,6 @@
 """The moto tier: one stack on moto in-process per module (per worker), put back after each test
-to the state a fresh provision gives (tests/moto_stack.py)."""
+to the state a fresh provision gives (tests/moto_stack.py). A test that needs other stack
+parameters makes its own stack instead, as ``toggl_connection`` does (tests/conftest.py)."""
 
 from __future__ import annotations
 

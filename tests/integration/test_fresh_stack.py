@@ -26,7 +26,8 @@ def test_items_events_and_secrets_are_put_back_without_a_new_stack(
     secrets = boto3.client("secretsmanager")
     secrets.put_secret_value(SecretId=connection.stack["WebhookSigningSecret"], SecretString="rotated")
     secrets.delete_secret(SecretId=connection.stack["TogglApiTokenSecret"], ForceDeleteWithoutRecovery=True)
-    assert shared_stack.leftovers() == ["items in toggl-local-IdempotencyTable", "events on the bus tap"]
+    table = connection.stack["IdempotencyTable"]
+    assert shared_stack.leftovers() == [f"items in {table}", "events on the bus tap"]
     assert inventory(shared_stack.aws) != shared_stack.fresh
     provisions = shared_stack.provisions
     # When the stack is reset
