@@ -21,7 +21,7 @@ export SAM_CLI_TELEMETRY := 0
 
 STACK ?= toggl-connection
 
-.PHONY: help venv lint format typecheck template-check events docs layer-hashes test test-unit build run demo post doctor bench subscribe clean
+.PHONY: help venv lint format typecheck template-check events docs layer-hashes test test-unit test-fast build run demo post doctor bench subscribe clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
@@ -79,8 +79,12 @@ COVERAGE_FLOOR := 87
 test: lint typecheck template-check ## Lint, type checks, template checks and every test (with coverage)
 	$(BIN)/python -m pytest --cov --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
-test-unit: $(STAMP) ## Only the unit tests (no servers)
+# The tiers (tests/tiers.py): unit (pure), moto (the handlers on moto in-process), e2e (servers, processes).
+test-unit: $(STAMP) ## The pure tests (tests/unit): no AWS, no server, no process
 	$(BIN)/python -m pytest tests/unit
+
+test-fast: $(STAMP) ## The pure and moto tiers (tests/unit, tests/integration): the quick check while working
+	$(BIN)/python -m pytest tests/unit tests/integration -n auto
 
 $(SAM_VENV)/bin/sam:
 	$(PYTHON_313) -m venv $(SAM_VENV)

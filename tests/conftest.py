@@ -16,6 +16,9 @@ from local.toggl_sandbox.state import Seeded, seed
 from tests.connection import Connection, fresh_containers
 from toggl_connection.core.observability import logger
 
+# Fixtures shared beyond this file: the servers of the e2e tier, and the tiers themselves.
+pytest_plugins = ["tests.servers", "tests.tiers"]
+
 
 class _CurrentStdout:
     """Logs go to whatever sys.stdout is now: the test's own, where capsys reads them."""
@@ -78,17 +81,16 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return dict(AWS_ENV)
 
 
-def _stack(aws_env: dict[str, str], parameters: dict[str, str], api_token: str) -> Iterator[Connection]:
+def logs_to_current_stdout() -> None:
     logger.registered_handler.setStream(_CurrentStdout())  # type: ignore[attr-defined]
+
+
+def _stack(aws_env: dict[str, str], parameters: dict[str, str], api_token: str) -> Iterator[Connection]:
+    """A stack of its own on moto in-process (the moto tier shares one: tests/integration/conftest.py)."""
+    logs_to_current_stdout()
     with mock_aws(config=MOTO_CONFIG):
         stack = provision(webhook_secret=deliveries.TEST_SECRET, api_token=api_token, parameters=parameters)
         yield Connection(stack, aws_env)
-
-
-@pytest.fixture
-def connection(aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Iterator[Connection]:
-    """The stack of template.yaml on moto in-process, with a tap on the bus."""
-    yield from _stack(aws_env, {}, CANARY_TOKEN)
 
 
 @pytest.fixture
@@ -116,6 +118,3 @@ def toggl_connection(
 ) -> Iterator[Connection]:
     """The stack on moto in-process, its TOGGL_API_URL pointing at the sandbox."""
     yield from _stack(aws_env, {"TogglApiUrl": toggl.url}, CANARY_TOKEN)
-
-
-from tests.servers import cloudformation, hooked, live, moto_url  # noqa: E402, F401 - shared by the e2e and reliability tiers

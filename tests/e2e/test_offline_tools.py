@@ -1,7 +1,6 @@
 """``make test`` makes no request outside the machine: the tools it runs (checkov on the template)
 are run as the Makefile runs them, with every proxy variable pointing at a loopback port that
-records each connection it is asked to make; none may be asked for. SAM CLI's telemetry is off
-for every target."""
+records each connection it is asked to make; none may be asked for."""
 
 from __future__ import annotations
 
@@ -12,13 +11,11 @@ import socket
 import subprocess
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from local.template import ROOT
-
-MAKEFILE = (ROOT / "Makefile").read_text()
+from tests.unit.test_makefile import MAKEFILE, exported
 
 
 class RecordingProxy:
@@ -72,10 +69,6 @@ def recipe_line(tool: str) -> list[str]:
     return shlex.split(filled)
 
 
-def exported() -> dict[str, str]:
-    return dict(re.findall(r"^export ([A-Z_]+) := (.*)$", MAKEFILE, flags=re.MULTILINE))
-
-
 def test_checkov_as_the_makefile_runs_it_asks_for_nothing_outside(proxy: RecordingProxy) -> None:
     command = recipe_line("checkov")
     if not (ROOT / command[0]).exists():
@@ -98,25 +91,3 @@ def test_the_recording_proxy_sees_what_a_tool_asks_for(proxy: RecordingProxy) ->
     with pytest.raises(requests.exceptions.ProxyError):
         session.get("https://example.invalid/", proxies={"https": env["HTTPS_PROXY"]}, timeout=5)
     assert proxy.asked and proxy.asked[0].startswith("CONNECT example.invalid:443")
-
-
-def test_sam_cli_telemetry_is_off_for_every_target() -> None:
-    assert exported().get("SAM_CLI_TELEMETRY") == "0"
-
-
-def test_make_clean_removes_what_the_makefile_creates(tmp_path: Path) -> None:
-    clean = next(line for line in MAKEFILE.splitlines() if line.startswith("\trm -rf"))
-    removed = set(clean.split()[2:])
-    made = {
-        ".aws-sam",
-        ".local",
-        ".bench",
-        ".pytest_cache",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".coverage",
-        ".hypothesis",
-        "$(SAM_VENV)",
-        "$(CHECKOV_VENV)",
-    }
-    assert made <= removed, made - removed

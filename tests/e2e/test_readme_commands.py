@@ -1,6 +1,7 @@
 """Every command the README's local sections show runs as written against a running ``make run``
 (the default ports in the README replaced by the ones this stack took), and succeeds. A command
-that is not run here is in ``NOT_RUN``, with the reason; a new command is run, or this fails."""
+that is not run here is in ``NOT_RUN`` (tests/unit/test_readme.py), with the reason; a new
+command is run, or this fails."""
 
 from __future__ import annotations
 
@@ -14,30 +15,9 @@ import pytest
 
 from local.template import ROOT
 from tests.e2e.test_local_stack import Running, start, stop
+from tests.unit.test_readme import NOT_RUN, commands
 
-README = (ROOT / "README.md").read_text()
-# The sections a new user reads first: the opening screen, and set-up with make run.
-LOCAL_SECTIONS = (
-    README.split("## Triggers", 1)[0],
-    README.split("## Set-up: two commands", 1)[1].split("## Deploying to AWS", 1)[0],
-)
-NOT_RUN = {
-    "make run": "the fixture starts it, as a process of its own",
-    "make test": "this test is part of it",
-}
 DEFAULT_PORTS = {"api": 3000, "moto": 5055, "toggl": 9055}
-
-
-def commands() -> list[str]:
-    """The command lines of the local sections' bash blocks, comments left out."""
-    found: list[str] = []
-    for section in LOCAL_SECTIONS:
-        for block in re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL):
-            for line in block.replace("\\\n", " ").splitlines():
-                command = re.sub(r"\s+#.*$", "", line).strip()
-                if command and not command.startswith("#"):
-                    found.append(command)
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +32,6 @@ def as_here(command: str, running: Running) -> str:
     for name, port in DEFAULT_PORTS.items():
         command = command.replace(f"127.0.0.1:{port}", str(running.client.state[name]).removeprefix("http://"))
     return command
-
-
-def test_the_local_sections_show_commands_and_the_not_run_list_is_current() -> None:
-    shown = commands()
-    assert len(shown) >= 10, shown
-    assert set(NOT_RUN) <= set(shown), set(NOT_RUN) - set(shown)
 
 
 @pytest.mark.parametrize("command", [c for c in commands() if c not in NOT_RUN])

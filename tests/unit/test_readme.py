@@ -1,5 +1,6 @@
 """The README says what the code does: every parameter of the template is in its table, every
-make target it names exists, every query and action it lists is one the code has."""
+make target it names exists, every query and action it lists is one the code has. Its local
+sections' commands are read here too (tests/e2e/test_readme_commands.py runs them)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,28 @@ from toggl_connection.calls.actions import ACTIONS
 from toggl_connection.calls.queries import QUERIES
 
 README = (template.ROOT / "README.md").read_text()
+# The sections a new user reads first: the opening screen, and set-up with make run.
+LOCAL_SECTIONS = (
+    README.split("## Triggers", 1)[0],
+    README.split("## Set-up: two commands", 1)[1].split("## Deploying to AWS", 1)[0],
+)
+# The local commands tests/e2e/test_readme_commands.py does not run, and why.
+NOT_RUN = {
+    "make run": "the fixture starts it, as a process of its own",
+    "make test": "this test is part of it",
+}
+
+
+def commands() -> list[str]:
+    """The command lines of the local sections' bash blocks, comments left out."""
+    found: list[str] = []
+    for section in LOCAL_SECTIONS:
+        for block in re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL):
+            for line in block.replace("\\\n", " ").splitlines():
+                command = re.sub(r"\s+#.*$", "", line).strip()
+                if command and not command.startswith("#"):
+                    found.append(command)
+    return found
 
 
 def table_after(heading: str) -> list[list[str]]:
@@ -82,15 +105,20 @@ def test_every_relative_link_of_the_docs_leads_to_a_file_of_the_repository() -> 
 
 
 def test_no_file_cites_a_document_the_repository_does_not_hold() -> None:
-    import subprocess
-
     absent = ["DESIGN" + ".md", "TOGGL_API" + ".md", "../" + "shared"]  # the words, not written out here
-    tracked = subprocess.run(["git", "ls-files"], cwd=template.ROOT, capture_output=True, text=True, check=True)
-    citing = [
-        path
-        for path in tracked.stdout.split()
-        if (template.ROOT / path).suffix in {".py", ".md", ".yaml", ".yml", ".toml", ".txt", ""}
-        and (template.ROOT / path).is_file()
-        and any(name in (template.ROOT / path).read_text(errors="ignore") for name in absent)
-    ]
-    assert citing == []
+    root = template.ROOT
+    files = [root / name for name in ("README.md", "CHANGELOG.md", "template.yaml", "Makefile", "pyproject.toml")]
+    for folder in ("docs", "layers", "functions", "local", "bench", "tests", "toggl_connection_cli", ".ci"):
+        files += [
+            p
+            for p in (root / folder).rglob("*")
+            if p.is_file() and "node_modules" not in p.parts and "__pycache__" not in p.parts
+        ]
+    citing = [str(p.relative_to(root)) for p in files if any(name in p.read_text(errors="ignore") for name in absent)]
+    assert len(files) > 100 and citing == []
+
+
+def test_the_local_sections_show_commands_and_the_not_run_list_is_current() -> None:
+    shown = commands()
+    assert len(shown) >= 10, shown
+    assert set(NOT_RUN) <= set(shown), set(NOT_RUN) - set(shown)
