@@ -16,20 +16,13 @@ from local import deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from tests.conftest import CANARY_TOKEN
 from tests.connection import fresh_containers
+from tests.contract import TRIGGERS as CONTRACT_TRIGGERS
 from tests.servers import Hooked
 from toggl_connection.toggl.client import TogglClient
 from toggl_connection.upkeep.subscription_plan import owns
 from toggl_connection.upkeep.subscription_sync import Subscriptions
 
-ALL = {
-    "Time Entry Created",
-    "Time Entry Updated",
-    "Time Entry Deleted",
-    "Project Created",
-    "Project Updated",
-    "Project Deleted",
-    "Workspace Created",
-}
+ALL = CONTRACT_TRIGGERS
 
 
 def client(hooked: Hooked) -> Subscriptions:

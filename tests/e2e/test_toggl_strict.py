@@ -20,18 +20,12 @@ from local.toggl_sandbox.behaviour import STRICT, Behaviour
 from local.toggl_sandbox.state import Seeded
 from tests.conftest import CANARY_TOKEN
 from tests.connection import Connection, body_of
+from tests.contract import TRIGGERS as CONTRACT_TRIGGERS
 from tests.e2e.test_queries import add_entries
 from tests.servers import Hooked
 from toggl_connection_cli.cli import run as cli
 
-SIX = {
-    "Time Entry Created",
-    "Time Entry Updated",
-    "Time Entry Deleted",
-    "Project Created",
-    "Project Updated",
-    "Project Deleted",
-}
+SIX = CONTRACT_TRIGGERS - {"Workspace Created"}
 
 
 @pytest.fixture

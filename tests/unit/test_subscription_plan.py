@@ -5,17 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.contract import TRIGGERS as CONTRACT_TRIGGERS
 from toggl_connection.upkeep.subscription_plan import offered_filters, plan, refused_filters
 
-ALL = {
-    "Time Entry Created",
-    "Time Entry Updated",
-    "Time Entry Deleted",
-    "Project Created",
-    "Project Updated",
-    "Project Deleted",
-    "Workspace Created",
-}
+ALL = CONTRACT_TRIGGERS
 
 
 # --- the layout, for every plan ----------------------------------------------------------------
