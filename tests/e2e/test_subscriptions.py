@@ -250,6 +250,17 @@ def test_the_custom_resource_creates_updates_and_deletes(hooked: Hooked, cloudfo
     assert deleted["Status"] == "SUCCESS" and sandbox_subs(hooked) == []
 
 
+def test_the_custom_resource_names_what_the_plan_cannot_fit(hooked: Hooked, cloudformation: Any) -> None:
+    # Given a plan of one subscription of one filter, in a Toggl that counts wildcards as several
+    set_plan(hooked, "free")
+    sandbox_webhooks.state(hooked.toggl).limits["free"] = (1, 1)
+    sandbox_webhooks.state(hooked.toggl).wildcards_count_each = True
+    # When the stack is deployed, Then CloudFormation's answer names the six triggers left out
+    created = hooked.setup(cloudformation, "Create")
+    assert created["Status"] == "SUCCESS"
+    assert set(created["Data"]["NotFitted"].split(", ")) == CONTRACT_TRIGGERS - {"Time Entry Created"}
+
+
 def test_the_custom_resource_skips_with_an_empty_token(hooked: Hooked, cloudformation: Any) -> None:
     secret_id = hooked.connection.stack["TogglApiTokenSecret"]
     boto3.client("secretsmanager").put_secret_value(SecretId=secret_id, SecretString='{"api_token": ""}')
