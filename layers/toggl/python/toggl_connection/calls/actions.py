@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from toggl_connection.bus.event_format import change_moment
 from toggl_connection.calls import guards, invocation, unknown_outcomes
 from toggl_connection.calls.validation import Check, emails, non_blank, not_negative, parse, positive
+from toggl_connection.calls.writes import Outcome, first_match, found, given
 from toggl_connection.core import records, settings
 from toggl_connection.core.documents import without_secrets
 from toggl_connection.core.errors import (
@@ -88,20 +88,9 @@ CHECKS: dict[type, dict[str, Check]] = {
 }
 
 
-def _given(item: Any, *names: str) -> dict[str, Any]:
-    """The named fields that were given (Toggl applies its own defaults to the rest)."""
-    values = item._asdict()
-    return {name: values[name] for name in names if values.get(name) is not None}
-
-
 # --- what each action does -----------------------------------------------------------------
-class Outcome(NamedTuple):
-    status: int  # 201 created, 200 already there
-    body: Any
-
-
 def create_client(toggl: TogglClient, item: CreateClient) -> Any:
-    body = {"name": item.name.strip(), **_given(item, "notes", "external_reference")}
+    body = {"name": item.name.strip(), **given(item, "notes", "external_reference")}
     return toggl.post(f"{V9}/workspaces/{item.workspace_id}/clients", body).data
 
 
@@ -109,29 +98,8 @@ def find_client(toggl: TogglClient, item: CreateClient, since: float | None) -> 
     """The client this request would have made (Toggl's ``name`` filter is a substring match)."""
     name = item.name.strip()
     clients = toggl.get(f"{V9}/workspaces/{item.workspace_id}/clients", {"name": name, "status": "both"}).data
-    wanted = {"name": name, **_given(item, "notes", "external_reference")}
-    return _first(clients, wanted, since, active=lambda c: not c.get("archived"))
-
-
-# Toggl's clock and ours may differ: what Toggl dates this much before the first attempt counts.
-CLOCK_SKEW_SECONDS = 300
-
-
-def _first(candidates: Any, wanted: dict[str, Any], since: float | None, active: Callable[[Any], bool]) -> Any:
-    """The first candidate that is what the request asked for: every field it set, active, and
-    (``since``) last changed no earlier than the request's first attempt. Toggl gives these
-    objects no creation time; their ``at`` is never earlier than it."""
-    for candidate in candidates or []:
-        if not isinstance(candidate, dict) or not active(candidate):
-            continue
-        if any(candidate.get(name) != value for name, value in wanted.items()):
-            continue
-        if since is not None:
-            at = change_moment(candidate.get("at"))
-            if at is None or at < since - CLOCK_SKEW_SECONDS:
-                continue
-        return candidate
-    return None
+    wanted = {"name": name, **given(item, "notes", "external_reference")}
+    return first_match(clients, wanted, since, active=lambda c: not c.get("archived"))
 
 
 _organizations: dict[tuple[str, int], int] = {}
@@ -158,7 +126,7 @@ def create_user_invitation(toggl: TogglClient, item: CreateUserInvitation) -> An
     body: dict[str, Any] = {
         "emails": item.emails,
         "workspaces": [{"workspace_id": item.workspace_id, "admin": item.admin}],
-        **_given(item, "skip_email"),
+        **given(item, "skip_email"),
     }
     return toggl.post(f"{V9}/organizations/{organization_id}/invitations", body).data
 
@@ -168,7 +136,7 @@ def add_project_member(toggl: TogglClient, item: AddProjectMember) -> Any:
         "project_id": item.project_id,
         "user_id": item.user_id,
         "manager": item.manager,
-        **_given(item, "rate", "labor_cost"),
+        **given(item, "rate", "labor_cost"),
     }
     return toggl.post(f"{V9}/workspaces/{item.workspace_id}/project_users", body).data
 
@@ -180,23 +148,23 @@ def find_project_member(toggl: TogglClient, item: AddProjectMember, since: float
     wanted = {
         "project_id": item.project_id,
         "user_id": item.user_id,
-        **_given(item, "rate", "labor_cost"),
+        **given(item, "rate", "labor_cost"),
         **({"manager": True} if item.manager else {}),
     }
-    return _first(members, wanted, since, active=lambda _: True)
+    return first_match(members, wanted, since, active=lambda _: True)
 
 
 def create_task(toggl: TogglClient, item: CreateTask) -> Any:
-    body = {"name": item.name.strip(), **_given(item, "estimated_seconds", "user_id", "active", "external_reference")}
+    body = {"name": item.name.strip(), **given(item, "estimated_seconds", "user_id", "active", "external_reference")}
     return toggl.post(f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks", body).data
 
 
 def find_task(toggl: TogglClient, item: CreateTask, since: float | None) -> Any:
     """The task this request would have made (the project's list is every task, active or not)."""
     tasks = toggl.get(f"{V9}/workspaces/{item.workspace_id}/projects/{item.project_id}/tasks").data
-    wanted = {"name": item.name.strip(), **_given(item, "estimated_seconds", "user_id", "external_reference")}
+    wanted = {"name": item.name.strip(), **given(item, "estimated_seconds", "user_id", "external_reference")}
     active = True if item.active is None else item.active
-    return _first(tasks, wanted, since, active=lambda t: t.get("active", True) is active)
+    return first_match(tasks, wanted, since, active=lambda t: t.get("active", True) is active)
 
 
 class Action(NamedTuple):
@@ -227,10 +195,6 @@ SETTLE_SECONDS = 0.5
 CREATE_ATTEMPTS = 3
 
 
-def _found(existing: Any) -> Outcome:
-    return Outcome(200, {**existing, "found_existing": True} if isinstance(existing, dict) else existing)
-
-
 def perform(action: Action, toggl: TogglClient, item: Any, first_attempt: float | None = None) -> Outcome:
     """Create, never blindly twice. ``first_attempt``: when an earlier attempt of this very
     request ended with an unknown outcome, so look first. After an unknown outcome, look for
@@ -238,7 +202,7 @@ def perform(action: Action, toggl: TogglClient, item: Any, first_attempt: float 
     if first_attempt is not None and action.find is not None:
         existing = action.find(toggl, item, first_attempt)
         if existing is not None:
-            return _found(existing)
+            return found(existing)
     since = time.time() if first_attempt is None else first_attempt
     attempt = 0
     while True:
@@ -250,7 +214,7 @@ def perform(action: Action, toggl: TogglClient, item: Any, first_attempt: float 
             existing = action.find(toggl, item, None) if action.exists_is_done and action.find else None
             if existing is None:
                 raise
-            return _found(existing)
+            return found(existing)
         except TogglOutcomeUnknown as unknown:
             made = _made_despite(unknown, action, toggl, item, since)
             if made is not None:
@@ -273,7 +237,7 @@ def _made_despite(
         existing = action.find(toggl, item, since)
     except TogglFailure:
         raise unknown from None
-    return None if existing is None else _found(existing)
+    return None if existing is None else found(existing)
 
 
 # --- running one ---------------------------------------------------------------------------
