@@ -122,6 +122,12 @@ def parser() -> argparse.ArgumentParser:
         default=os.environ.get("AGENT_TOOLS_READ_ONLY") == "true",
         help="the read tools only (as AgentToolsReadOnly=true serves them)",
     )
+    schema.add_argument(
+        "--allow-delete",
+        action="store_true",
+        default=os.environ.get("AGENT_TOOLS_ALLOW_DELETE") == "true",
+        help="with toggl_delete_time_entry (as AgentToolsAllowDelete=true serves it)",
+    )
     return top
 
 
@@ -139,11 +145,11 @@ def _agent_schema(args: argparse.Namespace, out: TextIO) -> int:
 
     document: Any
     if args.format == "bedrock":
-        document = tool_list.bedrock_function_schema(args.read_only)
+        document = tool_list.bedrock_function_schema(args.read_only, args.allow_delete)
     elif args.format == "agentcore":
-        document = tool_list.agentcore_tools(args.read_only)
+        document = tool_list.agentcore_tools(args.read_only, args.allow_delete)
     else:
-        document = {"tools": tool_list.mcp_tools(args.read_only)}
+        document = {"tools": tool_list.mcp_tools(args.read_only, args.allow_delete)}
     print(json.dumps(document, indent=2), file=out)
     return 0
 

@@ -18,7 +18,23 @@ from toggl_connection.agents import tool_list
 from toggl_connection.calls import actions, queries, query_params
 from toggl_connection_cli import cli
 
-WRITES = ["toggl_create_client", "toggl_create_user_invitation", "toggl_add_project_member", "toggl_create_task"]
+WRITES = [
+    "toggl_create_client",
+    "toggl_create_user_invitation",
+    "toggl_add_project_member",
+    "toggl_create_task",
+    "toggl_start_time_entry",
+    "toggl_stop_time_entry",
+    "toggl_create_time_entry",
+    "toggl_update_time_entry",
+    "toggl_delete_time_entry",
+    "toggl_create_project",
+    "toggl_create_tag",
+]
+# Listed only when the stack's AgentToolsAllowDelete is true.
+DELETES = ["toggl_delete_time_entry"]
+DESTRUCTIVE = {"toggl_update_time_entry", "toggl_delete_time_entry"}
+LISTED_WRITES = [name for name in WRITES if name not in DELETES]
 READS = [
     "toggl_get_me",
     "toggl_list_organizations",
@@ -29,24 +45,39 @@ READS = [
     "toggl_list_tasks",
     "toggl_list_time_entries",
     "toggl_get_current_time_entry",
+    "toggl_get_time_entry",
     "toggl_list_workspace_users",
     "toggl_list_project_members",
     "toggl_list_tags",
     "toggl_get_detailed_report",
+    "toggl_get_summary_report",
 ]
-SINGLE = {"toggl_get_me", "toggl_get_workspace", "toggl_get_current_time_entry"}
+SINGLE = {"toggl_get_me", "toggl_get_workspace", "toggl_get_current_time_entry", "toggl_get_time_entry"}
 
 
-def schema_of(fmt: str, read_only: bool = False) -> Any:
+def schema_of(fmt: str, read_only: bool = False, allow_delete: bool = True) -> Any:
     out = io.StringIO()
-    assert cli.run(["agent-schema", "--format", fmt, *(["--read-only"] if read_only else [])], out) == 0
+    options = [*(["--read-only"] if read_only else []), *(["--allow-delete"] if allow_delete else [])]
+    assert cli.run(["agent-schema", "--format", fmt, *options], out) == 0
     return json.loads(out.getvalue())
 
 
-def test_the_seventeen_tools_in_a_stable_order_writes_first() -> None:
+def test_the_twenty_six_tools_in_a_stable_order_writes_first() -> None:
     listed = [t["name"] for t in schema_of("mcp")["tools"]]
     assert listed == WRITES + READS
     assert listed == [t["name"] for t in schema_of("mcp")["tools"]]  # the same order every time
+
+
+def test_the_delete_is_listed_only_when_the_stack_allows_it_on_every_surface(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AGENT_TOOLS_ALLOW_DELETE", raising=False)
+    assert [t["name"] for t in schema_of("mcp", allow_delete=False)["tools"]] == LISTED_WRITES + READS
+    assert [f["name"] for f in schema_of("bedrock", allow_delete=False)["functions"]] == LISTED_WRITES + READS
+    assert [t["name"] for t in schema_of("agentcore", allow_delete=False)] == LISTED_WRITES + READS
+    assert tool_list.find("toggl_delete_time_entry", read_only=False) is None
+    monkeypatch.setenv("AGENT_TOOLS_ALLOW_DELETE", "true")
+    found = tool_list.find("toggl_delete_time_entry", read_only=False)
+    assert found is not None and found.operation == "delete-time-entry"
+    assert tool_list.find("toggl_delete_time_entry", read_only=True) is None  # read-only still wins
 
 
 def test_read_only_lists_the_reads_only_on_every_surface() -> None:
@@ -62,7 +93,7 @@ def test_annotations_say_what_each_tool_does_to_the_world() -> None:
             assert notes | {"title": None} == {
                 "title": None,
                 "readOnlyHint": False,
-                "destructiveHint": False,
+                "destructiveHint": tool["name"] in DESTRUCTIVE,
                 "idempotentHint": True,
                 "openWorldHint": True,
             }
@@ -212,13 +243,14 @@ def test_the_agentcore_definitions_use_only_the_schema_subset_the_gateway_takes(
 
 
 def test_mcp_format_is_the_tools_list_result() -> None:
-    assert schema_of("mcp") == {"tools": tool_list.mcp_tools(read_only=False)}
+    assert schema_of("mcp") == {"tools": tool_list.mcp_tools(read_only=False, allow_deletes=True)}
 
 
 def test_agent_schema_needs_neither_aws_nor_toggl(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("TOGGL_API_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION", "STACK_NAME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AGENT_TOOLS_READ_ONLY", "true")
+    monkeypatch.delenv("AGENT_TOOLS_ALLOW_DELETE", raising=False)
     out = io.StringIO()
     assert cli.run(["agent-schema", "--format", "bedrock"], out) == 0
     assert [f["name"] for f in json.loads(out.getvalue())["functions"]] == READS
@@ -229,6 +261,7 @@ def test_the_readmes_tools_table_lists_every_tool_its_route_and_its_quota_cost()
 
     rows = table_after("| tool | route it stands for |")
     assert [row[0].strip("`") for row in rows] == WRITES + READS
+    assert [row[0].strip("`") for row in rows if "**destructive**" in row[3]] == sorted(DESTRUCTIVE, reverse=True)
     for row, tool in zip(rows, tool_list.all_tools(), strict=True):
         kind = "actions" if tool.writes else "queries"
         assert row[1].strip("`").endswith(f"/{kind}/{tool.operation}"), row

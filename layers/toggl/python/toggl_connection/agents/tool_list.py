@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, NamedTuple
 
-from toggl_connection.calls import actions, queries, query_params, validation
+from toggl_connection.calls import actions, queries, query_params, time_entries, validation
+from toggl_connection.core import settings
 
 # Concise by default: an agent pays for every token it reads.
 DEFAULT_LIMIT = 50
@@ -44,15 +45,29 @@ class Tool(NamedTuple):
             return {
                 "title": self.title,
                 "readOnlyHint": False,
-                "destructiveHint": False,
+                "destructiveHint": self.operation in DESTRUCTIVE,
                 "idempotentHint": True,
                 "openWorldHint": True,
             }
         return {"title": self.title, "readOnlyHint": True, "openWorldHint": True}
 
 
+# Writes that change or remove what exists (every other write adds something).
+DESTRUCTIVE = frozenset({"update-time-entry", "delete-time-entry"})
+# Hidden from agents unless the stack's AgentToolsAllowDelete is true (the HTTP route is IAM's).
+DELETES = frozenset({"delete-time-entry"})
+
 # --- what a model needs to know, per tool --------------------------------------------------------
 WORKSPACE_FIRST = "Call toggl_list_workspaces if you do not know the workspace id."
+TIMES = "Times are RFC 3339 with a time zone (2026-12-03T14:30:00Z or 2026-12-03T15:30:00+01:00)."
+ENTRY_IDS = (
+    "Project ids: toggl_list_projects; task ids: toggl_list_tasks; tag ids: toggl_list_tags (or give tag names in "
+    "tags; Toggl creates missing ones)."
+)
+FIND_ENTRY = (
+    "Find the time_entry_id with toggl_list_time_entries or toggl_get_current_time_entry (or from the answer "
+    "of the tool that created it)."
+)
 # (tool name, title, when to use it and what it returns, Toggl requests it costs)
 TEXT: dict[str, tuple[str, str, str, str]] = {
     "create-client": (
@@ -85,6 +100,64 @@ TEXT: dict[str, tuple[str, str, str, str]] = {
         "Create a task in a Toggl project (tasks need a paid Toggl plan). Returns the task; when a task with "
         "this exact name already exists in the project because an earlier attempt's answer was lost, returns it "
         f"with found_existing: true. Call toggl_list_projects if you do not know the project id. {WORKSPACE_FIRST}",
+        "1 Toggl request",
+    ),
+    "start-time-entry": (
+        "toggl_start_time_entry",
+        "Start a Toggl timer",
+        "Start a timer now (or at start) for the token's user: a running time entry. Toggl runs one timer per "
+        "user, so this stops the timer that is running, if any. Returns the new entry (duration is negative while "
+        "it runs). Safe to retry: after a lost answer it finds the timer it started (found_existing: true) "
+        f"instead of starting a second one. To log time already spent, use toggl_create_time_entry. {ENTRY_IDS} "
+        f"{TIMES} {WORKSPACE_FIRST}",
+        "1 Toggl request",
+    ),
+    "stop-time-entry": (
+        "toggl_stop_time_entry",
+        "Stop a Toggl timer",
+        "Stop the running timer (no arguments), or the entry time_entry_id. Returns the stopped entry with its "
+        "duration in seconds; an entry that was already stopped comes back with already_stopped: true. Nothing "
+        "running is the error no_running_time_entry.",
+        "2 Toggl requests without time_entry_id (the running entry is looked up first: the user's own quota of "
+        "30 an hour), 1 with it",
+    ),
+    "create-time-entry": (
+        "toggl_create_time_entry",
+        "Log a finished Toggl time entry",
+        "Log time already spent: a finished entry from start with duration (seconds) or stop (if both, they must "
+        "agree). It does not touch a running timer. Returns the entry; after a lost answer, a retry finds it "
+        f"(found_existing: true) rather than logging it twice. {ENTRY_IDS} {TIMES} {WORKSPACE_FIRST}",
+        "1 Toggl request",
+    ),
+    "update-time-entry": (
+        "toggl_update_time_entry",
+        "Change a Toggl time entry",
+        "Change the given fields of a time entry (description, project, task, tags, billable, start, stop, "
+        "duration in seconds); fields left out stay as they are. Returns the entry as changed. Giving tags or "
+        f"tag_ids replaces the entry's tags. {FIND_ENTRY} {TIMES}",
+        "1 Toggl request",
+    ),
+    "delete-time-entry": (
+        "toggl_delete_time_entry",
+        "Delete a Toggl time entry",
+        "Delete a time entry for good. Returns deleted: true with its time_entry_id; a retry after a lost answer "
+        f"answers the same. {FIND_ENTRY}",
+        "1 Toggl request",
+    ),
+    "create-project": (
+        "toggl_create_project",
+        "Create a Toggl project",
+        "Create a project in a Toggl workspace, optionally for a client (client ids: toggl_list_clients). Returns "
+        "the project; when a project of exactly this name exists because an earlier attempt's answer was lost, "
+        "returns it with found_existing: true. A name already taken by another project is the error "
+        f"already_exists. {WORKSPACE_FIRST}",
+        "1 Toggl request",
+    ),
+    "create-tag": (
+        "toggl_create_tag",
+        "Create a Toggl tag",
+        "Create a tag in a Toggl workspace. Returns the tag; a tag of that name that already exists is the error "
+        f"already_exists (list tags with toggl_list_tags). {WORKSPACE_FIRST}",
         "1 Toggl request",
     ),
     "me": (
@@ -167,6 +240,23 @@ TEXT: dict[str, tuple[str, str, str, str]] = {
         f"The tags of a Toggl workspace (id, name). {WORKSPACE_FIRST}",
         "1 Toggl request per 200 tags",
     ),
+    "time-entry": (
+        "toggl_get_time_entry",
+        "Get one time entry",
+        "One of the token user's time entries by id (description, start, stop, duration in seconds, project, "
+        f"tags). {FIND_ENTRY}",
+        "1 Toggl request (the user's own quota of 30 an hour)",
+    ),
+    "summary-report": (
+        "toggl_get_summary_report",
+        "Time per project, client or user",
+        "How much time was tracked between start_date and end_date (both included, at most 366 days) in a "
+        "workspace, by everyone the token may see, per project (grouping projects, the default), client or user, "
+        "each group named and split into sub_groups (by default its time entries' descriptions). seconds per group "
+        "and total_seconds for the whole period. Use it for questions like 'hours per project this month'. "
+        + WORKSPACE_FIRST,
+        "1 Toggl request, plus 1 to read the groups' names (kept for 5 minutes)",
+    ),
     "detailed-report": (
         "toggl_get_detailed_report",
         "Detailed time report",
@@ -224,6 +314,41 @@ ARGUMENT_TEXT: dict[str | tuple[str, str], str] = {
     "description": "Only entries whose description contains this text.",
     "order_by": "Sort rows by this field.",
     "order_dir": "Sort order.",
+    "time_entry_id": "Toggl time entry id. " + FIND_ENTRY,
+    ("stop-time-entry", "time_entry_id"): "The entry to stop; leave it out to stop the timer that is running.",
+    ("stop-time-entry", "workspace_id"): "Only stop a timer running in this workspace (optional; with "
+    "time_entry_id: its workspace, when the stack has no default one). " + WORKSPACE_FIRST,
+    "start": "When the entry starts (RFC 3339 with a time zone).",
+    ("start-time-entry", "start"): "When the timer started (RFC 3339 with a time zone); default: now.",
+    "stop": "When the entry ends (RFC 3339 with a time zone, after start).",
+    "duration": "Length of the entry in seconds (greater than 0; 3600 is one hour).",
+    "tags": "Tag names for the entry (Toggl creates those that do not exist yet).",
+    ("start-time-entry", "tag_ids"): "Tag ids for the entry; call toggl_list_tags for them.",
+    ("create-time-entry", "tag_ids"): "Tag ids for the entry; call toggl_list_tags for them.",
+    ("update-time-entry", "tag_ids"): "Tag ids for the entry (replace its tags); call toggl_list_tags for them.",
+    ("update-time-entry", "tags"): "Tag names for the entry (replace its tags; Toggl creates missing ones).",
+    "task_id": "Toggl task id (a task of the project); call toggl_list_tasks if you do not know it.",
+    ("start-time-entry", "billable"): "Whether the time is billable (a paid Toggl plan feature).",
+    ("create-time-entry", "billable"): "Whether the time is billable (a paid Toggl plan feature).",
+    ("update-time-entry", "billable"): "Whether the time is billable (a paid Toggl plan feature).",
+    ("start-time-entry", "description"): "What the time is spent on.",
+    ("create-time-entry", "description"): "What the time was spent on.",
+    ("update-time-entry", "description"): "The new description.",
+    ("create-project", "name"): "The project's name (unique for its client in the workspace).",
+    ("create-project", "client_id"): "Toggl client id of the project's client; call toggl_list_clients for it.",
+    ("create-project", "active"): "Whether the project is active (Toggl's default: true).",
+    "is_private": "Whether only the project's members see it (Toggl's default: true).",
+    ("create-project", "billable"): "Whether time on the project is billable by default (a paid plan feature).",
+    "color": "Project color as a hex code, for example #0b83d9.",
+    "estimated_hours": "Estimated hours for the project (a paid plan feature).",
+    "template": "Make the project a template (a paid plan feature).",
+    ("create-tag", "name"): "The tag's name (unique in the workspace).",
+    "grouping": "Group the time by this (default: projects).",
+    "sub_grouping": "Split each group by this (default: time_entries). projects: time_entries, tasks, users; "
+    "clients: time_entries, projects, users; users: time_entries, projects, clients.",
+    ("summary-report", "start_date"): "First day of the period (YYYY-MM-DD).",
+    ("summary-report", "end_date"): "Last day of the period, included (YYYY-MM-DD); at most 366 days in all.",
+    ("summary-report", "description"): "Only time entries whose description contains this text.",
     "limit": f"At most this many items (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).",
     "cursor": "The next_cursor of an earlier answer of this same call, to read on from where it stopped.",
     "idempotency_key": "Any unique string for this request: a retry with the same key returns the first "
@@ -236,6 +361,14 @@ TOOL_DEFAULTS: dict[str, dict[str, Any]] = {"time-entries": {"meta": True}}
 
 # --- types, from the models and converters ------------------------------------------------------
 def _check_schema(check: validation.Check | None) -> dict[str, Any]:
+    known: dict[Any, dict[str, Any]] = {
+        time_entries.rfc3339: {"format": "date-time"},
+        time_entries.seconds: {"minimum": 1},
+        time_entries.tag_names: {"minItems": 1, "items": {"type": "string", "minLength": 1}},
+        time_entries.tag_ids: {"minItems": 1, "items": {"type": "integer", "minimum": 1}},
+    }
+    if check in known:
+        return dict(known[check])
     if check is validation.positive:
         return {"minimum": 1}
     if check is validation.not_negative:
@@ -339,7 +472,7 @@ def _query_input(query: queries.Query, single: bool) -> dict[str, Any]:
             query.name, "limit", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT}
         )
         properties["cursor"] = _described(query.name, "cursor", {"type": "string", "minLength": 1})
-    return _object(properties, [])
+    return _object(properties, list(query.required))
 
 
 QUOTA_SCHEMA = {
@@ -356,8 +489,10 @@ def _output_schema(kind: str) -> dict[str, Any]:
             "type": "object",
             "description": "The Toggl object created (an invitation: Toggl's answer).",
             "properties": {
-                "id": {"type": "integer", "description": "Toggl's id of what was created."},
+                "id": {"type": "integer", "description": "Toggl's id of what was created or changed."},
                 "found_existing": {"type": "boolean", "description": "true: it existed already; nothing was created."},
+                "already_stopped": {"type": "boolean", "description": "true: the entry was stopped already."},
+                "deleted": {"type": "boolean", "description": "true: the time entry is deleted."},
             },
         }
     common = {"toggl_requests": TOGGL_REQUESTS_SCHEMA, "quota": QUOTA_SCHEMA}
@@ -414,17 +549,28 @@ def all_tools() -> tuple[Tool, ...]:
     return tuple(found)
 
 
-def tools(read_only: bool) -> tuple[Tool, ...]:
-    return tuple(tool for tool in all_tools() if not (read_only and tool.writes))
+def allow_delete() -> bool:
+    """Whether agents may delete (the stack's AgentToolsAllowDelete)."""
+    return settings.getenv("AGENT_TOOLS_ALLOW_DELETE").strip().lower() == "true"
+
+
+def tools(read_only: bool, allow_deletes: bool | None = None) -> tuple[Tool, ...]:
+    """The tools agents are offered: no write in read-only mode; no delete unless allowed
+    (``allow_deletes`` None: as the stack says)."""
+    deletes = allow_delete() if allow_deletes is None else allow_deletes
+    return tuple(
+        tool for tool in all_tools() if not (read_only and tool.writes) and (deletes or tool.operation not in DELETES)
+    )
 
 
 def find(name: str, read_only: bool) -> Tool | None:
-    """The tool so named, or None (a write tool in read-only mode is as unknown as a made-up name)."""
+    """The tool so named, or None (a write tool in read-only mode, or a delete not allowed, is as
+    unknown as a made-up name)."""
     return next((tool for tool in tools(read_only) if tool.name == name), None)
 
 
 # --- the three renderings ----------------------------------------------------------------------
-def mcp_tools(read_only: bool) -> list[dict[str, Any]]:
+def mcp_tools(read_only: bool, allow_deletes: bool | None = None) -> list[dict[str, Any]]:
     """MCP ``tools/list`` entries."""
     return [
         {
@@ -435,7 +581,7 @@ def mcp_tools(read_only: bool) -> list[dict[str, Any]]:
             "outputSchema": t.output_schema,
             "annotations": t.annotations(),
         }
-        for t in tools(read_only)
+        for t in tools(read_only, allow_deletes)
     ]
 
 
@@ -464,7 +610,7 @@ def _plain(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def agentcore_tools(read_only: bool) -> list[dict[str, Any]]:
+def agentcore_tools(read_only: bool, allow_deletes: bool | None = None) -> list[dict[str, Any]]:
     """An AgentCore Gateway Lambda target's ``inlinePayload``."""
     return [
         {
@@ -473,7 +619,7 @@ def agentcore_tools(read_only: bool) -> list[dict[str, Any]]:
             "inputSchema": _plain(t.input_schema),
             "outputSchema": _plain(t.output_schema),
         }
-        for t in tools(read_only)
+        for t in tools(read_only, allow_deletes)
     ]
 
 
@@ -489,10 +635,10 @@ def _bedrock_parameter(schema: dict[str, Any], required: bool) -> dict[str, Any]
     return {"type": schema["type"], "description": text.strip()[:BEDROCK_PARAMETER_CHARS], "required": required}
 
 
-def bedrock_function_schema(read_only: bool) -> dict[str, Any]:
+def bedrock_function_schema(read_only: bool, allow_deletes: bool | None = None) -> dict[str, Any]:
     """A Bedrock Agents action group's ``functionSchema``."""
     functions = []
-    for t in tools(read_only):
+    for t in tools(read_only, allow_deletes):
         required = set(t.input_schema.get("required", []))
         functions.append(
             {

@@ -1,4 +1,4 @@
-"""The four actions: what each takes, the one Toggl call it makes, and how it stays safe to
+"""The actions: what each takes, the one Toggl call it makes, and how it stays safe to
 retry: a create whose answer was lost is never sent again blindly (``perform``), and a caller's
 retry is answered from what the first attempt did. Handlers in ``functions/actions`` only pick
 one by name and call ``run``."""
@@ -8,10 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from toggl_connection.calls import guards, invocation, unknown_outcomes
+from toggl_connection.calls import guards, invocation, time_entries, unknown_outcomes
 from toggl_connection.calls.validation import Check, emails, non_blank, not_negative, parse, positive
 from toggl_connection.calls.writes import Outcome, first_match, found, given
 from toggl_connection.core import records, settings
@@ -67,8 +67,28 @@ class CreateTask(NamedTuple):
     external_reference: str | None = None
 
 
+class CreateProject(NamedTuple):
+    workspace_id: int
+    name: str
+    client_id: int | None = None
+    active: bool | None = None
+    is_private: bool | None = None
+    billable: bool | None = None
+    color: str | None = None
+    estimated_hours: int | None = None
+    template: bool | None = None
+
+
+class CreateTag(NamedTuple):
+    workspace_id: int
+    name: str
+
+
 # Beyond the types: what Toggl would refuse anyway, refused before spending a request on it.
 CHECKS: dict[type, dict[str, Check]] = {
+    **time_entries.CHECKS,
+    CreateProject: {"workspace_id": positive, "name": non_blank, "client_id": positive, "estimated_hours": positive},
+    CreateTag: {"workspace_id": positive, "name": non_blank},
     CreateClient: {"workspace_id": positive, "name": non_blank},
     CreateUserInvitation: {"workspace_id": positive, "emails": emails},
     AddProjectMember: {
@@ -167,10 +187,41 @@ def find_task(toggl: TogglClient, item: CreateTask, since: float | None) -> Any:
     return first_match(tasks, wanted, since, active=lambda t: t.get("active", True) is active)
 
 
+PROJECT_FIELDS = ("client_id", "active", "is_private", "billable", "color", "estimated_hours", "template")
+
+
+def create_project(toggl: TogglClient, item: CreateProject) -> Any:
+    body = {"name": item.name.strip(), **given(item, *PROJECT_FIELDS)}
+    return toggl.post(f"{V9}/workspaces/{item.workspace_id}/projects", body).data
+
+
+def find_project(toggl: TogglClient, item: CreateProject, since: float | None) -> Any:
+    """The project this request would have made: exactly this name (Toggl's ``name`` filter is
+    looser), every field it set, active or archived as asked."""
+    active = item.active is not False
+    params = {"name": item.name.strip(), "active": "true" if active else "false"}
+    projects = toggl.get(f"{V9}/workspaces/{item.workspace_id}/projects", params).data
+    wanted = {"name": item.name.strip(), **given(item, *PROJECT_FIELDS)}
+    wanted.pop("active", None)  # told by the predicate: Toggl's default (true) is a wish too
+    return first_match(projects, wanted, since, active=lambda p: p.get("active", True) is active)
+
+
+def create_tag(toggl: TogglClient, item: CreateTag) -> Any:
+    data = toggl.post(f"{V9}/workspaces/{item.workspace_id}/tags", {"name": item.name.strip()}).data
+    # Seen: the tag itself; documented: an array of the tags created.
+    return data[0] if isinstance(data, list) and len(data) == 1 else data
+
+
+def find_tag(toggl: TogglClient, item: CreateTag, since: float | None) -> Any:
+    tags = toggl.get(f"{V9}/workspaces/{item.workspace_id}/tags", {"search": item.name.strip()}).data
+    return first_match(tags, {"name": item.name.strip()}, since, active=lambda t: not t.get("deleted_at"))
+
+
 class Action(NamedTuple):
     name: str
     model: type
-    create: Callable[[TogglClient, Any], Any]
+    # A create: sent once; what a lost one made is looked for before it is sent again.
+    create: Callable[[TogglClient, Any], Any] | None
     # What the create would have made, when its outcome is unknown (made no earlier than the
     # given moment; None: whenever). None: never send it twice (an invitation is an e-mail: the
     # unknown outcome is the answer).
@@ -179,6 +230,21 @@ class Action(NamedTuple):
     content_key: bool = False
     # Toggl's "already exists" is what the caller wanted (already a member): answer with it.
     exists_is_done: bool = False
+    # A change safe to repeat (stop, update, delete), in place of a create; told when an earlier
+    # attempt of the same request had an unknown outcome.
+    change: Callable[[TogglClient, Any, float | None], Outcome] | None = None
+    # Fields that belong to another action, refused with a pointer to it (before parsing).
+    refuse: Callable[[Mapping[str, Any]], None] | None = None
+    # Rules across fields (after parsing).
+    check: Callable[[Any], None] | None = None
+    # Whether the stack's DefaultWorkspaceId stands in for a missing workspace_id (a stop
+    # without one stops the running entry, wherever it runs).
+    default_workspace: bool = True
+
+    @property
+    def once_only(self) -> bool:
+        """Never sent twice: its outcome, once unknown, is the answer."""
+        return self.change is None and self.find is None
 
 
 ACTIONS = {
@@ -188,6 +254,39 @@ ACTIONS = {
         Action("create-user-invitation", CreateUserInvitation, create_user_invitation, None, content_key=True),
         Action("add-project-member", AddProjectMember, add_project_member, find_project_member, exists_is_done=True),
         Action("create-task", CreateTask, create_task, find_task),
+        Action(
+            "start-time-entry",
+            time_entries.StartTimeEntry,
+            time_entries.start_entry,
+            time_entries.find_started,
+            refuse=time_entries.refuse_finished,
+        ),
+        Action(
+            "stop-time-entry",
+            time_entries.StopTimeEntry,
+            None,
+            None,
+            change=time_entries.stop_entry,
+            default_workspace=False,
+        ),
+        Action(
+            "create-time-entry",
+            time_entries.CreateTimeEntry,
+            time_entries.log_entry,
+            time_entries.find_logged,
+            check=time_entries.check_finished,
+        ),
+        Action(
+            "update-time-entry",
+            time_entries.UpdateTimeEntry,
+            None,
+            None,
+            change=time_entries.update_entry,
+            check=time_entries.check_update,
+        ),
+        Action("delete-time-entry", time_entries.DeleteTimeEntry, None, None, change=time_entries.delete_entry),
+        Action("create-project", CreateProject, create_project, find_project),
+        Action("create-tag", CreateTag, create_tag, find_tag),
     )
 }
 # Before looking for what a lost create made, give Toggl this long to finish it.
@@ -198,7 +297,11 @@ CREATE_ATTEMPTS = 3
 def perform(action: Action, toggl: TogglClient, item: Any, first_attempt: float | None = None) -> Outcome:
     """Create, never blindly twice. ``first_attempt``: when an earlier attempt of this very
     request ended with an unknown outcome, so look first. After an unknown outcome, look for
-    what the request would have made and answer with it; send again only when it is not there."""
+    what the request would have made and answer with it; send again only when it is not there.
+    A change (stop, update, delete) is safe to repeat: it is sent, and says what it did."""
+    if action.change is not None:
+        return action.change(toggl, item, first_attempt)
+    assert action.create is not None
     if first_attempt is not None and action.find is not None:
         existing = action.find(toggl, item, first_attempt)
         if existing is not None:
@@ -266,7 +369,12 @@ def act(name: str, payload: dict[str, Any], idempotency_key: str | None, context
     an earlier attempt); raises a ``ConnectionFailure`` for anything refused or failed."""
     action = ACTIONS[name]
     config = settings.load()
-    item: Any = parse(action.model, payload, {"workspace_id": config.default_workspace_id}, CHECKS[action.model])
+    if action.refuse is not None and isinstance(payload, Mapping):
+        action.refuse(payload)
+    defaults = {"workspace_id": config.default_workspace_id} if action.default_workspace else {}
+    item: Any = parse(action.model, payload, defaults, CHECKS[action.model])
+    if action.check is not None:
+        action.check(item)
     logger.append_keys(workspace_id=getattr(item, "workspace_id", None))
     permitted(config, item)
     outcome = _perform(action, item, idempotency_key, config, context)
@@ -276,8 +384,10 @@ def act(name: str, payload: dict[str, Any], idempotency_key: str | None, context
 
 
 def permitted(config: settings.Settings, item: Any) -> None:
-    """The stack's limits on callers, before anything is asked of Toggl."""
-    guards.workspace_allowed(config, item.workspace_id)
+    """The stack's limits on callers, before anything is asked of Toggl (a stop of the running
+    entry learns its workspace from Toggl, and is guarded then)."""
+    if item.workspace_id is not None:
+        guards.workspace_allowed(config, item.workspace_id)
     if getattr(item, "admin", False) and not config.allow_admin_invitations:
         raise AdminInvitationNotAllowed(
             "This stack does not send admin invitations (its AllowAdminInvitations parameter is false): invite "
@@ -311,7 +421,7 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
 
     def work() -> dict[str, Any]:
         earlier = lost.first_attempt()
-        if earlier is not None and action.find is None:
+        if earlier is not None and action.once_only:
             # The same invitation ended with an unknown outcome: it is never sent a second time.
             return {"error": {"message": REMEMBERED_UNKNOWN, "request_id": None}}
         started = time.time()
@@ -320,8 +430,8 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
             outcome = perform(action, toggl, item, earlier)
         except TogglOutcomeUnknown as unknown:
             lost.remember(earlier or started)
-            if action.find is not None:
-                raise  # nothing stored under a key: a retry looks for what this made
+            if not action.once_only:
+                raise  # nothing stored under a key: a retry looks for what this made (or repeats it)
             return {"error": {"message": unknown.message, "request_id": unknown.request_id}}
         if earlier is not None:
             lost.forget()

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from toggl_connection.calls import guards, invocation
+from toggl_connection.calls import guards, invocation, summary_report
 from toggl_connection.calls.query_params import (
     Converter,
     active_filter,
@@ -48,6 +48,7 @@ class Query(NamedTuple):
     check: Callable[[dict[str, Any]], None] | None = None  # rules across parameters
     # Spans workspaces: with AllowedWorkspaceIds set, only items whose field names an allowed one.
     scoped_by: str | None = None
+    required: tuple[str, ...] = ()  # parameters without which Toggl cannot answer
 
 
 def _query_value(value: Any) -> Any:
@@ -89,6 +90,18 @@ def _paged(
     return fetch
 
 
+def _organizations(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
+    """The user's organizations; with AllowedWorkspaceIds set, only those holding an allowed
+    workspace (one more request, for the workspaces' organizations)."""
+    found = _get_list(V9 + "/me/organizations")(toggl, params, limit)
+    config = settings.load()
+    if not config.allowed_workspace_ids:
+        return found
+    workspaces = guards.only_allowed(config, toggl.get(V9 + "/me/workspaces").data or [], "id")
+    allowed = {w.get("organization_id") for w in workspaces}
+    return found._replace(items=[o for o in found.items if isinstance(o, dict) and o.get("id") in allowed])
+
+
 def _current_entry(toggl: TogglClient, params: dict[str, Any], limit: int) -> Single:
     """The running time entry. Nothing running is a 200 with ``null`` (seen) or the documented
     404 "Resource can not be found": both are ``{"item": null}``."""
@@ -100,6 +113,11 @@ def _current_entry(toggl: TogglClient, params: dict[str, Any], limit: int) -> Si
 
 def _rest(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k != "workspace_id"}
+
+
+def _time_entry(toggl: TogglClient, params: dict[str, Any], limit: int) -> Single:
+    rest = {k: v for k, v in params.items() if k != "time_entry_id"}
+    return Single(toggl.get(f"{V9}/me/time_entries/{params['time_entry_id']}", _csv(rest)).data)
 
 
 def _detailed_report(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
@@ -126,8 +144,6 @@ def _time_window(params: dict[str, Any]) -> None:
 
 
 def _report_window(params: dict[str, Any]) -> None:
-    if "start_date" not in params:
-        raise ValidationFailed("start_date", "is required for the detailed report")
     _ordered(params)
 
 
@@ -136,7 +152,7 @@ QUERIES = {
     query.name: query
     for query in (
         Query("me", _get_one(V9 + "/me"), {"with_related_data": boolean}),
-        Query("organizations", _get_list(V9 + "/me/organizations")),
+        Query("organizations", _organizations),
         Query("workspaces", _get_list(V9 + "/me/workspaces"), scoped_by="id"),
         Query("workspace", _get_one(V9 + "/workspaces/{workspace_id}"), workspace=True),
         Query(
@@ -182,6 +198,13 @@ QUERIES = {
             scoped_by="workspace_id",
         ),
         Query("current-time-entry", _current_entry, scoped_by="workspace_id"),
+        Query(
+            "time-entry",
+            _time_entry,
+            {"time_entry_id": integer, "meta": boolean},
+            scoped_by="workspace_id",
+            required=("time_entry_id",),
+        ),
         Query("workspace-users", _get_list(V9 + "/workspaces/{workspace_id}/users"), workspace=True),
         Query(
             "project-members",
@@ -210,6 +233,26 @@ QUERIES = {
             },
             workspace=True,
             check=_report_window,
+            required=("start_date",),
+        ),
+        Query(
+            "summary-report",
+            summary_report.fetch,
+            {
+                "start_date": day,
+                "end_date": day,
+                "grouping": one_of(*summary_report.GROUPINGS),
+                "sub_grouping": one_of(*summary_report.SUB_GROUPINGS),
+                "project_ids": ids,
+                "client_ids": ids,
+                "user_ids": ids,
+                "tag_ids": ids,
+                "billable": boolean,
+                "description": text,
+            },
+            workspace=True,
+            check=summary_report.check,
+            required=("start_date", "end_date"),
         ),
     )
 }
@@ -234,6 +277,9 @@ def parse(name: str, given: Mapping[str, Any], default_workspace_id: int | None)
     if query.workspace:
         spec["workspace_id"] = integer
     params = convert(spec, given)
+    missing = [name for name in query.required if name not in params]
+    if missing:
+        raise ValidationFailed(missing[0], f"is required for the {name} query")
     if query.workspace:
         params.setdefault("workspace_id", default_workspace_id)
         if params["workspace_id"] is None:
@@ -266,6 +312,7 @@ def answer(toggl: TogglClient, result: paging.Listing | Single) -> dict[str, Any
         body = {"items": without_secrets(result.items), "count": len(result.items), "truncated": result.truncated}
         if result.warning:
             body["warning"] = result.warning
+        body.update(result.extra)
     body["toggl_requests"] = toggl.requests_made
     if toggl.quota.remaining is not None:
         body["quota"] = {"remaining": toggl.quota.remaining, "resets_in": toggl.quota.resets_in}

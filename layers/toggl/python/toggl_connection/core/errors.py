@@ -119,6 +119,8 @@ class TogglFailure(ConnectionFailure):
         super().__init__(message, None)
         self.request_id = request_id
         self.toggl_status = toggl_status
+        # This request, or an earlier attempt of it in the same call, may have been carried out.
+        self.after_unknown_outcome = False
 
     def details(self) -> dict[str, Any]:
         return {"toggl_request_id": self.request_id} if self.request_id else {}
@@ -178,3 +180,10 @@ class TogglOutcomeUnknown(TogglFailure):
 
     status = 502
     code = "outcome_unknown"
+
+
+class NoRunningTimeEntry(TogglFailure):
+    """A stop without a time entry id while the token's user has no timer running."""
+
+    status = 404
+    code = "no_running_time_entry"

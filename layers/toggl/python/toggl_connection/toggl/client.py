@@ -86,10 +86,12 @@ class TogglResponse(NamedTuple):
 
 class Verdict(NamedTuple):
     """What to do with an answer: ``failure`` None is a success; ``wait`` None means do not
-    retry, 0 back off with jitter, more is the seconds to wait."""
+    retry, 0 back off with jitter, more is the seconds to wait. ``maybe_done``: Toggl may have
+    carried the request out (a 5xx, a timeout or a connection lost after sending it)."""
 
     failure: TogglFailure | None
     wait: float | None
+    maybe_done: bool = False
 
 
 @cache
@@ -225,7 +227,7 @@ def _unknown_outcome(
 ) -> Verdict:
     """Toggl may or may not have carried the request out: repeat it only if that is harmless."""
     if repeatable:
-        return Verdict(TogglUnavailable(message + " Try again later.", request_id, status), 0)
+        return Verdict(TogglUnavailable(message + " Try again later.", request_id, status), 0, maybe_done=True)
     return Verdict(
         TogglOutcomeUnknown(
             message + " Toggl may have carried the request out: check in Toggl before sending it again.",
@@ -233,6 +235,7 @@ def _unknown_outcome(
             status,
         ),
         None,
+        maybe_done=True,
     )
 
 
@@ -297,6 +300,12 @@ class TogglClient:
     def post(self, path: str, body: Any, repeatable: bool = False) -> TogglResponse:
         return self.request("POST", path, body=body, repeatable=repeatable)
 
+    def put(self, path: str, body: Any) -> TogglResponse:
+        return self.request("PUT", path, body=body)
+
+    def delete(self, path: str) -> TogglResponse:
+        return self.request("DELETE", path)
+
     def time_left(self) -> float:
         return self.deadline - time.monotonic() - TIME_MARGIN
 
@@ -314,12 +323,15 @@ class TogglClient:
         POST that only reads, as a report search, says so)."""
         repeatable = method in REPEATABLE_METHODS if repeatable is None else repeatable
         attempt = 0
+        maybe_done = False  # an earlier attempt may have been carried out
         while True:
             attempt += 1
             result, verdict = self._attempt(method, path, params, body, repeatable)
             if verdict.failure is None:
                 assert result is not None
                 return result
+            maybe_done = maybe_done or verdict.maybe_done
+            verdict.failure.after_unknown_outcome = maybe_done
             if verdict.wait is None or attempt >= MAX_ATTEMPTS:
                 raise _given_up(verdict.failure)
             delay = verdict.wait or random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311

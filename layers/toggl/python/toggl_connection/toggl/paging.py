@@ -12,6 +12,8 @@ A failure part-way raises: nothing half-read is returned as whole.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from toggl_connection.core.errors import TogglFailure, TogglUnavailable
@@ -25,6 +27,8 @@ class Listing(NamedTuple):
     items: list[Any]
     truncated: bool
     warning: str | None = None
+    # Facts about the whole list beside its items (a report's total), passed on as they are.
+    extra: Mapping[str, Any] = MappingProxyType({})
 
 
 def _partial(failure: TogglFailure, read: int, pages: int) -> TogglFailure:
