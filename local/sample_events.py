@@ -46,6 +46,9 @@ def webhook_events() -> dict[str, dict[str, Any]]:
 
 
 CALLER = "arn:aws:iam::123456789012:user/automation"
+# The time entry of the webhook samples, and the client the Toggl sandbox seeds (Globex).
+TIME_ENTRY_ID = int(deliveries.time_entry()["id"])
+SEEDED_CLIENT_ID = 100001
 ACTION_REQUESTS = {
     "create-client": {"workspace_id": deliveries.WORKSPACE_ID, "name": "Initech", "notes": "From the CRM"},
     "create-user-invitation": {"workspace_id": deliveries.WORKSPACE_ID, "emails": ["new.hire@example.com"]},
@@ -56,6 +59,24 @@ ACTION_REQUESTS = {
         "name": "Design review",
         "estimated_seconds": 7200,
     },
+    # Time tracking: a timer started and stopped (the running one), an entry logged, changed and
+    # deleted (the entry the webhook samples describe), a project for the seeded client, a tag.
+    "start-time-entry": {
+        "description": "Write the report",
+        "project_id": 203881520,
+        "workspace_id": deliveries.WORKSPACE_ID,
+    },
+    "stop-time-entry": {},
+    "create-time-entry": {
+        "start": "2026-12-02T13:00:00Z",
+        "duration": 7200,
+        "description": "Design review",
+        "project_id": 203881520,
+    },
+    "update-time-entry": {"time_entry_id": TIME_ENTRY_ID, "description": "Design review with Ana"},
+    "delete-time-entry": {"time_entry_id": TIME_ENTRY_ID},
+    "create-project": {"name": "Mobile app", "client_id": SEEDED_CLIENT_ID, "workspace_id": deliveries.WORKSPACE_ID},
+    "create-tag": {"name": "meetings"},
 }
 
 
@@ -85,6 +106,12 @@ QUERY_EXAMPLES: dict[str, dict[str, str]] = {
     "tags": {"workspace_id": str(WS)},
     "detailed-report": {"workspace_id": str(WS), "start_date": "2026-11-01", "end_date": "2026-11-30"},
 }
+# The time tracking queries' examples: events/ has them too. Not in QUERY_EXAMPLES, which the
+# demo and the tests ask of the seeded account as it is: it has no time entry to read.
+TIME_TRACKING_QUERY_EXAMPLES: dict[str, dict[str, str]] = {
+    "time-entry": {"time_entry_id": str(TIME_ENTRY_ID)},
+    "summary-report": {"start_date": "2026-12-01", "end_date": "2026-12-31", "grouping": "projects"},
+}
 
 
 def query_events() -> dict[str, dict[str, Any]]:
@@ -98,7 +125,7 @@ def query_events() -> dict[str, dict[str, Any]]:
             resource="/queries/{name}",
             caller_arn=CALLER,
         )
-        for name, params in QUERY_EXAMPLES.items()
+        for name, params in {**QUERY_EXAMPLES, **TIME_TRACKING_QUERY_EXAMPLES}.items()
     }
 
 

@@ -185,7 +185,12 @@ def _agent_tools(aws: Callable[[str], Any], arn: str) -> Check:
     if state != "Active":
         return Check("agent tools", False, f"the function is {state}: {config.get('StateReason') or 'see Lambda'}")
     variables = (config.get("Environment") or {}).get("Variables") or {}
-    mode = "reads only" if variables.get("AGENT_TOOLS_READ_ONLY") == "true" else "reads and writes"
+    if variables.get("AGENT_TOOLS_READ_ONLY") == "true":
+        mode = "reads only"
+    elif variables.get("AGENT_TOOLS_ALLOW_DELETE") == "true":
+        mode = "reads and writes, deleting time entries included"
+    else:  # AgentToolsAllowDelete's default
+        mode = "reads and writes, deleting time entries excepted"
     return Check("agent tools", True, f"ready ({mode}) on POST /mcp, for Bedrock Agents and AgentCore Gateway")
 
 

@@ -200,6 +200,13 @@ ACTION_ROUTES = {
     "/actions/create-user-invitation": "create_user_invitation",
     "/actions/add-project-member": "add_project_member",
     "/actions/create-task": "create_task",
+    "/actions/start-time-entry": "start_time_entry",
+    "/actions/stop-time-entry": "stop_time_entry",
+    "/actions/create-time-entry": "create_time_entry",
+    "/actions/update-time-entry": "update_time_entry",
+    "/actions/delete-time-entry": "delete_time_entry",
+    "/actions/create-project": "create_project",
+    "/actions/create-tag": "create_tag",
 }
 
 
