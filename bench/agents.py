@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.toggl_requests import time_entry
 from local import apigw, template
 from local.lambda_runtime import LambdaContext
 from local.toggl_sandbox import Sandbox
@@ -23,6 +24,14 @@ ARGUMENTS: dict[str, Callable[[int, Seeded], dict[str, Any]]] = {
     "toggl_add_project_member": lambda i, s: {"project_id": s.project["id"], "user_id": _new_member(s, i)},
     "toggl_create_task": lambda i, s: {"project_id": s.project["id"], "name": f"bench task {i}"},
     "toggl_get_detailed_report": lambda i, s: {"start_date": "2026-11-01", "end_date": "2026-11-30"},
+    "toggl_stop_time_entry": lambda i, s: {"time_entry_id": time_entry(s, running=True)},
+    "toggl_create_time_entry": lambda i, s: {"start": f"2026-12-0{i + 1}T13:00:00Z", "duration": 7200},
+    "toggl_update_time_entry": lambda i, s: {"time_entry_id": time_entry(s), "description": f"bench {i}"},
+    "toggl_delete_time_entry": lambda i, s: {"time_entry_id": time_entry(s)},
+    "toggl_create_project": lambda i, s: {"name": f"bench project {i}"},
+    "toggl_create_tag": lambda i, s: {"name": f"bench tag {i}"},
+    "toggl_get_time_entry": lambda i, s: {"time_entry_id": time_entry(s)},
+    "toggl_get_summary_report": lambda i, s: {"start_date": "2026-11-01", "end_date": "2026-11-30"},
 }
 
 
@@ -60,7 +69,8 @@ def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
     try:
         names = {**stack_names, "TogglApiUrl": sandbox.url, "DefaultWorkspaceId": str(seeded.workspace["id"])}
         fn = template.function("McpFunction")
-        os.environ.update(template.environment(fn, names))
+        # Every tool is measured, the delete too (a stack that allows agents to delete).
+        os.environ.update({**template.environment(fn, names), "AGENT_TOOLS_ALLOW_DELETE": "true"})
         handler = _load(fn)
         with quiet():
             before = len(sandbox.requests)

@@ -18,6 +18,9 @@ GOALS = {
     # Before the catch-up shared its records with the webhooks, a new event cost two writes (the
     # dedupe record put in progress, then completed); it still does.
     "webhook_dynamodb_writes_per_event": ("<=", 2.0),
+    # One Toggl request per action on the happy path; a stop that finds the running timer first, two.
+    "toggl_requests_per_action_max": ("<=", 1),
+    "toggl_requests_stop_without_id": ("==", 2),
     # The agent tools: tools/list asks nothing of Toggl; a tool call on the happy path, one request.
     "mcp_toggl_requests_tools_list": ("==", 0),
     "mcp_toggl_requests_per_tool_call_max": ("<=", 1),
@@ -109,6 +112,8 @@ def table(results: dict[str, Any]) -> str:
             json.dumps(results["toggl_requests_per_action"]),
             f"first call: {json.dumps(results['toggl_requests_per_action_first_call'])}",
         ),
+        ("toggl_requests_per_action_max", results["toggl_requests_per_action_max"], "a stop without an id aside"),
+        ("toggl_requests_stop_without_id", results["toggl_requests_stop_without_id"], "finds the running timer"),
         (
             "mcp_toggl_requests_tools_list",
             results["mcp_toggl_requests_tools_list"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from local import template
@@ -17,18 +18,69 @@ def _new_member(seeded: Seeded, i: int) -> int:
     return int(user["id"])
 
 
+def time_entry(seeded: Seeded, running: bool = False) -> int:
+    """An entry of the token's user put straight into the sandbox (no request counted): a running
+    timer, or a finished hour."""
+    ident = seeded.world.next_id()
+    start = "2026-12-01T09:00:00+00:00"
+    seeded.world.time_entries[ident] = {
+        "id": ident,
+        "workspace_id": seeded.workspace["id"],
+        "wid": seeded.workspace["id"],
+        "user_id": seeded.owner["id"],
+        "uid": seeded.owner["id"],
+        "project_id": None,
+        "task_id": None,
+        "description": "bench",
+        "billable": False,
+        "tags": [],
+        "tag_ids": [],
+        "start": start,
+        "stop": None if running else "2026-12-01T10:00:00+00:00",
+        "duration": -int(datetime.fromisoformat(start).timestamp()) if running else 3600,
+        "duronly": True,
+        "at": start,
+        "server_deleted_at": None,
+    }
+    return ident
+
+
+def _stop_running(i: int, seeded: Seeded) -> dict[str, Any]:
+    time_entry(seeded, running=True)
+    return {}
+
+
+# The i-th happy-path request of each action.
 REQUESTS: dict[str, Callable[[int, Seeded], dict[str, Any]]] = {
     "create-client": lambda i, s: {"name": f"bench client {i}"},
     "create-user-invitation": lambda i, s: {"emails": [f"bench{i}@example.com"]},
     "add-project-member": lambda i, s: {"project_id": s.project["id"], "user_id": _new_member(s, i)},
     "create-task": lambda i, s: {"project_id": s.project["id"], "name": f"bench task {i}"},
+    "start-time-entry": lambda i, s: {"description": f"bench timer {i}", "project_id": s.project["id"]},
+    "stop-time-entry": lambda i, s: {"time_entry_id": time_entry(s, running=True)},
+    "stop-time-entry (the running one)": _stop_running,
+    "create-time-entry": lambda i, s: {"start": f"2026-12-0{i + 1}T13:00:00Z", "duration": 7200},
+    "update-time-entry": lambda i, s: {"time_entry_id": time_entry(s), "description": f"bench {i}"},
+    "delete-time-entry": lambda i, s: {"time_entry_id": time_entry(s)},
+    "create-project": lambda i, s: {"name": f"bench project {i}"},
+    "create-tag": lambda i, s: {"name": f"bench tag {i}"},
 }
 FUNCTIONS = {
     "create-client": "CreateClientFunction",
     "create-user-invitation": "CreateUserInvitationFunction",
     "add-project-member": "AddProjectMemberFunction",
     "create-task": "CreateTaskFunction",
+    "start-time-entry": "StartTimeEntryFunction",
+    "stop-time-entry": "StopTimeEntryFunction",
+    "stop-time-entry (the running one)": "StopTimeEntryFunction",
+    "create-time-entry": "CreateTimeEntryFunction",
+    "update-time-entry": "UpdateTimeEntryFunction",
+    "delete-time-entry": "DeleteTimeEntryFunction",
+    "create-project": "CreateProjectFunction",
+    "create-tag": "CreateTagFunction",
 }
+# The one action whose happy path costs more than one request: a stop that must find the timer.
+FINDS_FIRST = "stop-time-entry (the running one)"
 
 
 def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
@@ -51,4 +103,9 @@ def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
                 (warm if i else first)[action] = len(sandbox.requests) - before
     finally:
         sandbox.stop()
-    return {"toggl_requests_per_action": warm, "toggl_requests_per_action_first_call": first}
+    return {
+        "toggl_requests_per_action": warm,
+        "toggl_requests_per_action_first_call": first,
+        "toggl_requests_per_action_max": max(v for k, v in warm.items() if k != FINDS_FIRST),
+        "toggl_requests_stop_without_id": warm[FINDS_FIRST],
+    }

@@ -1,5 +1,6 @@
 """``make demo`` (with ``make run`` running): every trigger, every action and every query through
-the local API, and the events they produced on the bus.
+the local API, and the events they produced on the bus; a timer started and stopped, an entry
+logged, changed and deleted, and the month's summary.
 
 The scheduled functions (workspace poller, catch-up) run on the deployed stack's schedules, every
 10 to 30 minutes: the demo runs them now, through make run's ``POST /_local/jobs/<logical id>``.
@@ -30,8 +31,9 @@ from toggl_connection.webhooks import triggers
 from toggl_connection_cli.doctor import QUOTA_LOW
 
 TRIGGERS = frozenset(trigger.detail_type for trigger in triggers.TRIGGERS)
-# The /me requests (30 an hour on every plan) one demo spends: the two jobs it runs, five queries.
-DEMO_ME_REQUESTS = 7
+# The /me requests (30 an hour on every plan) one demo spends: the two jobs it runs, five queries,
+# the stop that finds the running timer.
+DEMO_ME_REQUESTS = 8
 # What a make doctor after the demo needs: three /me requests (GET /me, /me/organizations, the
 # event filters), and QUOTA_LOW left for its quota check to pass.
 DOCTOR_ME_REQUESTS = 3 + QUOTA_LOW
@@ -168,6 +170,53 @@ def catch_up_demo(client: LocalClient) -> bool:
     return len(after) == 1 and after[0]["detail"]["origin"] == "catch-up"
 
 
+def show_events(client: LocalClient, offset: int, entity_ids: set[int], wanted: int) -> list[dict[str, Any]]:
+    """The events of these entities since ``offset``, printed once ``wanted`` of them arrived."""
+
+    def ours(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in events if e["detail"].get("entity_id") in entity_ids]
+
+    events = ours(wait_until(client, offset, lambda found: len(ours(found)) >= wanted, timeout=30))
+    for event in events:
+        d = event["detail"]
+        print(f"  {event['detail-type']:<20} entity_id={d['entity_id']:<10} origin={d['origin']}")
+    return events
+
+
+def time_tracking_demo(client: LocalClient) -> bool:
+    """A timer started and stopped, an entry logged, changed and deleted, and the month's summary,
+    through the IAM-signed action and query routes; each change's event on the bus."""
+    print("\n== Tracking time: IAM-signed actions, and their events on the bus ==")
+    offset = client.events_offset()
+    project_id = client.state["project_id"]
+
+    def act(name: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Content-Type": "application/json"}
+        response = client.signed("POST", f"/actions/{name}", json.dumps(body).encode(), headers)
+        answer: dict[str, Any] = response.json()
+        print(f"  POST /actions/{name:<24} -> {response.status_code} {_short(answer)}")
+        return answer
+
+    timer = act("start-time-entry", {"description": "Write the report", "project_id": project_id})
+    act("stop-time-entry", {})
+    start = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    logged = act("create-time-entry", {"start": start, "duration": 7200, "description": "Design review"})
+    act("update-time-entry", {"time_entry_id": logged["id"], "description": "Design review with Ana"})
+    act("delete-time-entry", {"time_entry_id": logged["id"]})
+    today = datetime.now(UTC).date()
+    params = {"start_date": str(today.replace(day=1)), "end_date": str(today)}
+    response = client.signed("GET", f"/queries/summary-report?{urlencode(params)}")
+    summary = response.json()
+    groups = ", ".join(f"{g['name'] or 'no project'}: {g['seconds']} s" for g in summary.get("items", []))
+    print(f"  GET /queries/summary-report          -> {response.status_code} {groups or 'no time'} (this month)")
+    print("their events on the bus:")
+    # A start (Created), its stop (Updated), a log (Created), its change (Updated), its delete (Deleted).
+    events = show_events(client, offset, {timer.get("id"), logged.get("id")}, wanted=5)
+    kinds = sorted(e["detail-type"] for e in events)
+    expected = sorted(["Time Entry Created"] * 2 + ["Time Entry Updated"] * 2 + ["Time Entry Deleted"])
+    return response.status_code == 200 and kinds == expected
+
+
 def ensure_quota(client: LocalClient) -> None:
     """Start the sandbox's hour again when it has fewer /me requests left than the demo and a
     make doctor after it need."""
@@ -229,6 +278,8 @@ def main() -> int:
     unsigned = requests.post(client.api + "/actions/create-client", json={"name": "x"}, timeout=30)
     print(f"  POST /actions/create-client (unsigned) -> {unsigned.status_code} {unsigned.json()['message']}")
 
+    tracked = time_tracking_demo(client)
+
     print("\n== Queries: IAM-signed GETs ==")
     for name, params in QUERY_EXAMPLES.items():
         params = recent_dates({k: v for k, v in params.items() if k != "workspace_id"})  # the default workspace
@@ -247,7 +298,7 @@ def main() -> int:
             f"  GET /queries/{name:<20} -> {response.status_code} {summary}, "
             f"toggl_requests={body.get('toggl_requests')}"
         )
-    return 0 if not missing and caught_up else 1
+    return 0 if not missing and caught_up and tracked else 1
 
 
 def _short(body: Any) -> str:
