@@ -1,13 +1,16 @@
 """``make agent-demo`` (with ``make run`` running): what an AI agent's session with the connection
 looks like over MCP, request by request: it discovers the tools, reads, writes, and is refused a
-write the stack does not allow. Requests are SigV4-signed with the local key pair, as an MCP
-client behind ``mcp-proxy-for-aws`` signs them for a deployed stack."""
+write the stack does not allow; asked to track time, it starts and stops a timer, logs, fixes and
+deletes an entry and reads the month's summary; the events it caused are shown from the bus.
+Requests are SigV4-signed with the local key pair, as an MCP client behind ``mcp-proxy-for-aws``
+signs them for a deployed stack."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -65,8 +68,29 @@ def session(api: str, credentials: LocalCredentials, project_id: int, out: TextI
             "toggl_create_task",
             {"project_id": project_id, "name": "Agent demo: review the brief", "idempotency_key": "agent-demo-task"},
         ),
+        *track_time(agent, project_id, out),
         agent.call("toggl_create_user_invitation", {"emails": ["new.admin@example.com"], "admin": True}),
     ]
+
+
+def track_time(agent: Session, project_id: int, out: TextIO) -> list[dict[str, Any]]:
+    """What an agent asked to track time does: start a timer, stop it, log two hours, fix the
+    description, delete the entry (a tool offered only where the stack allows agents to delete),
+    and read the month's hours per project."""
+    print("\n-- tracking time --", file=out)
+    started = agent.call("toggl_start_time_entry", {"description": "Write the report", "project_id": project_id})
+    stopped = agent.call("toggl_stop_time_entry", {})
+    two_hours_ago = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    logged = agent.call(
+        "toggl_create_time_entry",
+        {"start": two_hours_ago, "duration": 7200, "description": "Design review", "project_id": project_id},
+    )
+    entry_id = logged.get("structuredContent", {}).get("id")
+    fixed = agent.call("toggl_update_time_entry", {"time_entry_id": entry_id, "description": "Design review with Ana"})
+    deleted = agent.call("toggl_delete_time_entry", {"time_entry_id": entry_id})
+    today = datetime.now(UTC).date()
+    summary = agent.call("toggl_get_summary_report", {"start_date": str(today.replace(day=1)), "end_date": str(today)})
+    return [started, stopped, logged, fixed, deleted, summary]
 
 
 def main() -> int:
@@ -76,10 +100,49 @@ def main() -> int:
         return 1
     state = json.loads(path.read_text())
     credentials = LocalCredentials(state["access_key_id"], state["secret_access_key"], state["region"])
+    offset = Path(state["events"]).stat().st_size
     results = session(state["api"], credentials, int(state["project_id"]), sys.stdout)
+    deleted = results[-3]
+    if deleted["isError"]:
+        # The stack does not let agents delete (AgentToolsAllowDelete): its operator can, over IAM.
+        entry_id = results[-5]["structuredContent"]["id"]
+        print(
+            "\ntoggl_delete_time_entry is not offered to agents here (AgentToolsAllowDelete is false); the "
+            f"operator deletes entry {entry_id} over the IAM-signed route instead:",
+            file=sys.stdout,
+        )
+        body = json.dumps({"time_entry_id": entry_id}).encode()
+        url = state["api"] + "/actions/delete-time-entry"
+        answer = requests.post(
+            url,
+            data=body,
+            headers=credentials.sign("POST", url, body, {"Content-Type": "application/json"}),
+            timeout=60,
+        )
+        print(f"  POST /actions/delete-time-entry -> {answer.status_code} {answer.text}")
     refused = json.loads(results[-1]["content"][0]["text"])
     print(f"\nThe last write was refused ({refused['error']}): the stack's AllowAdminInvitations is false.")
+    print("\nThe events the session caused on the bus:")
+    for event in _events_since(state["events"], offset):
+        d = event["detail"]
+        print(f"  {event['detail-type']:<20} entity_id={d['entity_id']:<10} origin={d['origin']}")
     return 0
+
+
+def _events_since(path: str, offset: int, wait: float = 10.0) -> list[dict[str, Any]]:
+    """The bus events make run wrote since ``offset``, once the webhooks had a moment to arrive."""
+    import time
+
+    deadline = time.monotonic() + wait
+    events: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        with open(path) as found:
+            found.seek(offset)
+            events = [json.loads(line) for line in found if line.strip()]
+        if sum(e["detail-type"].startswith("Time Entry") for e in events) >= 5:
+            break
+        time.sleep(0.5)
+    return events
 
 
 if __name__ == "__main__":

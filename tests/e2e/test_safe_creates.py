@@ -229,3 +229,49 @@ def test_an_unreadable_record_of_unknown_outcomes_is_a_retryable_503_and_is_not_
     again = toggl_connection.post_json("/actions/create-user-invitation", request)
     assert again["statusCode"] == 201, again
     assert seeded.world.emails_sent == ["throttled@x.example"]
+
+
+# --- an invitation is the same invitation whatever key it carries ------------------------------------
+def test_the_same_invitation_is_sent_once_across_keys_and_again_only_with_resend(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    wid = seeded.workspace["id"]
+    request = {"workspace_id": wid, "emails": ["ana@example.com"]}
+    # Given an agent that makes up a new key (or drops it) after each answer it did not see
+    answers = [
+        toggl_connection.post_json("/actions/create-user-invitation", request, headers)
+        for headers in ({"Idempotency-Key": "inv-1"}, {"Idempotency-Key": "inv-2"}, {})
+    ]
+    # Then one e-mail was sent, and the repeats answer the first result, marked as such
+    assert seeded.world.emails_sent == ["ana@example.com"]
+    assert [a["statusCode"] for a in answers] == [201, 201, 201]
+    first, *repeats = (body_of(a) for a in answers)
+    assert "already_invited" not in first
+    for repeat in repeats:
+        assert repeat["already_invited"] is True
+        assert repeat["data"][0]["invitation_id"] == first["data"][0]["invitation_id"]
+    assert [a["headers"].get("Idempotent-Replayed") for a in answers] == [None, "true", "true"]
+    # The same set of addresses in another order and case is the same invitation
+    shuffled = {"workspace_id": wid, "emails": ["ANA@example.com"], "skip_email": False}
+    assert body_of(toggl_connection.post_json("/actions/create-user-invitation", shuffled))["already_invited"] is True
+    assert len(toggl.calls("POST", "/api/v9/organizations")) == 1
+    # When it is sent again on purpose
+    again = toggl_connection.post_json("/actions/create-user-invitation", {**request, "resend": True})
+    # Then it is sent
+    assert again["statusCode"] == 201 and "already_invited" not in body_of(again)
+    assert seeded.world.emails_sent == ["ana@example.com", "ana@example.com"]
+    assert "resend" not in toggl.calls("POST", "/api/v9/organizations")[-1].body
+
+
+def test_another_invitation_of_the_same_addresses_as_admin_is_another_invitation(
+    toggl_connection: Connection, seeded: Seeded
+) -> None:
+    wid = seeded.workspace["id"]
+    toggl_connection.post_json("/actions/create-user-invitation", {"workspace_id": wid, "emails": ["bo@example.com"]})
+    admin = toggl_connection.invoke(
+        "CreateUserInvitationFunction",
+        {"workspace_id": wid, "emails": ["bo@example.com"], "admin": True},
+        ALLOW_ADMIN_INVITATIONS="true",
+    )
+    assert "already_invited" not in admin
+    assert seeded.world.emails_sent == ["bo@example.com", "bo@example.com"]

@@ -82,8 +82,9 @@ TEXT: dict[str, tuple[str, str, str, str]] = {
         "toggl_create_user_invitation",
         "Invite people to a Toggl workspace",
         "Invite one or more people by e-mail to a Toggl workspace (Toggl e-mails them unless skip_email). Returns "
-        "Toggl's answer. An invitation is never sent twice: a retry with the same idempotency_key answers from "
-        f"the first. {WORKSPACE_FIRST}",
+        "Toggl's answer. An invitation is never sent twice by accident: the same invitation (same workspace, "
+        "addresses and admin) within 24 hours answers the first one's result with already_invited: true and "
+        f"sends nothing, whatever idempotency_key it carries; give resend: true to send it again. {WORKSPACE_FIRST}",
         "2 Toggl requests the first time per workspace (its organization is looked up once), then 1",
     ),
     "add-project-member": (
@@ -284,6 +285,7 @@ ARGUMENT_TEXT: dict[str | tuple[str, str], str] = {
     ),
     "admin": "Invite as workspace admin (refused unless the stack allows admin invitations).",
     "skip_email": "Do not have Toggl send the invitation e-mail.",
+    "resend": "Send the invitation again although the same one was sent in the last 24 hours.",
     "manager": "Make the user a manager of the project.",
     "rate": "Billable hourly rate of the user on this project.",
     "labor_cost": "Hourly labor cost of the user on this project.",
@@ -493,6 +495,7 @@ def _output_schema(kind: str) -> dict[str, Any]:
                 "found_existing": {"type": "boolean", "description": "true: it existed already; nothing was created."},
                 "already_stopped": {"type": "boolean", "description": "true: the entry was stopped already."},
                 "deleted": {"type": "boolean", "description": "true: the time entry is deleted."},
+                "already_invited": {"type": "boolean", "description": "true: invited earlier; nothing was sent."},
             },
         }
     common = {"toggl_requests": TOGGL_REQUESTS_SCHEMA, "quota": QUOTA_SCHEMA}

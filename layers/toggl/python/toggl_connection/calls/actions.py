@@ -46,6 +46,8 @@ class CreateUserInvitation(NamedTuple):
     emails: list[str]
     admin: bool = False
     skip_email: bool | None = None
+    # The same invitation within the window is answered, not sent, unless this says to send it again.
+    resend: bool = False
 
 
 class AddProjectMember(NamedTuple):
@@ -440,11 +442,11 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
         return {**answer, "body": _at_rest(answer["body"])}
 
     first: list[dict[str, Any]] = []  # this invocation's own answer, whole
-    if key is None and action.content_key:
-        key = f"content:{fingerprint}"
+    if action.content_key and not getattr(item, "resend", False):
+        work = _once_by_content(action, item, work, table, context)
     if key is None:
         stored = work()
-        return first[0] if first else stored
+        return first[0] if first and not stored.get("duplicate") else stored
     # Only keyed requests need the idempotency machinery: kept off the cold start of the others.
     from toggl_connection.bus import dedupe
 
@@ -457,7 +459,44 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
         expires_after_seconds=IDEMPOTENCY_SECONDS,
         fingerprint=fingerprint,
     )
-    return first[0] if first and not remembered.get("duplicate") else remembered
+    if first and not remembered.get("duplicate"):
+        return first[0]
+    return {**remembered, "duplicate": True} if _already_done(remembered) else remembered
+
+
+def _same_invitation(item: CreateUserInvitation) -> str:
+    """What makes two invitations the same, whatever else they carry: the workspace, the set of
+    addresses, and whether they make admins."""
+    emails = sorted({email.strip().lower() for email in item.emails})
+    return hashlib.sha256(json.dumps([item.workspace_id, emails, item.admin]).encode()).hexdigest()
+
+
+def _already_done(remembered: dict[str, Any]) -> bool:
+    body = remembered.get("body")
+    return isinstance(body, dict) and body.get("already_invited") is True
+
+
+def _once_by_content(
+    action: Action, item: Any, work: Callable[[], dict[str, Any]], table: str, context: Any
+) -> Callable[[], dict[str, Any]]:
+    """``work`` done once per content within the window, whatever idempotency key each call
+    carries (or none): a repeat answers the first result with ``already_invited``."""
+    from toggl_connection.bus import dedupe
+
+    def by_content() -> dict[str, Any]:
+        remembered = dedupe.once(
+            _same_invitation(item),
+            work,
+            table,
+            context,
+            prefix=records.same_content(action.name),
+            expires_after_seconds=IDEMPOTENCY_SECONDS,
+        )
+        if remembered.get("duplicate") and isinstance(remembered.get("body"), dict):
+            return {**remembered, "body": {**remembered["body"], "already_invited": True}}
+        return remembered
+
+    return by_content
 
 
 REMEMBERED_UNKNOWN = (

@@ -18,6 +18,9 @@ CHANGE_EVENTS = "toggl-event"
 ACTIONS = "action:"
 # 3. Requests whose outcome Toggl left unknown, remembered by content beside the action's keys.
 UNKNOWN_OUTCOME = "{action_prefix}#unknown:{fingerprint}"
+# 3b. Requests answered by their content whatever idempotency key they carry (an invitation is
+#    never sent twice by accident): Powertools writes "action:create-user-invitation:same#<hash>".
+SAME_CONTENT = "{action_prefix}:same"
 # 4. The workspace poller's baseline: the workspace ids it has seen.
 WORKSPACE_POLLER_SEEN = "workspace-poller#seen"
 # 5. The catch-up's state per workspace (how far it has read), and the time entries it has seen.
@@ -39,3 +42,8 @@ LEADING_KEYS = {
 def action(name: str) -> str:
     """The key prefix of one action's records (its idempotency keys and unknown outcomes)."""
     return f"{ACTIONS}{name}"
+
+
+def same_content(name: str) -> str:
+    """The key prefix of one action's records kept by content (under the action's own prefix)."""
+    return SAME_CONTENT.format(action_prefix=action(name))
