@@ -71,7 +71,7 @@ def test_the_python_sdk_client_discovers_reads_writes_and_is_refused(agents: Age
 
     # Then it negotiated the newest handshake version and saw every tool, in order
     assert seen["version"] == "2025-11-25"
-    assert seen["tools"][0] == "toggl_create_client" and len(seen["tools"]) == 17
+    assert seen["tools"][0] == "toggl_create_client" and len(seen["tools"]) == 25  # the delete is not offered
     # and read, wrote and was refused with the HTTP route's code
     assert seen["read"][0] is False and seen["read"][1]["items"][0]["id"] == agents.workspace_id
     assert seen["write"][0] is False and seen["write"][1]["name"] == f"From Python {mode}"
@@ -140,13 +140,23 @@ def test_the_conformance_suites_server_scenarios_pass_but_for_the_sample_tool_on
 
 def test_the_agent_demo_discovers_reads_writes_and_is_refused(agents: AgentStack) -> None:
     out = io.StringIO()
-    workspaces, projects, task, refused = agent_demo.session(
+    workspaces, projects, task, *tracked, refused = agent_demo.session(
         agents.api, agents.credentials, int(agents.seeded.project["id"]), out
     )
-    assert "17 tools:" in out.getvalue() and "WRITE toggl_create_task" in out.getvalue()
+    assert "25 tools:" in out.getvalue() and "WRITE toggl_create_task" in out.getvalue()
     assert not workspaces["isError"] and not projects["isError"]
     assert task["structuredContent"]["name"] == "Agent demo: review the brief"
     assert refused["isError"] and json.loads(refused["content"][0]["text"])["error"] == "admin_invitation_not_allowed"
+    # Asked to track time: a timer started and stopped, an entry logged and fixed, the month read
+    started, stopped, logged, fixed, deleted, summary = tracked
+    assert started["structuredContent"]["duration"] < 0
+    assert stopped["structuredContent"]["id"] == started["structuredContent"]["id"]
+    assert stopped["structuredContent"]["duration"] >= 0
+    assert logged["structuredContent"]["duration"] == 7200
+    assert fixed["structuredContent"]["description"] == "Design review with Ana"
+    # The stack does not let agents delete (AgentToolsAllowDelete is false): an unknown tool to them
+    assert deleted["isError"] and json.loads(deleted["content"][0]["text"])["error"] == "unknown_tool"
+    assert not summary["isError"] and summary["structuredContent"]["total_seconds"] >= 7200
 
 
 def test_the_signing_proxy_serves_loopback_clients_only(agents: AgentStack) -> None:

@@ -5,42 +5,12 @@
 //
 // usage: node sdk_client.mjs <mcp url> <access key id> <secret access key> <region> <workspace id>
 // prints one JSON document: what the session saw.
-import { createHash, createHmac } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { signedFetchFor } from "./sigv4.mjs";
 
 const [url, accessKey, secretKey, region, workspaceId] = process.argv.slice(2);
-const SERVICE = "execute-api";
-
-const sha256 = (data) => createHash("sha256").update(data).digest("hex");
-const hmac = (key, data) => createHmac("sha256", key).update(data).digest();
-
-// AWS Signature Version 4 over the headers the SDK sends (what aws4 / the AWS SDKs do).
-function sign(method, target, headers, body) {
-  const now = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-  const day = now.slice(0, 8);
-  const signed = { ...headers, host: target.host, "x-amz-date": now };
-  const names = Object.keys(signed).map((k) => k.toLowerCase()).sort();
-  const lower = Object.fromEntries(Object.entries(signed).map(([k, v]) => [k.toLowerCase(), String(v).trim()]));
-  const query = [...target.searchParams.entries()].sort().map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join("&");
-  const canonical = [method, target.pathname, query, ...names.map((n) => `${n}:${lower[n]}`), "", names.join(";"), sha256(body)].join("\n");
-  const scope = `${day}/${region}/${SERVICE}/aws4_request`;
-  const toSign = ["AWS4-HMAC-SHA256", now, scope, sha256(canonical)].join("\n");
-  const key = hmac(hmac(hmac(hmac(`AWS4${secretKey}`, day), region), SERVICE), "aws4_request");
-  const signature = createHmac("sha256", key).update(toSign).digest("hex");
-  return {
-    ...lower,
-    authorization: `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${names.join(";")}, Signature=${signature}`,
-  };
-}
-
-async function signedFetch(input, init = {}) {
-  const target = new URL(input instanceof Request ? input.url : String(input));
-  const method = (init.method || "GET").toUpperCase();
-  const headers = Object.fromEntries(new Headers(init.headers || {}).entries());
-  const body = typeof init.body === "string" ? init.body : "";
-  return fetch(target, { ...init, headers: sign(method, target, headers, body) });
-}
+const signedFetch = signedFetchFor(accessKey, secretKey, region);
 
 const seen = { protocolVersion: null, tools: [], calls: {} };
 const client = new Client({ name: "toggl-connection-tests", version: "1.0.0" });
