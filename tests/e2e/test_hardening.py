@@ -305,3 +305,25 @@ def test_an_invitation_of_more_addresses_than_the_stack_sends_at_once_is_a_422(
     assert toggl.requests == [] and seeded.world.emails_sent == []
     at_the_limit = {**request, "emails": emails[:MAX_INVITATION_EMAILS]}
     assert toggl_connection.post_json("/actions/create-user-invitation", at_the_limit)["statusCode"] == 201
+
+
+def test_organizations_are_listed_only_for_the_allowed_workspaces(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    # Given a second organization the token's user also belongs to
+    other = seeded.world.add_organization("Other Corp", "starter")
+    elsewhere = seeded.world.add_workspace(other["id"], "Other Corp")
+    seeded.world.workspace_users[elsewhere["id"]].add(seeded.owner["id"])
+    everything = toggl_connection.invoke("QueryFunction", {"query": "organizations", "params": {}})
+    assert {o["id"] for o in everything["items"]} == {seeded.organization["id"], other["id"]}
+    # When the stack may act on the seeded workspace only
+    mine = toggl_connection.invoke(
+        "QueryFunction",
+        {"query": "organizations", "params": {}},
+        ALLOWED_WORKSPACE_IDS=str(seeded.workspace["id"]),
+    )
+    # Then the other organization (its name, plan and users) is not listed
+    assert [o["id"] for o in mine["items"]] == [seeded.organization["id"]] and mine["count"] == 1
+    assert "Other Corp" not in json.dumps(mine)
+    none = toggl_connection.invoke("QueryFunction", {"query": "organizations", "params": {}}, ALLOWED_WORKSPACE_IDS="1")
+    assert none["items"] == []
