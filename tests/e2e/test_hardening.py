@@ -327,3 +327,46 @@ def test_organizations_are_listed_only_for_the_allowed_workspaces(
     assert "Other Corp" not in json.dumps(mine)
     none = toggl_connection.invoke("QueryFunction", {"query": "organizations", "params": {}}, ALLOWED_WORKSPACE_IDS="1")
     assert none["items"] == []
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_a_number_that_is_not_finite_in_a_direct_invocation_is_a_422_and_nothing_is_sent(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, number: float
+) -> None:
+    from toggl_connection.core.errors import ValidationFailed
+
+    event = {"workspace_id": seeded.workspace["id"], "project_id": seeded.project["id"], "user_id": seeded.member["id"]}
+    with pytest.raises(ValidationFailed, match="rate"):
+        toggl_connection.invoke("AddProjectMemberFunction", {**event, "rate": number})
+    assert toggl.requests == []
+
+
+def test_text_longer_than_toggl_takes_is_a_422_before_any_request(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    wid = seeded.workspace["id"]
+    name = toggl_connection.post_json("/actions/create-client", {"workspace_id": wid, "name": "x" * 1001})
+    assert name["statusCode"] == 422 and body_of(name)["field"] == "name"
+    description = toggl_connection.post_json(
+        "/actions/start-time-entry", {"workspace_id": wid, "description": "d" * 3001}
+    )
+    assert description["statusCode"] == 422 and body_of(description)["field"] == "description"
+    search = toggl_connection.get("/queries/tags", f"workspace_id={wid}&search={'s' * 1001}")
+    assert search["statusCode"] == 422 and body_of(search)["field"] == "search"
+    assert toggl.requests == []
+    kept = toggl_connection.post_json("/actions/start-time-entry", {"workspace_id": wid, "description": "d" * 3000})
+    assert kept["statusCode"] == 201
+
+
+def test_toggls_414_is_a_422_naming_the_argument_not_toggls_page(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    from local.toggl_sandbox import Fault
+
+    toggl.fail(Fault(status=414, times=1, body="<html><body><h1>414 Request-URI Too Large</h1></body></html>"))
+    wid = seeded.workspace["id"]
+    response = toggl_connection.get("/queries/projects", f"workspace_id={wid}&name={'n' * 900}&active=true")
+    assert response["statusCode"] == 422, response
+    answer = body_of(response)
+    assert answer["error"] == "validation_failed" and answer["field"] == "name"
+    assert "<html" not in response["body"]

@@ -390,7 +390,7 @@ def _type_schema(kind: Any) -> dict[str, Any]:
     if kind is float:
         return {"type": "number"}
     if kind is str:
-        return {"type": "string"}
+        return {"type": "string"}  # its maxLength: per field, in _action_input
     if typing.get_origin(kind) is list:
         (item,) = typing.get_args(kind)
         return {"type": "array", "items": _type_schema(item)}
@@ -405,7 +405,7 @@ def _converter_schema(converter: query_params.Converter) -> dict[str, Any]:
         query_params.unix_time: {"type": "integer", "minimum": 1},
         query_params.boolean: {"type": "boolean"},
         query_params.active_filter: {"type": "string", "enum": ["true", "false", "both"]},
-        query_params.text: {"type": "string", "minLength": 1},
+        query_params.text: {"type": "string", "minLength": 1, "maxLength": query_params.MAX_TEXT},
         query_params.ids: {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
         query_params.day: {"type": "string", "format": "date"},
         query_params.day_or_timestamp: {"type": "string"},
@@ -442,6 +442,10 @@ def _action_input(action: actions.Action) -> dict[str, Any]:
         if optional:
             kind = next(a for a in typing.get_args(kind) if a is not type(None))
         schema = {**_type_schema(kind), **_check_schema(checks.get(name))}
+        if kind is str:
+            schema["maxLength"] = validation.text_limit(name)
+        elif schema.get("items", {}).get("type") == "string":
+            schema["items"] = {**schema["items"], "maxLength": validation.text_limit(name)}
         if defaults.get(name) is not None:
             schema["default"] = defaults[name]
         properties[name] = _described(action.name, name, schema)

@@ -25,7 +25,13 @@ from toggl_connection.calls.query_params import (
 )
 from toggl_connection.core import settings
 from toggl_connection.core.documents import without_secrets
-from toggl_connection.core.errors import ConnectionFailure, TogglNotFound, ValidationFailed, WorkspaceNotAllowed
+from toggl_connection.core.errors import (
+    ConnectionFailure,
+    TogglNotFound,
+    TogglRequestTooLong,
+    ValidationFailed,
+    WorkspaceNotAllowed,
+)
 from toggl_connection.core.observability import count_by, logger
 from toggl_connection.toggl import paging
 from toggl_connection.toggl.client import V9, TogglClient, toggl_client
@@ -342,7 +348,11 @@ def ask(name: str, given: Mapping[str, Any], context: Any) -> dict[str, Any]:
     query, params, limit = parse(name, given, config.default_workspace_id)
     _allowed(config, query, params)
     toggl = toggl_client(config, context)
-    return answer(toggl, _scoped(config, query, query.fetch(toggl, params, limit)))
+    try:
+        return answer(toggl, _scoped(config, query, query.fetch(toggl, params, limit)))
+    except TogglRequestTooLong:
+        longest = max(params, key=lambda k: len(str(params[k])), default="query")
+        raise ValidationFailed(longest, "makes the request too long for Toggl: shorten it") from None
 
 
 def run(event: Any, context: Any) -> Any:

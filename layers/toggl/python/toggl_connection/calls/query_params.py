@@ -54,8 +54,14 @@ class one_of:  # lower case: used as a converter function, like the others here
         raise ValidationFailed(name, f"must be one of {', '.join(self.choices)}")
 
 
+# A filter longer than this would only make Toggl's 414 (an HTML page) for the whole request.
+MAX_TEXT = 1000
+
+
 def text(name: str, value: Any) -> str:
     if isinstance(value, str) and value.strip():
+        if len(value) > MAX_TEXT:
+            raise ValidationFailed(name, f"is {len(value)} characters long; it takes at most {MAX_TEXT}")
         return str(value)
     raise ValidationFailed(name, "must be a non-empty string")
 

@@ -4,6 +4,7 @@ cost cold-start time that a few typed fields do not need (``make bench``)."""
 
 from __future__ import annotations
 
+import math
 import re
 import types
 import typing
@@ -61,9 +62,21 @@ def _whole(name: str, value: Any) -> int:
 
 
 def _number(name: str, value: Any) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    # NaN and the infinities (JSON's non-standard tokens, which Python's parser takes) are no number
+    # Toggl takes, and a body holding one cannot even be encoded to send.
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    raise ValidationFailed(name, "must be a number")
+    raise ValidationFailed(name, "must be a finite number")
+
+
+# The longest text a field takes: Toggl's limit where it documents one, else these (a longer
+# filter in a query string would be Toggl's 414, an HTML page).
+TEXT_LIMITS = {"name": 1000, "description": 3000, "notes": 3000}
+DEFAULT_TEXT_LIMIT = 1000
+
+
+def text_limit(name: str) -> int:
+    return TEXT_LIMITS.get(name.split("[", 1)[0], DEFAULT_TEXT_LIMIT)
 
 
 def _string(name: str, value: Any) -> str:
@@ -71,6 +84,8 @@ def _string(name: str, value: Any) -> str:
         raise ValidationFailed(name, "must be a string")
     if not text.is_writable(value):
         raise ValidationFailed(name, text.PROBLEM)
+    if len(value) > text_limit(name):
+        raise ValidationFailed(name, f"is {len(value)} characters long; it takes at most {text_limit(name)}")
     return value
 
 

@@ -187,3 +187,10 @@ class NoRunningTimeEntry(TogglFailure):
 
     status = 404
     code = "no_running_time_entry"
+
+
+class TogglRequestTooLong(TogglFailure):
+    """Toggl's 414: the request (its query string) is longer than Toggl takes."""
+
+    status = 422
+    code = "validation_failed"

@@ -36,6 +36,7 @@ from toggl_connection.core.errors import (
     TogglOutcomeUnknown,
     TogglPlanRequired,
     TogglQuotaExhausted,
+    TogglRequestTooLong,
     TogglTokenRejected,
     TogglUnavailable,
 )
@@ -210,6 +211,11 @@ def classify_response(
                 request_id,
                 status,
             ),
+            None,
+        )
+    if status == 414:  # Toggl's text is an HTML page: never passed on
+        return Verdict(
+            TogglRequestTooLong("The request is too long for Toggl: shorten its longest argument.", request_id, status),
             None,
         )
     if status in (404, 410):
