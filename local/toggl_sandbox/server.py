@@ -27,7 +27,7 @@ from local.toggl_sandbox import documented
 from local.toggl_sandbox.behaviour import Behaviour
 from local.toggl_sandbox.state import PLAN_QUOTA, World
 
-API_MODULES = ("track", "track_reads", "reports", "webhooks")
+API_MODULES = ("track", "track_reads", "time_entries", "reports", "webhooks")
 USER_LEVEL_QUOTA = 30  # /me endpoints, every plan
 QUOTA_WINDOW_SECONDS = 3600
 # Every request of the connection, and every answer of the sandbox, that Toggl's documents do
