@@ -27,7 +27,7 @@ from local.toggl_sandbox import documented
 from local.toggl_sandbox.behaviour import Behaviour
 from local.toggl_sandbox.state import PLAN_QUOTA, World
 
-API_MODULES = ("track", "track_reads", "reports", "webhooks")
+API_MODULES = ("track", "track_reads", "time_entries", "reports", "webhooks")
 USER_LEVEL_QUOTA = 30  # /me endpoints, every plan
 QUOTA_WINDOW_SECONDS = 3600
 # Every request of the connection, and every answer of the sandbox, that Toggl's documents do
@@ -70,11 +70,13 @@ class Fault:
 
 @dataclass
 class Reply:
-    """A handler's answer when it needs a status or headers of its own."""
+    """A handler's answer when it needs a status or headers of its own. ``empty``: no body at
+    all (``Content-Length: 0``), as Toggl answers a time entry DELETE."""
 
     status: int
     payload: Any
     headers: dict[str, str] = field(default_factory=dict)
+    empty: bool = False
 
 
 @dataclass
@@ -100,10 +102,16 @@ class Request:
     user: dict[str, Any]
     args: dict[str, str]
     sandbox: Sandbox
+    user_agent: str = ""
 
     @property
     def world(self) -> World:
         return self.sandbox.world
+
+    @property
+    def by_connection(self) -> bool:
+        """Sent by the connection (else by a test acting as a person in Toggl's own app)."""
+        return self.user_agent.startswith(documented.CONNECTION_AGENT)
 
     def param(self, name: str) -> str | None:
         values = self.query.get(name)
@@ -263,9 +271,9 @@ class Sandbox(LoopbackServer):
         if record.by_connection:
             self._check_documented(record)
         headers = {"X-Toggl-Request-Id": uuid.uuid4().hex}
-        played = False
+        played = empty = False
         try:
-            status, payload, extra = self._answer(http, url.path, record, headers)
+            status, payload, extra, empty = self._answer(http, url.path, record, headers)
         except TogglError as error:
             status, payload, extra, played = error.status, error.message, error.headers, error.played
         except _Dropped:
@@ -279,7 +287,7 @@ class Sandbox(LoopbackServer):
                 self.undocumented.extend(f"answer: {p}" for p in answer_problems)
                 UNDOCUMENTED.extend(f"answer: {p}" for p in answer_problems)
         headers.update(extra)
-        data = json.dumps(payload).encode()
+        data = b"" if empty else json.dumps(payload).encode()
         http.send_response(status)
         headers.setdefault("Content-Type", "application/json; charset=utf-8")
         for key, value in headers.items():
@@ -317,7 +325,7 @@ class Sandbox(LoopbackServer):
 
     def _answer(
         self, http: BaseHTTPRequestHandler, path: str, record: Recorded, headers: dict[str, str]
-    ) -> tuple[int, Any, dict[str, str]]:
+    ) -> tuple[int, Any, dict[str, str], bool]:
         handler, auth, locked, args = _route(record.method, path)
         user = self._authenticate(http.headers.get("Authorization"), record.method, path) if auth else {}
         # Played before the quota is charged, so a request a fault answers spends none (unless
@@ -326,12 +334,13 @@ class Sandbox(LoopbackServer):
         if fault and not fault.after:
             self._act_out(fault)
         extra = self._charge_or_refuse(user, path) if auth else {}
-        result = self._run(handler, Request(record.method, path, record.query, record.body, user, args, self), locked)
+        request = Request(record.method, path, record.query, record.body, user, args, self, record.user_agent)
+        result = self._run(handler, request, locked)
         if fault and fault.after:
             self._act_out(fault)
         if isinstance(result, Reply):
-            return result.status, result.payload, {**extra, **result.headers}
-        return 200, result, extra
+            return result.status, result.payload, {**extra, **result.headers}, result.empty
+        return 200, result, extra, False
 
     def _charge_or_refuse(self, user: dict[str, Any], path: str) -> dict[str, str]:
         """The quota headers for this request, or Toggl's 402 when the hour's quota is spent."""

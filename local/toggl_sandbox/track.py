@@ -152,24 +152,86 @@ def project_in(req: Request, ws: dict[str, Any]) -> dict[str, Any]:
 @route("POST", V9 + "/workspaces/{workspace_id}/projects")
 def create_project(req: Request) -> Any:
     ws, data = workspace(req), body(req)
-    name = str(data.get("name") or "").strip()
-    if not name:
-        raise TogglError(400, "Project name can't be blank")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise TogglError(400, "project name must not be empty", played=True)  # recorded, not documented
+    name = name.strip()
+    client_id = data.get("client_id", data.get("cid"))
+    if req.sandbox.behaviour.duplicate_project_names == "refused" and _project_named(req, ws, name, client_id):
+        raise TogglError(400, "Name has already been taken", played=True)
+    client = req.world.clients.get(client_id) if isinstance(client_id, int) else None
+    stamp = now()
+    estimated = data.get("estimated_hours")
+    active = data.get("active", True) is not False
     project = {
         "id": req.world.next_id(),
         "workspace_id": ws["id"],
         "wid": ws["id"],
-        "client_id": data.get("client_id"),
-        "cid": data.get("client_id"),
+        "client_id": client_id,
+        "cid": client_id,
+        "client_name": client["name"] if client else None,
         "name": name,
-        "active": data.get("active", True),
-        "is_private": data.get("is_private", True),
-        "billable": data.get("billable", False),
-        "color": data.get("color", "#0b83d9"),
-        "at": now(),
-        "created_at": now(),
+        "active": active,
+        "status": "active" if active else "archived",
+        "is_private": data.get("is_private", True) is not False,
+        "billable": data.get("billable") is True,
+        "color": data.get("color") or "#0b83d9",
+        "template": data.get("template") is True,
+        "template_id": data.get("template_id"),
+        "auto_estimates": data.get("auto_estimates") is True,
+        "estimated_hours": estimated,
+        "estimated_seconds": estimated * 3600 if isinstance(estimated, int) else None,
+        "rate": data.get("rate"),
+        "rate_last_updated": None,
+        "currency": data.get("currency"),
+        "fixed_fee": data.get("fixed_fee"),
+        "recurring": data.get("recurring") is True,
+        "recurring_parameters": None,
+        "actual_hours": 0,
+        "actual_seconds": 0,
+        "start_date": data.get("start_date") or stamp[:10],
+        "end_date": data.get("end_date"),
+        "can_track_time": True,
+        "pinned": False,
+        "at": stamp,
+        "created_at": stamp,
+        "server_deleted_at": None,
     }
     return created(req, req.world.projects, "project", project, ws["id"])
+
+
+def _project_named(req: Request, ws: dict[str, Any], name: str, client_id: Any) -> bool:
+    """Whether the workspace has a project of this name for this client, archived ones included."""
+    return any(
+        p["workspace_id"] == ws["id"] and p.get("client_id") == client_id and p["name"].casefold() == name.casefold()
+        for p in req.world.projects.values()
+    )
+
+
+# --- tags ----------------------------------------------------------------------------------
+def new_tag(req: Request, ws: dict[str, Any], name: str) -> dict[str, Any]:
+    """A tag made in ``ws`` (by its create call, or by a time entry naming a tag that is not there)."""
+    tag = {"id": req.world.next_id(), "workspace_id": ws["id"], "name": name, "at": now(), "creator_id": req.user["id"]}
+    return created(req, req.world.tags, "tag", tag, ws["id"])
+
+
+def tag_named(req: Request, ws: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((t for t in req.world.tags.values() if t["workspace_id"] == ws["id"] and t["name"] == name), None)
+
+
+@route("POST", V9 + "/workspaces/{workspace_id}/tags")
+def create_tag(req: Request) -> Any:
+    ws = workspace(req)
+    if not isinstance(req.body, dict):
+        raise TogglError(400, "Invalid JSON input")
+    name = req.body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise TogglError(400, "tag name can't be blank")
+    name = name.strip()
+    if tag_named(req, ws, name):
+        raise TogglError(400, f"a tag with the name '{name}' already exists")
+    tag = new_tag(req, ws, name)
+    return [tag] if req.sandbox.behaviour.tag_answer == "array" else tag
 
 
 @route("PUT", V9 + "/workspaces/{workspace_id}/projects/{project_id}")

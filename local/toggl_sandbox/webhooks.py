@@ -424,6 +424,7 @@ def _on_change(
                 subscription_id=sub["subscription_id"],
                 url_callback=sub["url_callback"],
             )
+            document["metadata"]["request_type"] = req.method  # PATCH for a stop, POST for an automatic one
             if hooks.delivering:
                 hooks.outbox.put((sub["subscription_id"], document))
             else:

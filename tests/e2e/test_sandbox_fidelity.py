@@ -163,11 +163,49 @@ def reports_endpoint(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
     )
 
 
+def time_tracking_endpoints(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
+    wid, strict = seeded.workspace["id"], toggl.behaviour is STRICT
+    ws = f"/api/v9/workspaces/{wid}"
+    sent = {"workspace_id": wid, "created_with": "fidelity", "start": "2026-11-02T09:00:00Z"}
+    status, entry, _ = call("POST", ws + "/time_entries", {**sent, "duration": -1, "tags": ["fidelity"]}, meta="true")
+    assert status == 200 and entry["stop"] is None and entry["tags"] == ["fidelity"]
+    eid = entry["id"]
+    assert call("GET", f"/api/v9/me/time_entries/{eid}", meta="true", include_sharing="true")[1]["id"] == eid
+    assert call("GET", "/api/v9/me/time_entries/1")[:2] == (404, "Resource can not be found")
+    status, stopped, _ = call("PATCH", f"{ws}/time_entries/{eid}/stop")
+    assert status == 200 and stopped["stop"] is not None and stopped["duration"] >= 0
+    again = call("PATCH", f"{ws}/time_entries/{eid}/stop")[:2]
+    assert again == ((200, stopped) if strict else (409, "Time entry already stopped"))
+    assert call("PATCH", f"{ws}/time_entries/1/stop")[:2] == (404, "Time entry not found")
+    assert call("PATCH", f"{ws}/time_entries/x/stop")[:2] == (400, "Invalid or missing time_entry_id")
+    renamed = call("PUT", f"{ws}/time_entries/{eid}", {"description": "renamed"}, meta="true", include_sharing="true")
+    assert renamed[1]["description"] == "renamed"
+    assert call("DELETE", f"{ws}/time_entries/{eid}")[:2] == (200, None)
+    project = {"name": "Fidelity", "client_id": seeded.client["id"], "active": True, "is_private": False}
+    status, made, _ = call("POST", ws + "/projects", {**project, "color": "#c9806b", "billable": True})
+    assert status == 200 and made["client_id"] == seeded.client["id"] and made["is_private"] is False
+    status, tag, _ = call("POST", ws + "/tags", {"name": "Fidelity"})
+    assert status == 200 and (tag[0] if strict else tag)["name"] == "Fidelity"
+    assert call("POST", ws + "/tags", {"name": " "})[:2] == (400, "tag name can't be blank")
+    assert call("POST", ws + "/tags", {"name": "Fidelity"})[:2] == (
+        400,
+        "a tag with the name 'Fidelity' already exists",
+    )
+    summary = f"/reports/api/v3/workspace/{wid}/summary/time_entries"
+    status, report, _ = call("POST", summary, {"start_date": "2026-11-01", "end_date": "2026-11-30"})
+    assert status == 200 and report == {"groups": []}
+    assert call("POST", summary, {})[:2] == (400, "At least one parameter must be set")
+    assert call("POST", summary, {"start_date": "2026-11-01", "end_date": "2026-11-30", "sub_grouping": "clients"})[
+        :2
+    ] == (400, "Invalid 'sub_grouping' value, allowed values are: 'time_entries, tasks, users'")
+
+
 def test_the_sandbox_answers_every_endpoint_as_documented(call: Caller, toggl: Sandbox, seeded: Seeded) -> None:
     # When every endpoint the connection uses is called, in success and in documented refusal
     track_endpoints(call, toggl, seeded)
     webhooks_endpoints(call, toggl, seeded)
     reports_endpoint(call, toggl, seeded)
+    time_tracking_endpoints(call, toggl, seeded)
     # Then none was left out (and toggl_as_documented found every answer documented)
     called = {(f[0].method, f[0].path) for r in toggl.requests if (f := documented.endpoint(r.method, r.path))}
     assert [f"{e.method} {e.path}" for e in documented.ENDPOINTS if (e.method, e.path) not in called] == []

@@ -1,7 +1,8 @@
 """The connection against the sandbox's other reading of everything Toggl's documents leave open
 (``behaviour.STRICT``): header names in lower case, no ``workspace/created`` in the event filters
 and unlisted filters refused, bare quota 402s, a 404 when nothing runs, duplicate client names
-allowed, one Reports cursor header. Over real HTTP on loopback, handlers as SAM runs them."""
+allowed, one Reports cursor header, and the time-tracking readings (``behaviour.py``). Over real
+HTTP on loopback, handlers as SAM runs them."""
 
 from __future__ import annotations
 
@@ -159,8 +160,10 @@ def test_whatever_order_time_entry_ids_come_in_no_time_entry_is_created_twice(ho
     from tests.e2e.test_catch_up import World, catch_up, delivering, expire_records, on_bus, subscribe
 
     world = World(subscribe(hooked))
-    # Given an entry from before the baseline, and Toggl handing out ever smaller ids
+    # Given an entry from before the baseline (stopped: a new running entry would stop it, and
+    # this reading announces that stop), and Toggl handing out ever smaller ids
     before = world.entry("before the baseline")
+    hooked.toggl_call("PATCH", f"{world.ws}/time_entries/{before}/stop")
     hooked.settle()
     on_bus(hooked)
     assert catch_up(hooked)["status"] == "baseline"
