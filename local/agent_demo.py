@@ -19,6 +19,8 @@ import requests
 from local.sigv4 import LocalCredentials
 from local.template import ROOT
 
+UNKNOWN_TOOL = -32602  # JSON-RPC's "invalid params": MCP's answer to a tool it does not offer
+
 
 class Session:
     def __init__(self, api: str, credentials: LocalCredentials, out: TextIO) -> None:
@@ -41,7 +43,12 @@ class Session:
 
     def call(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         print(f"\n-> tools/call {tool} {json.dumps(arguments)}", file=self.out)
-        result: dict[str, Any] = self.rpc("tools/call", {"name": tool, "arguments": arguments})["result"]
+        answer = self.rpc("tools/call", {"name": tool, "arguments": arguments})
+        if "error" in answer:  # a tool this stack does not offer is a JSON-RPC error, not a result
+            code = "unknown_tool" if answer["error"]["code"] == UNKNOWN_TOOL else "rpc_error"
+            failure = {"error": code, "message": answer["error"]["message"]}
+            answer = {"result": {"isError": True, "content": [{"type": "text", "text": json.dumps(failure)}]}}
+        result: dict[str, Any] = answer["result"]
         text = result["content"][0]["text"]
         label = "<- ERROR" if result["isError"] else "<-"
         print(f"{label} {text if len(text) < 400 else text[:400] + ' ...'}", file=self.out)

@@ -68,15 +68,20 @@ ACTION_REQUESTS = {
     },
     "stop-time-entry": {},
     "create-time-entry": {
+        "workspace_id": deliveries.WORKSPACE_ID,
         "start": "2026-12-02T13:00:00Z",
         "duration": 7200,
         "description": "Design review",
         "project_id": 203881520,
     },
-    "update-time-entry": {"time_entry_id": TIME_ENTRY_ID, "description": "Design review with Ana"},
-    "delete-time-entry": {"time_entry_id": TIME_ENTRY_ID},
+    "update-time-entry": {
+        "workspace_id": deliveries.WORKSPACE_ID,
+        "time_entry_id": TIME_ENTRY_ID,
+        "description": "Design review with Ana",
+    },
+    "delete-time-entry": {"workspace_id": deliveries.WORKSPACE_ID, "time_entry_id": TIME_ENTRY_ID},
     "create-project": {"name": "Mobile app", "client_id": SEEDED_CLIENT_ID, "workspace_id": deliveries.WORKSPACE_ID},
-    "create-tag": {"name": "meetings"},
+    "create-tag": {"workspace_id": deliveries.WORKSPACE_ID, "name": "meetings"},
 }
 
 

@@ -542,8 +542,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 # Dates in the Reports API are dates only ("time.DateOnly" in its document).
 REPORT_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Answers Toggl gives on any endpoint that its documents leave out: a refused token (401, see
-# docs/toggl-api.md), quota (402), rate limiting (429). 5xx is never judged either.
-UNDOCUMENTED_STATUSES = frozenset({401, 402, 429})
+# docs/toggl-api.md), quota (402), a request too long for its front end (414), rate limiting (429).
+# 5xx is never judged either.
+UNDOCUMENTED_STATUSES = frozenset({401, 402, 414, 429})
 # Path parameters the documents type as integers.
 INTEGER_PATH_PARAMETERS = frozenset(
     {"workspace_id", "project_id", "organization_id", "subscription_id", "time_entry_id"}

@@ -417,10 +417,39 @@ def test_the_template_composition_feeds_add_project_member_from_a_project_create
     assert len(toggl.calls("POST", f"/api/v9/workspaces/{wid}/project_users")) == 1
 
 
-def test_the_checked_in_action_events_work_against_the_sandbox(toggl_connection: Connection) -> None:
+# The order a person would send them in: a timer started before it is stopped, an entry changed
+# before it is deleted.
+LAST = ("action-stop-time-entry.json", "action-update-time-entry.json", "action-delete-time-entry.json")
+
+
+def test_the_checked_in_action_events_work_against_the_sandbox(toggl_connection: Connection, seeded: Seeded) -> None:
+    from local.sample_events import TIME_ENTRY_ID
     from local.template import ROOT
 
-    for path in sorted((ROOT / "events").glob("action-*.json")):
+    # The time entry the samples change and delete: the one the webhook samples describe
+    seeded.world.time_entries[TIME_ENTRY_ID] = {
+        "id": TIME_ENTRY_ID,
+        "workspace_id": seeded.workspace["id"],
+        "wid": seeded.workspace["id"],
+        "user_id": seeded.owner["id"],
+        "uid": seeded.owner["id"],
+        "project_id": None,
+        "task_id": None,
+        "billable": False,
+        "tags": [],
+        "tag_ids": [],
+        "duronly": True,
+        "description": "test",
+        "start": "2026-12-02T09:00:00Z",
+        "stop": "2026-12-02T10:00:00Z",
+        "duration": 3600,
+        "at": "2026-12-02T10:00:00Z",
+        "server_deleted_at": None,
+    }
+    paths = sorted(
+        (ROOT / "events").glob("action-*.json"), key=lambda p: (LAST.index(p.name) if p.name in LAST else -1, p.name)
+    )
+    for path in paths:
         event = json.loads(path.read_text())
         response = toggl_connection.request(event)
         assert response["statusCode"] in (200, 201), (path.name, response)

@@ -4,10 +4,12 @@ them, real HTTP to the Toggl sandbox (strict about what Toggl documents), moto i
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from local.toggl_sandbox import Fault, Sandbox
 from local.toggl_sandbox.state import Seeded
@@ -213,7 +215,9 @@ def test_a_stop_of_a_named_entry_costs_one_request(
 ) -> None:
     timer = body_of(act(toggl_connection, "start-time-entry", {"workspace_id": seeded.workspace["id"]}))
     toggl.requests.clear()
-    response = act(toggl_connection, "stop-time-entry", {"time_entry_id": timer["id"]})
+    response = act(
+        toggl_connection, "stop-time-entry", {"workspace_id": seeded.workspace["id"], "time_entry_id": timer["id"]}
+    )
     assert response["statusCode"] == 200 and "already_stopped" not in body_of(response)
     assert [r.method for r in toggl.requests] == ["PATCH"]
 
@@ -231,8 +235,12 @@ def test_a_second_stop_answers_the_entry_already_stopped(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
     timer = body_of(act(toggl_connection, "start-time-entry", {"workspace_id": seeded.workspace["id"]}))
-    first = body_of(act(toggl_connection, "stop-time-entry", {"time_entry_id": timer["id"]}))
-    again = act(toggl_connection, "stop-time-entry", {"time_entry_id": timer["id"]})
+    first = body_of(
+        act(toggl_connection, "stop-time-entry", {"workspace_id": seeded.workspace["id"], "time_entry_id": timer["id"]})
+    )
+    again = act(
+        toggl_connection, "stop-time-entry", {"workspace_id": seeded.workspace["id"], "time_entry_id": timer["id"]}
+    )
     assert again["statusCode"] == 200, again
     answer = body_of(again)
     assert answer["id"] == timer["id"] and answer["stop"] == first["stop"]
@@ -245,7 +253,9 @@ def test_a_stop_whose_answer_is_lost_is_repeated_and_stops_once(
 ) -> None:
     timer = body_of(act(toggl_connection, "start-time-entry", {"workspace_id": seeded.workspace["id"]}))
     toggl.fail(Fault(status=502, times=1, method="PATCH", after=True))
-    response = act(toggl_connection, "stop-time-entry", {"time_entry_id": timer["id"]})
+    response = act(
+        toggl_connection, "stop-time-entry", {"workspace_id": seeded.workspace["id"], "time_entry_id": timer["id"]}
+    )
     assert response["statusCode"] == 200, response
     assert body_of(response)["id"] == timer["id"] and running(seeded) == []
     assert len(toggl.calls("PATCH")) == 2
@@ -450,8 +460,14 @@ def test_a_retried_start_never_takes_a_later_timer_for_its_own(
     assert act(toggl_connection, "start-time-entry", request)["statusCode"] == 502
     toggl.faults.clear()
     (lost,) = entries(seeded)
-    # And another request started a timer with the same fields since, which stopped the first
-    other = body_of(act(toggl_connection, "start-time-entry", {**request}, {"Idempotency-Key": "someone-else"}))
+    # And someone started a timer with the same fields in Toggl's app since, which stopped the first
+    time.sleep(1.1)  # a second later: Toggl's times have whole seconds
+    other = requests.post(
+        f"{toggl.url}{V9}/workspaces/{wid}/time_entries",
+        json={"description": "Standup", "duration": -1},
+        auth=(seeded.token, "api_token"),
+        timeout=30,
+    ).json()
     assert other["id"] != lost["id"] and [e["id"] for e in running(seeded)] == [other["id"]]
     # When the caller retries the first request
     again = act(toggl_connection, "start-time-entry", request)

@@ -59,15 +59,20 @@ TIME_TRACKING_BODIES = {
     },
     "action-stop-time-entry.json": {},
     "action-create-time-entry.json": {
+        "workspace_id": 7435584,
         "start": "2026-12-02T13:00:00Z",
         "duration": 7200,
         "description": "Design review",
         "project_id": 203881520,
     },
-    "action-update-time-entry.json": {"time_entry_id": TIME_ENTRY_ID, "description": "Design review with Ana"},
-    "action-delete-time-entry.json": {"time_entry_id": TIME_ENTRY_ID},
+    "action-update-time-entry.json": {
+        "workspace_id": 7435584,
+        "time_entry_id": TIME_ENTRY_ID,
+        "description": "Design review with Ana",
+    },
+    "action-delete-time-entry.json": {"workspace_id": 7435584, "time_entry_id": TIME_ENTRY_ID},
     "action-create-project.json": {"name": "Mobile app", "client_id": 100001, "workspace_id": 7435584},
-    "action-create-tag.json": {"name": "meetings"},
+    "action-create-tag.json": {"workspace_id": 7435584, "name": "meetings"},
 }
 
 
