@@ -11,11 +11,22 @@ from typing import Any
 import pytest
 import requests
 
+from local import deliveries
 from local.toggl_sandbox import Fault, Sandbox
+from local.toggl_sandbox.behaviour import STRICT, Behaviour
 from local.toggl_sandbox.state import Seeded
 from tests.connection import Connection, body_of
+from tests.servers import Hooked
 
 V9 = "/api/v9"
+
+
+@pytest.fixture(params=["default", "strict"])
+def behaviour(request: pytest.FixtureRequest) -> Behaviour:
+    """Every test twice: the sandbox's default reading of what Toggl leaves open, and the other
+    one (``STRICT``: create fields refused when missing, a second stop answered 200, a delete of
+    an unknown id 200, tags answered as an array, sparse summaries, ...)."""
+    return STRICT if request.param == "strict" else Behaviour()
 
 
 def act(connection: Connection, action: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
@@ -670,3 +681,61 @@ def test_a_summary_of_366_days_is_taken(toggl_connection: Connection, toggl: San
         "/queries/summary-report", f"workspace_id={seeded.workspace['id']}&start_date=2024-01-01&end_date=2024-12-31"
     )
     assert response["statusCode"] == 200 and body_of(response)["total_seconds"] == 0
+
+
+def test_a_deleted_entry_read_by_id_is_not_found_or_says_it_is_deleted(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    wid = seeded.workspace["id"]
+    logged = body_of(act(toggl_connection, "create-time-entry", {"workspace_id": wid, "start": at(3), "duration": 60}))
+    act(toggl_connection, "delete-time-entry", {"workspace_id": wid, "time_entry_id": logged["id"]})
+    response = toggl_connection.get("/queries/time-entry", f"time_entry_id={logged['id']}")
+    if toggl.behaviour.deleted_entry_read == "404":
+        assert response["statusCode"] == 404 and body_of(response)["error"] == "not_found"
+    else:
+        assert body_of(response)["item"]["server_deleted_at"] is not None
+
+
+def test_a_project_name_toggl_refuses_as_taken_is_a_409(
+    toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
+) -> None:
+    request = {"workspace_id": seeded.workspace["id"], "name": "Website", "client_id": seeded.client["id"]}
+    response = act(toggl_connection, "create-project", request)
+    if toggl.behaviour.duplicate_project_names == "refused":
+        assert response["statusCode"] == 409 and body_of(response)["error"] == "already_exists"
+    else:  # a Toggl that takes a second project of the same name: created, never "found"
+        assert response["statusCode"] == 201 and "found_existing" not in body_of(response)
+
+
+# --- on the bus: through Toggl's webhooks, once -----------------------------------------------------
+def test_each_write_reaches_the_bus_once_as_toggls_webhook(hooked: Hooked) -> None:
+    from tests.e2e.test_subscriptions import client
+
+    client(hooked).sync(hooked.api, deliveries.TEST_SECRET)
+    wid = hooked.seeded.workspace["id"]
+    connection = hooked.connection
+    # When a timer is started, another one started (Toggl stops the first), the second stopped,
+    # and an entry logged, changed and deleted
+    first = body_of(act(connection, "start-time-entry", {"workspace_id": wid, "description": "first"}))
+    second = body_of(act(connection, "start-time-entry", {"workspace_id": wid, "description": "second"}))
+    act(connection, "stop-time-entry", {})
+    logged = body_of(act(connection, "create-time-entry", {"workspace_id": wid, "start": at(4), "duration": 600}))
+    act(connection, "update-time-entry", {"workspace_id": wid, "time_entry_id": logged["id"], "description": "fixed"})
+    act(connection, "delete-time-entry", {"workspace_id": wid, "time_entry_id": logged["id"]})
+    hooked.settle()
+    published = connection.bus_events(wait=True)
+    events = [(e["detail-type"], e["detail"]["entity_id"]) for e in published]
+    # Then each is one event, through the webhooks; the automatic stop of the first timer is an
+    # event only where Toggl announces it
+    expected = [
+        ("Time Entry Created", first["id"]),
+        ("Time Entry Created", second["id"]),
+        ("Time Entry Updated", second["id"]),
+        ("Time Entry Created", logged["id"]),
+        ("Time Entry Updated", logged["id"]),
+        ("Time Entry Deleted", logged["id"]),
+    ]
+    if hooked.toggl.behaviour.auto_stop_webhook == "updated":
+        expected.insert(1, ("Time Entry Updated", first["id"]))
+    assert sorted(events, key=str) == sorted(expected, key=str)
+    assert {e["detail"]["origin"] for e in published} == {"webhook"}
