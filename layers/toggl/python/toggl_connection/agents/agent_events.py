@@ -5,6 +5,7 @@ target's call. Each is answered in its own format; the tool call itself is the s
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from toggl_connection.agents import mcp_server, tool_calls, tool_list
@@ -33,13 +34,15 @@ def is_bedrock(event: Any) -> bool:
 
 
 def handle(event: Any, context: Any) -> Any:
+    # AgentCore first, told by its context: its event is the tool's arguments, whatever their shape
+    # (an HTTP request's or a Bedrock event's shape is still only arguments).
+    if AGENTCORE_TOOL_KEY in _custom(context):
+        return agentcore(event, context)
     if invocation.kind_of(event) == "http":
         logger.append_keys(caller=invocation.caller_of(event), surface="mcp")
         return mcp_server.handle_http(event, context)
     if is_bedrock(event):
         return bedrock(event, context)
-    if AGENTCORE_TOOL_KEY in _custom(context):
-        return agentcore(event, context)
     # A direct invocation with one JSON-RPC message (tests, scripts): its JSON-RPC answer.
     logger.append_keys(caller="direct", surface="mcp")
     return mcp_server.dispatch(event, context)
@@ -56,9 +59,12 @@ def _bedrock_value(tool: tool_list.Tool, name: str, value: Any) -> Any:
         return value.strip().lower() == "true"
     if kind == "number":
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
             return value
+        if not math.isfinite(number):  # "nan", "inf", "1e999": no number JSON (or Toggl) takes
+            raise ValidationFailed(name, invocation.NON_FINITE)
+        return number
     if kind == "array":
         try:
             parsed = json.loads(value)
@@ -70,35 +76,57 @@ def _bedrock_value(tool: tool_list.Tool, name: str, value: Any) -> Any:
     return value  # integers stay digit strings: the one integer parser reads them
 
 
+PARAMETER_SHAPE = 'must be a list of {"name", "type", "value"} objects, as Bedrock Agents sends them'
+
+
+def _bedrock_arguments(tool: tool_list.Tool, parameters: Any) -> dict[str, Any]:
+    """The tool's arguments from Bedrock's ``parameters``: a list of objects, each with a string
+    ``name`` given once; anything else is refused, never ignored."""
+    if parameters is None:
+        return {}
+    if not isinstance(parameters, list):
+        raise ValidationFailed("parameters", PARAMETER_SHAPE)
+    arguments: dict[str, Any] = {}
+    for index, parameter in enumerate(parameters):
+        if not isinstance(parameter, dict):
+            raise ValidationFailed(f"parameters[{index}]", PARAMETER_SHAPE.replace("a list of", "one of the"))
+        name = parameter.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValidationFailed(f"parameters[{index}].name", "must be the parameter's name, a non-empty string")
+        if name in arguments:
+            raise ValidationFailed(f"parameters[{index}].name", f"repeats {name!r}: give each parameter once")
+        arguments[name] = _bedrock_value(tool, name, parameter.get("value"))
+    return arguments
+
+
 def bedrock(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    agent = event.get("agent") or {}
+    agent = _attributes(event.get("agent"))
     logger.append_keys(caller=f"bedrock-agent:{agent.get('id', 'unknown')}/{agent.get('alias', '')}", surface="bedrock")
     name = str(event.get("function"))
     tool = tool_list.find(name, mcp_server.read_only())
     if tool is None:
         known = ", ".join(t.name for t in tool_list.tools(mcp_server.read_only()))
         result = tool_calls.ToolResult(
-            {"error": "unknown_tool", "message": f"No tool {name!r} here. Tools: {known}.", "status": 404}, True
+            {"error": "unknown_tool", "message": f"No tool {name[:80]!r} here. Tools: {known}.", "status": 404}, True
         )
     else:
         try:
-            arguments = {
-                p.get("name"): _bedrock_value(tool, str(p.get("name")), p.get("value"))
-                for p in event.get("parameters") or []
-                if isinstance(p, dict)
-            }
-            result = tool_calls.call(tool, arguments, context)
-        except ValidationFailed as failure:
-            result = tool_calls.failed(failure)
+            result = tool_calls.call(tool, _bedrock_arguments(tool, event.get("parameters")), context)
+        except Exception as failure:  # noqa: BLE001 - a FAILURE the agent reads, never an exception
+            result = tool_calls.failed(failure, tool)
     function_response: dict[str, Any] = {"responseBody": {"TEXT": {"body": result.text}}}
     if result.is_error:
         function_response["responseState"] = "FAILURE"
     return {
         "messageVersion": "1.0",
         "response": {"actionGroup": event.get("actionGroup"), "function": name, "functionResponse": function_response},
-        "sessionAttributes": event.get("sessionAttributes") or {},
-        "promptSessionAttributes": event.get("promptSessionAttributes") or {},
+        "sessionAttributes": _attributes(event.get("sessionAttributes")),
+        "promptSessionAttributes": _attributes(event.get("promptSessionAttributes")),
     }
+
+
+def _attributes(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 # --- AgentCore Gateway ---------------------------------------------------------------------------

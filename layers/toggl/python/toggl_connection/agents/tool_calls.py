@@ -1,8 +1,8 @@
 """One tool call, whichever surface asked (MCP, Bedrock Agents, AgentCore Gateway): the same
 validation, guards, safe creates, idempotency and quota handling as the HTTP routes (it goes
 through ``actions.act`` and ``queries.ask``), then shaped for a model: lists concise and
-resumable (``limit``, ``next_cursor``), answers never longer than ``MAX_ANSWER_CHARS``, errors
-that say what to do next."""
+resumable (``limit``, ``next_cursor``), answers measured as they are sent (a text block of at most
+``MAX_TEXT_CHARS``, a result of at most the room it is given), errors that say what to do next."""
 
 from __future__ import annotations
 
@@ -21,7 +21,14 @@ from toggl_connection.core.errors import ConnectionFailure, ValidationFailed
 from toggl_connection.core.integers import ascii_int
 from toggl_connection.core.observability import count_by, logger
 
-MAX_ANSWER_CHARS = 100_000
+# A result's text block, counted as the answer carries it (escaped, ASCII only: a quote is two
+# characters, an emoji twelve).
+MAX_TEXT_CHARS = 100_000
+# One HTTP answer holds at most this many bytes; a result alone, the JSON-RPC envelope aside, this.
+MAX_BODY_BYTES = 1_000_000
+MAX_RESULT_BYTES = MAX_BODY_BYTES - 2_000
+# A write still in flight (the same idempotency_key): when to look again.
+IN_FLIGHT_RETRY_SECONDS = 10
 
 # What a model should do after each kind of failure (appended to the message).
 NEXT_STEP = {
@@ -39,6 +46,29 @@ NEXT_STEP = {
     "dedupe_unavailable": "Retry in a minute with the same idempotency_key.",
     "internal_error": "Retry once; if it fails again, tell whoever runs the connection.",
 }
+# The tool that shows whether a write whose outcome is unknown took effect, by operation.
+LOOK_UP = {
+    "create-client": "toggl_list_clients",
+    "create-task": "toggl_list_tasks",
+    "add-project-member": "toggl_list_project_members",
+    "create-project": "toggl_list_projects",
+    "create-tag": "toggl_list_tags",
+    "start-time-entry": "toggl_get_current_time_entry",
+    "stop-time-entry": "toggl_get_current_time_entry",
+    "create-time-entry": "toggl_list_time_entries",
+    "update-time-entry": "toggl_list_time_entries",
+    "delete-time-entry": "toggl_list_time_entries",
+}
+INVITATION_UNKNOWN = (
+    "Do not send it again: look on the Members page of Toggl Track's web app (its Show Invited users filter "
+    "lists pending invitations) whether it was sent."
+)
+IN_FLIGHT = (
+    "A call with this idempotency_key is still being carried out: call again in retry_after_seconds ({seconds} "
+    "seconds) with the same idempotency_key, which answers with its result; a new key could do it twice."
+)
+# Bearer join links in an invitation's answer: never shown to a model (the HTTP route keeps them).
+JOIN_LINKS = frozenset({"invite_url", "code"})
 
 
 class ToolResult(NamedTuple):
@@ -57,30 +87,57 @@ class ToolResult(NamedTuple):
         return result
 
 
-def call(tool: Tool, arguments: Any, context: Any) -> ToolResult:
-    """Run ``tool`` with ``arguments``; a failed operation is an error result, never an exception."""
+def call(tool: Tool, arguments: Any, context: Any, room: int = MAX_RESULT_BYTES) -> ToolResult:
+    """Run ``tool`` with ``arguments``; a failed operation is an error result, never an exception.
+    ``room``: the bytes the result may take as sent (a list is cut to fit it)."""
     logger.append_keys(tool=tool.name)
     try:
         if not isinstance(arguments, Mapping):
             raise ValidationFailed("arguments", "must be a JSON object")
+        invocation.finite(dict(arguments))
         given = {**tool.defaults, **arguments}
-        answer = _write(tool, given, context) if tool.writes else _read(tool, given, context)
+        answer = _write(tool, given, context) if tool.writes else _read(tool, given, context, room)
     except Exception as failure:  # noqa: BLE001 - every failure becomes a result the model can act on
-        return failed(failure)
+        return failed(failure, tool)
     count_by("ToolCalled", "tool", tool.name)
     return ToolResult(answer, False)
 
 
-def failed(failure: Exception) -> ToolResult:
+def _whole(message: str) -> str:
+    """``message`` ending as a sentence does, so that a next step after it reads as one more."""
+    message = message.strip()
+    return message if message.endswith((".", "!", "?")) else f"{message}."
+
+
+def next_step(code: str, tool: Tool | None) -> str | None:
+    """What to do after a failure ``code`` of ``tool``: for an unknown outcome, where to look."""
+    if code == "outcome_unknown" and tool is not None:
+        if tool.operation == "create-user-invitation":
+            return INVITATION_UNKNOWN
+        lookup = LOOK_UP.get(tool.operation)
+        if lookup:
+            return (
+                f"Do not send it again blindly: call {lookup} to see whether it exists, and send it again (with "
+                "the same idempotency_key) only if it does not."
+            )
+    return NEXT_STEP.get(code)
+
+
+def failed(failure: Exception, tool: Tool | None = None) -> ToolResult:
     code = failure.code if isinstance(failure, ConnectionFailure) else "internal_error"
     count_by("ToolFailed", "error", code)
     responses.error(failure)  # logged as the HTTP routes log it
     if not isinstance(failure, ConnectionFailure):
         return ToolResult({"error": code, "message": f"Unexpected error. {NEXT_STEP[code]}", "status": 500}, True)
     body = {**failure.body(), "status": failure.status}
-    hint = NEXT_STEP.get(code)
-    if hint and hint not in body["message"]:
-        body["message"] = f"{body['message']} {hint}"
+    message = _whole(str(body["message"]))
+    if code == "delivery_in_progress":
+        message = IN_FLIGHT.format(seconds=IN_FLIGHT_RETRY_SECONDS)
+        body["retry_after_seconds"] = IN_FLIGHT_RETRY_SECONDS
+    hint = next_step(code, tool)
+    if hint and hint not in message:
+        message = f"{message} {hint}"
+    body["message"] = message
     retry_after = getattr(failure, "retry_after", None)
     if isinstance(retry_after, int):
         body["retry_after_seconds"] = retry_after
@@ -88,9 +145,37 @@ def failed(failure: Exception) -> ToolResult:
 
 
 def _write(tool: Tool, given: dict[str, Any], context: Any) -> dict[str, Any]:
-    request = invocation.read(given)  # takes idempotency_key out, as a direct invocation's
-    body = actions.act(tool.operation, request.payload, request.idempotency_key, context)["body"]
-    return body if isinstance(body, dict) else {"result": body}
+    """The arguments are the action's input as they are (never read as an HTTP or EventBridge
+    event, whatever their shape), but for ``idempotency_key``, taken out by name."""
+    payload = dict(given)
+    key = invocation.idempotency_key(payload.pop(invocation.IDEMPOTENCY_FIELD, None))
+    outcome = actions.act(tool.operation, payload, key, context)
+    body = outcome["body"]
+    answer: dict[str, Any] = body if isinstance(body, dict) else {"result": body}
+    hidden = JOIN_LINKS if tool.operation == "create-user-invitation" else frozenset({"invite_url"})
+    answer = _without(answer, hidden)
+    if outcome.get("duplicate"):
+        answer = {**answer, "replayed": True}  # answered from an earlier attempt: nothing done now
+    return answer
+
+
+def _without(document: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    """A copy of ``document`` without ``keys`` at any depth (walked without recursion)."""
+    top: dict[str, Any] = {}
+    stack: list[tuple[Any, Any, Any]] = [(document, top, "document")]
+    while stack:
+        value, parent, slot = stack.pop()
+        if isinstance(value, dict):
+            copy: dict[str, Any] = {key: None for key in value if key not in keys}
+            stack.extend((value[key], copy, key) for key in copy)
+            value = copy
+        elif isinstance(value, list):
+            items: list[Any] = [None] * len(value)
+            stack.extend((item, items, index) for index, item in enumerate(value))
+            value = items
+        parent[slot] = value
+    result: dict[str, Any] = top["document"]
+    return result
 
 
 # --- reads: concise, resumable, bounded ----------------------------------------------------------
@@ -137,13 +222,18 @@ def _limit(value: Any) -> int:
     return number
 
 
-def _read(tool: Tool, given: dict[str, Any], context: Any) -> dict[str, Any]:
+def _text_chars(document: Any) -> int:
+    """How many characters ``document``'s text block takes in the answer, as sent."""
+    return len(json.dumps(ToolResult(document, False).text))
+
+
+def _read(tool: Tool, given: dict[str, Any], context: Any, room: int) -> dict[str, Any]:
     if tool.kind == "single":
         extra = sorted({"limit", "cursor"} & set(given))
         if extra:
             raise ValidationFailed(extra[0], "unknown field (this tool answers one object)")
         answer = queries.ask(tool.operation, given, context)
-        if len(json.dumps(answer, default=str)) > MAX_ANSWER_CHARS:
+        if _text_chars(answer) > MAX_TEXT_CHARS:
             raise ValidationFailed(
                 "with_related_data", "makes an answer too long for an agent: use the toggl_list_* tools instead"
             )
@@ -162,13 +252,47 @@ def _read(tool: Tool, given: dict[str, Any], context: Any) -> dict[str, Any]:
         "truncated": more,
         "next_cursor": cursor_for(tool, given, offset + len(items)) if more else None,
     }
-    return _bounded(tool, given, offset, shaped)
+    return _bounded(tool, given, offset, shaped, room)
 
 
-def _bounded(tool: Tool, given: Mapping[str, Any], offset: int, answer: dict[str, Any]) -> dict[str, Any]:
-    """The answer cut at an item boundary when its text would pass ``MAX_ANSWER_CHARS``."""
-    text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
-    if len(text) <= MAX_ANSWER_CHARS:
+CUT = "Cut to fit an agent's answer: read on with next_cursor."
+OMITTED = "Items too long for any answer are listed as omitted, with their id and name."
+
+
+def _cost(document: dict[str, Any]) -> tuple[int, int]:
+    """A list answer's text block in characters and its whole result in bytes, as sent."""
+    result = ToolResult(document, False)
+    return len(json.dumps(result.text)), len(responses.compact(result.mcp()))
+
+
+def _item_cost(item: Any) -> tuple[int, int]:
+    """What one more item adds: characters to the text block, bytes to the result (structuredContent
+    and the text block both carry it), each with its comma."""
+    chars = len(json.dumps(json.dumps(item, separators=(",", ":"), ensure_ascii=False))) - 1
+    return chars, len(responses.compact(item)) + 1 + chars
+
+
+def _omitted(item: Any, chars: int) -> dict[str, Any]:
+    """What stands in for an item that no answer can hold."""
+    fields = item if isinstance(item, dict) else {}
+    name = next((fields[k] for k in ("name", "description") if isinstance(fields.get(k), str)), None)
+    return {
+        "id": fields.get("id"),
+        "name": name if name is None or len(name) <= 200 else name[:199] + "\u2026",
+        "omitted": True,
+        "reason": (
+            f"This item alone is longer than an answer may be ({chars} characters as sent, at most "
+            f"{MAX_TEXT_CHARS}): look at it in Toggl, or narrow the call."
+        ),
+    }
+
+
+def _bounded(tool: Tool, given: Mapping[str, Any], offset: int, answer: dict[str, Any], room: int) -> dict[str, Any]:
+    """The answer within ``MAX_TEXT_CHARS`` (its text block) and ``room`` (the whole result, in
+    bytes), both measured as sent: cut at an item boundary with a cursor, and an item too large
+    for any answer in its place as ``{"id", "name", "omitted": true, "reason"}``."""
+    chars, size = _cost(answer)
+    if chars <= MAX_TEXT_CHARS and size <= room:
         return answer
     frame = {
         **answer,
@@ -176,15 +300,29 @@ def _bounded(tool: Tool, given: Mapping[str, Any], offset: int, answer: dict[str
         "next_cursor": cursor_for(tool, given, 10**6),
         "truncated": True,
         "count": 10**6,
-        "warning": "Cut to fit an agent's answer: read on with next_cursor.",
+        "warning": max(CUT, OMITTED, key=len),
     }
-    room = MAX_ANSWER_CHARS - len(json.dumps(frame, separators=(",", ":"), ensure_ascii=False))
-    kept = 0
+    frame_chars, frame_bytes = _cost(frame)
+    chars_left, bytes_left = MAX_TEXT_CHARS - frame_chars, room - frame_bytes
+    kept: list[Any] = []
+    omitted = False
     for item in answer["items"]:
-        room -= len(json.dumps(item, separators=(",", ":"), ensure_ascii=False)) + 1
-        if room < 0:
+        item_chars, item_bytes = _item_cost(item)
+        if item_chars > MAX_TEXT_CHARS - frame_chars or item_bytes > MAX_RESULT_BYTES - frame_bytes:
+            item = _omitted(item, item_chars)  # no page could hold it: never skipped silently
+            item_chars, item_bytes = _item_cost(item)
+            omitted = True
+        if item_chars > chars_left or item_bytes > bytes_left:
             break
-        kept += 1
-    # One item alone larger than an answer: skip it rather than loop on it.
-    following = offset + max(kept, 1)
-    return {**frame, "items": answer["items"][:kept], "count": kept, "next_cursor": cursor_for(tool, given, following)}
+        kept.append(item)
+        chars_left, bytes_left = chars_left - item_chars, bytes_left - item_bytes
+    if len(kept) == len(answer["items"]):  # all there once the oversized ones stand in
+        return {**answer, "items": kept, "count": len(kept), "warning": OMITTED} if omitted else answer
+    following = offset + len(kept)
+    return {
+        **frame,
+        "items": kept,
+        "count": len(kept),
+        "next_cursor": cursor_for(tool, given, following),
+        "warning": CUT,
+    }

@@ -4,6 +4,7 @@ request, an EventBridge event (a rule target) and a direct invocation (Step Func
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, NamedTuple
 
 from toggl_connection.core import responses
@@ -21,7 +22,8 @@ class Invocation(NamedTuple):
     idempotency_key: str | None
 
 
-def _key(value: Any) -> str | None:
+def idempotency_key(value: Any) -> str | None:
+    """A caller's idempotency key (the header's, or the ``idempotency_key`` field's), checked."""
     if value is None:
         return None
     if not isinstance(value, str | int) or isinstance(value, bool) or not str(value).strip():
@@ -29,6 +31,33 @@ def _key(value: Any) -> str | None:
     if len(str(value)) > 256:
         raise ValidationFailed(IDEMPOTENCY_FIELD, "must be at most 256 characters")
     return str(value)
+
+
+NON_FINITE = "must be a finite number: NaN, Infinity and -Infinity are not numbers JSON allows"
+
+
+def non_finite(document: Any, root: str = "") -> str | None:
+    """Where ``document`` (parsed JSON, any depth) holds a NaN or an infinite number, named as the
+    errors name fields (``rate``, ``emails[0]``, ``params.limit``); None when it holds none. JSON
+    has no such numbers, but Python's parser takes ``NaN``, ``Infinity`` and ``1e999``; such a body
+    could not be sent on to Toggl."""
+    stack: list[tuple[str, Any]] = [(root, document)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, float) and not math.isfinite(value):
+            return path or "body"
+        if isinstance(value, dict):
+            stack.extend((f"{path}.{key}" if path else str(key), item) for key, item in reversed(value.items()))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in reversed(list(enumerate(value))))
+    return None
+
+
+def finite(document: Any, root: str = "") -> None:
+    """Refuses (422, naming the field) a document that holds a number that is not finite."""
+    where = non_finite(document, root)
+    if where is not None:
+        raise ValidationFailed(where, NON_FINITE)
 
 
 def caller_of(event: Any) -> str:
@@ -66,19 +95,22 @@ def read(event: Any) -> Invocation:
                 raise ValidationFailed("body", "is nested too deeply") from exc
         if not isinstance(payload, dict):
             raise ValidationFailed("body", "must be a JSON object")
+        finite(payload)
         query = {k: v for k, v in (event.get("queryStringParameters") or {}).items() if v is not None}
-        return Invocation("http", payload, query, _key(responses.header(event, IDEMPOTENCY_HEADER)))
+        return Invocation("http", payload, query, idempotency_key(responses.header(event, IDEMPOTENCY_HEADER)))
     if kind == "eventbridge":
         detail = event["detail"]
         if not isinstance(detail, dict):
             raise ValidationFailed("detail", "must be a JSON object")
+        finite(detail)
         detail = dict(detail)
         # EventBridge delivers at least once: its event id makes a redelivery harmless.
-        key = _key(detail.pop(IDEMPOTENCY_FIELD, None)) or _key(event.get("id"))
+        key = idempotency_key(detail.pop(IDEMPOTENCY_FIELD, None)) or idempotency_key(event.get("id"))
         return Invocation("eventbridge", detail, {}, key)
     if isinstance(event, dict):
+        finite(event)
         payload = dict(event)
-        return Invocation("direct", payload, {}, _key(payload.pop(IDEMPOTENCY_FIELD, None)))
+        return Invocation("direct", payload, {}, idempotency_key(payload.pop(IDEMPOTENCY_FIELD, None)))
     raise ValidationFailed("event", "must be a JSON object")
 
 

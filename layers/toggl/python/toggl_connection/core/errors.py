@@ -79,6 +79,18 @@ class DedupeUnavailable(ConnectionFailure):
     code = "dedupe_unavailable"
 
 
+def sentence(field: str, problem: str) -> str:
+    """``field`` and its ``problem`` as one whole sentence, the field first: ``name is required.``,
+    ``colour is an unknown field (...).``, ``emails is not an e-mail address: 'x'.``"""
+    problem = problem.strip()
+    if problem.startswith("unknown "):
+        problem = f"is an {problem}"
+    elif problem.startswith("not "):
+        problem = f"is {problem}"
+    text = f"{field} {problem}"
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
 class ValidationFailed(ConnectionFailure):
     """The caller's input is not what the action or query takes: which field, and why."""
 
@@ -86,7 +98,7 @@ class ValidationFailed(ConnectionFailure):
     code = "validation_failed"
 
     def __init__(self, field: str, problem: str) -> None:
-        super().__init__(f"{field}: {problem}")
+        super().__init__(sentence(field, problem))
         self.field = field
 
     def details(self) -> dict[str, Any]:

@@ -13,11 +13,17 @@ from toggl_connection.core.observability import logger
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
+def compact(document: Any) -> str:
+    """A document as every JSON answer carries it: compact and ASCII only (anything else escaped),
+    so its length in characters is its length in bytes on the wire."""
+    return json.dumps(document, separators=(",", ":"))
+
+
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {**JSON_HEADERS, **(headers or {})},
-        "body": json.dumps(body, separators=(",", ":")),
+        "body": compact(body),
         "isBase64Encoded": False,
     }
 
