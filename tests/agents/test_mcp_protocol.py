@@ -33,7 +33,7 @@ def test_stateless_no_session_is_given_and_a_clients_session_id_is_ignored(agent
     )
     assert first.status_code == 200 and "mcp-session-id" not in {k.lower() for k in first.headers}
     later = agents.post({"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, {"Mcp-Session-Id": "made-up-by-client"})
-    assert later.status_code == 200 and len(later.json()["result"]["tools"]) == 17
+    assert later.status_code == 200 and len(later.json()["result"]["tools"]) == 25
 
 
 @pytest.mark.parametrize("version", PROTOCOL_VERSIONS)

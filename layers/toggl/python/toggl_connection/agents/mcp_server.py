@@ -19,8 +19,11 @@ from toggl_connection.core.observability import logger
 PROTOCOL_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26")
 SERVER_INFO = {"name": "toggl-track-connection", "title": "Toggl Track Connection", "version": "0.1.0"}
 INSTRUCTIONS = (
-    "Tools for one Toggl Track account: read workspaces, projects, clients, tasks, time entries, users, tags and "
-    "reports; create clients, tasks, invitations and project memberships. Toggl allows few requests per hour: "
+    "Tools for one Toggl Track account: track time (start and stop a timer, log, change and delete time "
+    "entries), read workspaces, projects, clients, tasks, time entries, users, tags and reports (detailed, "
+    "summary); create projects, tags, clients, tasks, invitations and project memberships. Toggl runs one timer "
+    "per user: starting one stops the one running. Times are RFC 3339 with a time zone; durations are seconds. "
+    "Toggl allows few requests per hour: "
     "prefer one precise call (filters, dates, limit) over many, and read quota.remaining in answers. Call "
     "toggl_list_workspaces first when you need a workspace id. Writes take an idempotency_key: reuse it when "
     "you retry."

@@ -115,6 +115,12 @@ def next_step(code: str, tool: Tool | None) -> str | None:
         if tool.operation == "create-user-invitation":
             return INVITATION_UNKNOWN
         lookup = LOOK_UP.get(tool.operation)
+        if lookup and tool.operation in actions.ACTIONS and not actions.ACTIONS[tool.operation].once_only:
+            # A retry of the same call looks for what the lost one did before it does anything.
+            return (
+                "Calling again with the same arguments is safe: it first looks for what this call did and answers "
+                f"that (found_existing: true), so nothing is done twice; {lookup} shows it too."
+            )
         if lookup:
             return (
                 f"Do not send it again blindly: call {lookup} to see whether it exists, and send it again (with "

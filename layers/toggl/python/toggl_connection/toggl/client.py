@@ -232,6 +232,7 @@ def _unknown_outcome(
     message: str, repeatable: bool, request_id: str | None = None, status: int | None = None
 ) -> Verdict:
     """Toggl may or may not have carried the request out: repeat it only if that is harmless."""
+    message = message if message.endswith((".", "!", "?")) else message + "."  # Toggl's text, as a sentence
     if repeatable:
         return Verdict(TogglUnavailable(message + " Try again later.", request_id, status), 0, maybe_done=True)
     return Verdict(
