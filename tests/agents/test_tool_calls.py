@@ -159,7 +159,9 @@ def test_a_retry_with_the_same_idempotency_key_does_not_act_again(agents: AgentS
 def test_read_only_mode_neither_lists_nor_runs_the_writes(agents: AgentStack) -> None:
     agents.env["AGENT_TOOLS_READ_ONLY"] = "true"
     names = [t["name"] for t in agents.rpc("tools/list", {})["result"]["tools"]]
-    assert len(names) == 15 and not any(n.startswith(("toggl_create", "toggl_add", "toggl_st", "toggl_up")) for n in names)
+    assert len(names) == 15 and not any(
+        n.startswith(("toggl_create", "toggl_add", "toggl_st", "toggl_up")) for n in names
+    )
     answer = agents.rpc("tools/call", {"name": "toggl_create_client", "arguments": {"name": "No"}})
     assert answer["error"]["code"] == -32602
     assert not any(c["name"] == "No" for c in agents.seeded.world.clients.values())
