@@ -50,6 +50,35 @@ def _event(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     return apigw.proxy_event("POST", "/mcp", json.dumps(message), headers, caller_arn="arn:aws:iam::1:user/bench")
 
 
+def _report_pages(handler: Any, sandbox: Sandbox, seeded: Seeded) -> tuple[int, int]:
+    """Every page of a 260-row detailed report read at ``limit=50``: the Toggl requests that took,
+    and the largest answer body (bytes) among those pages and a batch of long lists."""
+    seeded.world.time_entries.clear()  # the report holds these 260 rows, no more
+    for _ in range(260):
+        time_entry(seeded)
+    arguments: dict[str, Any] = {"start_date": "2026-12-01", "end_date": "2026-12-31", "limit": 50}
+    before, largest = len(sandbox.requests), 0
+    while True:
+        answer = handler(
+            _event("tools/call", {"name": "toggl_get_detailed_report", "arguments": arguments}),
+            LambdaContext(function_name="McpFunction", timeout_seconds=30),
+        )
+        largest = max(largest, len(answer["body"].encode()))
+        cursor = json.loads(answer["body"])["result"]["structuredContent"]["next_cursor"]
+        if cursor is None:
+            break
+        arguments = {**arguments, "cursor": cursor}
+    spent = len(sandbox.requests) - before
+    for _ in range(60):  # clients with long notes, read ten times in one batch (2025-03-26: no header)
+        ident = seeded.world.next_id()
+        seeded.world.clients[ident] = {**seeded.client, "id": ident, "notes": "\u00e9" * 2000}
+    read = {"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "toggl_list_clients", "arguments": {}}}
+    batch = [{**read, "id": i} for i in range(10)]
+    event = apigw.proxy_event("POST", "/mcp", json.dumps(batch), {"Content-Type": "application/json"})
+    body = handler(event, LambdaContext(function_name="McpFunction", timeout_seconds=30))["body"]
+    return spent, max(largest, len(body.encode()))
+
+
 def _ms(handler: Any, event: dict[str, Any], n: int) -> float:
     samples = []
     for _ in range(n):
@@ -87,9 +116,12 @@ def measure(stack_names: dict[str, str], token: str) -> dict[str, Any]:
                     assert '"isError":false' in answer["body"], (tool.name, answer["body"][:300])
                     per_tool[tool.name] = len(sandbox.requests) - before
             call_ms = _ms(handler, _event("tools/call", {"name": "toggl_list_projects", "arguments": {}}), 50)
+            report_requests, largest = _report_pages(handler, sandbox, seeded)
     finally:
         sandbox.stop()
     return {
+        "mcp_toggl_requests_260_row_report_at_limit_50": report_requests,
+        "mcp_largest_answer_bytes": largest,
         "mcp_tools_list_warm_ms": list_ms,
         "mcp_tool_call_warm_ms": call_ms,
         "mcp_toggl_requests_tools_list": list_requests,

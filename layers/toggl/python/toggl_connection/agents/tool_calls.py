@@ -20,6 +20,7 @@ from toggl_connection.core import responses
 from toggl_connection.core.errors import ConnectionFailure, ValidationFailed
 from toggl_connection.core.integers import ascii_int
 from toggl_connection.core.observability import count_by, logger
+from toggl_connection.toggl import paging
 
 # A result's text block, counted as the answer carries it (escaped, ASCII only: a quote is two
 # characters, an emoji twelve).
@@ -191,30 +192,43 @@ def _fingerprint(tool: Tool, given: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps([tool.name, core], sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def cursor_for(tool: Tool, given: Mapping[str, Any], offset: int) -> str:
-    raw = json.dumps({"offset": offset, "of": _fingerprint(tool, given)}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+def cursor_for(tool: Tool, given: Mapping[str, Any], at: paging.Position) -> str:
+    """A cursor for reading on from ``at``: Toggl's own position (the page, or the report's cursor,
+    and the items of it already read), so the next page costs only the Toggl pages it needs."""
+    raw = json.dumps({"p": at.page, "s": at.skip, "of": _fingerprint(tool, given)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _offset(tool: Tool, given: Mapping[str, Any]) -> int:
+def _page_key(value: Any) -> bool:
+    """Whether ``value`` is a page as the readers write them: none, [number, size], or a cursor."""
+    if value is None:
+        return True
+    if isinstance(value, list):
+        return len(value) == 2 and all(ascii_int(v) is not None and ascii_int(v) for v in value)
+    if isinstance(value, dict):
+        return bool(value) and set(value) <= set(paging.CURSOR_HEADERS) and all(ascii_int(v) for v in value.values())
+    return False
+
+
+def _position(tool: Tool, given: Mapping[str, Any]) -> paging.Position | None:
     cursor = given.get("cursor")
     if cursor is None:
-        return 0
+        return None
     wrong = ValidationFailed("cursor", "is not a next_cursor this tool gave: call again without cursor")
-    if not isinstance(cursor, str) or len(cursor) > 200:
+    if not isinstance(cursor, str) or len(cursor) > 400:
         raise wrong
     try:
         decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error):
         raise wrong from None
-    offset = ascii_int(decoded.get("offset")) if isinstance(decoded, dict) else None
-    if offset is None:
+    skip = ascii_int(decoded.get("s")) if isinstance(decoded, dict) else None
+    if skip is None or not _page_key(decoded.get("p")):
         raise wrong
     if decoded.get("of") != _fingerprint(tool, given):
         raise ValidationFailed(
             "cursor", "belongs to a call with other arguments: repeat that call's arguments, or drop cursor"
         )
-    return offset
+    return paging.Position(decoded["p"], skip)
 
 
 def _limit(value: Any) -> int:
@@ -244,21 +258,17 @@ def _read(tool: Tool, given: dict[str, Any], context: Any, room: int) -> dict[st
                 "with_related_data", "makes an answer too long for an agent: use the toggl_list_* tools instead"
             )
         return answer
-    limit, offset = _limit(given.get("limit")), _offset(tool, given)
-    if offset + limit > queries.MAX_LIMIT:
-        raise ValidationFailed("cursor", f"reads past item {queries.MAX_LIMIT}: narrow the call (dates, filters)")
+    limit, start = _limit(given.get("limit")), _position(tool, given)
     params = {k: v for k, v in given.items() if k not in ("cursor", "limit")}
-    answer = queries.ask(tool.operation, {**params, "limit": offset + limit}, context)
-    items = answer["items"][offset:]
-    more = bool(answer["truncated"])
+    answer, listing = queries.read(tool.operation, {**params, "limit": limit}, context, start, resumable=True)
+    assert isinstance(listing, paging.Listing)
+    more = bool(answer["truncated"]) and listing.resume is not None
     shaped = {
         **answer,
-        "items": items,
-        "count": len(items),
-        "truncated": more,
-        "next_cursor": cursor_for(tool, given, offset + len(items)) if more else None,
+        "truncated": bool(answer["truncated"]),
+        "next_cursor": cursor_for(tool, given, listing.resume) if more and listing.resume else None,
     }
-    return _bounded(tool, given, offset, shaped, room)
+    return _bounded(tool, given, listing, shaped, room)
 
 
 CUT = "Cut to fit an agent's answer: read on with next_cursor."
@@ -293,7 +303,9 @@ def _omitted(item: Any, chars: int) -> dict[str, Any]:
     }
 
 
-def _bounded(tool: Tool, given: Mapping[str, Any], offset: int, answer: dict[str, Any], room: int) -> dict[str, Any]:
+def _bounded(
+    tool: Tool, given: Mapping[str, Any], listing: paging.Listing, answer: dict[str, Any], room: int
+) -> dict[str, Any]:
     """The answer within ``MAX_TEXT_CHARS`` (its text block) and ``room`` (the whole result, in
     bytes), both measured as sent: cut at an item boundary with a cursor, and an item too large
     for any answer in its place as ``{"id", "name", "omitted": true, "reason"}``."""
@@ -303,7 +315,7 @@ def _bounded(tool: Tool, given: Mapping[str, Any], offset: int, answer: dict[str
     frame = {
         **answer,
         "items": [],
-        "next_cursor": cursor_for(tool, given, 10**6),
+        "next_cursor": cursor_for(tool, given, paging.Position({"first_id": 2**62, "first_row_number": 2**62}, 10**6)),
         "truncated": True,
         "count": 10**6,
         "warning": max(CUT, OMITTED, key=len),
@@ -324,11 +336,12 @@ def _bounded(tool: Tool, given: Mapping[str, Any], offset: int, answer: dict[str
         chars_left, bytes_left = chars_left - item_chars, bytes_left - item_bytes
     if len(kept) == len(answer["items"]):  # all there once the oversized ones stand in
         return {**answer, "items": kept, "count": len(kept), "warning": OMITTED} if omitted else answer
-    following = offset + len(kept)
+    # The next read starts at the first item left out (its position in Toggl's paging).
+    following = listing.positions[len(kept)] if len(kept) < len(listing.positions) else listing.resume
     return {
         **frame,
         "items": kept,
         "count": len(kept),
-        "next_cursor": cursor_for(tool, given, following),
+        "next_cursor": cursor_for(tool, given, following) if following is not None else None,
         "warning": CUT,
     }

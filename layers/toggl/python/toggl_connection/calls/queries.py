@@ -39,11 +39,13 @@ from toggl_connection.toggl.client import V9, TogglClient, toggl_client
 REPORTS = "/reports/api/v3"
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
-Fetch = Callable[[TogglClient, dict[str, Any], int], "paging.Listing | Single"]
 
 
 class Single(NamedTuple):
     item: Any
+
+
+Fetch = Callable[[TogglClient, dict[str, Any], paging.Reading], "paging.Listing | Single"]
 
 
 class Query(NamedTuple):
@@ -70,18 +72,16 @@ def _csv(params: dict[str, Any]) -> dict[str, Any]:
     return {k: _query_value(v) for k, v in params.items()}
 
 
-def _get_list(path: str) -> Callable[[TogglClient, dict[str, Any], int], paging.Listing]:
-    def fetch(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
+def _get_list(path: str) -> Callable[[TogglClient, dict[str, Any], paging.Reading], paging.Listing]:
+    def fetch(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> paging.Listing:
         data = toggl.get(path.format(**params), _csv(_rest(params))).data or []
-        if not isinstance(data, list):
-            data = [data]
-        return paging.Listing(data[:limit], truncated=len(data) > limit)
+        return paging.whole(data if isinstance(data, list) else [data], reading.start, reading.limit)
 
     return fetch
 
 
-def _get_one(path: str) -> Callable[[TogglClient, dict[str, Any], int], Single]:
-    def fetch(toggl: TogglClient, params: dict[str, Any], limit: int) -> Single:
+def _get_one(path: str) -> Callable[[TogglClient, dict[str, Any], paging.Reading], Single]:
+    def fetch(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> Single:
         return Single(toggl.get(path.format(**params), _csv(_rest(params))).data)
 
     return fetch
@@ -89,26 +89,38 @@ def _get_one(path: str) -> Callable[[TogglClient, dict[str, Any], int], Single]:
 
 def _paged(
     path: str, reader: Callable[..., paging.Listing]
-) -> Callable[[TogglClient, dict[str, Any], int], paging.Listing]:
-    def fetch(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
-        return reader(toggl, path.format(**params), _csv(_rest(params)), limit)
+) -> Callable[[TogglClient, dict[str, Any], paging.Reading], paging.Listing]:
+    def fetch(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> paging.Listing:
+        query = _csv(_rest(params))
+        return reader(toggl, path.format(**params), query, reading.limit, reading.start, reading.resumable)
 
     return fetch
 
 
-def _organizations(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
+def kept(listing: paging.Listing, keep: Callable[[Any], bool]) -> paging.Listing:
+    """The listing's items that ``keep`` keeps, each with its position (the next read still
+    starts where this one stopped)."""
+    pairs = [
+        (item, at)
+        for item, at in zip(listing.items, listing.positions or [None] * len(listing.items), strict=True)
+        if keep(item)
+    ]
+    return listing._replace(items=[item for item, _ in pairs], positions=tuple(at for _, at in pairs if at is not None))
+
+
+def _organizations(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> paging.Listing:
     """The user's organizations; with AllowedWorkspaceIds set, only those holding an allowed
     workspace (one more request, for the workspaces' organizations)."""
-    found = _get_list(V9 + "/me/organizations")(toggl, params, limit)
+    found = _get_list(V9 + "/me/organizations")(toggl, params, reading)
     config = settings.load()
     if not config.allowed_workspace_ids:
         return found
     workspaces = guards.only_allowed(config, toggl.get(V9 + "/me/workspaces").data or [], "id")
     allowed = {w.get("organization_id") for w in workspaces}
-    return found._replace(items=[o for o in found.items if isinstance(o, dict) and o.get("id") in allowed])
+    return kept(found, lambda o: isinstance(o, dict) and o.get("id") in allowed)
 
 
-def _current_entry(toggl: TogglClient, params: dict[str, Any], limit: int) -> Single:
+def _current_entry(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> Single:
     """The running time entry. Nothing running is a 200 with ``null`` (seen) or the documented
     404 "Resource can not be found": both are ``{"item": null}``."""
     try:
@@ -121,15 +133,15 @@ def _rest(params: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in params.items() if k != "workspace_id"}
 
 
-def _time_entry(toggl: TogglClient, params: dict[str, Any], limit: int) -> Single:
+def _time_entry(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> Single:
     rest = {k: v for k, v in params.items() if k != "time_entry_id"}
     return Single(toggl.get(f"{V9}/me/time_entries/{params['time_entry_id']}", _csv(rest)).data)
 
 
-def _detailed_report(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
+def _detailed_report(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> paging.Listing:
     path = f"{REPORTS}/workspace/{params['workspace_id']}/search/time_entries"
     body = {**_rest(params), "page_size": 50}
-    return paging.cursor_pages(toggl, path, body, limit)
+    return paging.cursor_pages(toggl, path, body, reading.limit, reading.start)
 
 
 def _ordered(params: dict[str, Any]) -> None:
@@ -307,7 +319,8 @@ def _scoped(config: settings.Settings, query: Query, result: paging.Listing | Si
         return result
     if isinstance(result, Single):
         return result if guards.only_allowed(config, [result.item], query.scoped_by) else Single(None)
-    return result._replace(items=guards.only_allowed(config, result.items, query.scoped_by))
+    allowed = config.allowed_workspace_ids
+    return kept(result, lambda item: isinstance(item, dict) and item.get(query.scoped_by) in allowed)
 
 
 def answer(toggl: TogglClient, result: paging.Listing | Single) -> dict[str, Any]:
@@ -343,13 +356,26 @@ def ask(name: str, given: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """Query ``name`` with ``given`` parameters, however it was asked (a route, a direct call, an
     agent's tool call): validated, guarded, read whole up to ``limit``, scoped to the allowed
     workspaces. Raises a ``ConnectionFailure`` for anything refused or failed."""
+    return read(name, given, context)[0]
+
+
+def read(
+    name: str,
+    given: Mapping[str, Any],
+    context: Any,
+    start: paging.Position | None = None,
+    resumable: bool = False,
+) -> tuple[dict[str, Any], paging.Listing | Single]:
+    """``ask``, from ``start`` (where an earlier read stopped), with what was read beside the
+    answer: each item's position and where the next read would start."""
     logger.append_keys(query=name)
     config = settings.load()
     query, params, limit = parse(name, given, config.default_workspace_id)
     _allowed(config, query, params)
     toggl = toggl_client(config, context)
     try:
-        return answer(toggl, _scoped(config, query, query.fetch(toggl, params, limit)))
+        result = _scoped(config, query, query.fetch(toggl, params, paging.Reading(limit, start, resumable)))
+        return answer(toggl, result), result
     except TogglRequestTooLong:
         longest = max(params, key=lambda k: len(str(params[k])), default="query")
         raise ValidationFailed(longest, "makes the request too long for Toggl: shorten it") from None

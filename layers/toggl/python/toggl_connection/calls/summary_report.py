@@ -88,7 +88,8 @@ def _group(group: dict[str, Any], names: dict[int, str]) -> dict[str, Any]:
     }
 
 
-def fetch(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.Listing:
+def fetch(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> paging.Listing:
+    """The summary (``reading``: the query's ``Reading``, how far to read and from where)."""
     workspace_id = params["workspace_id"]
     body = {
         "grouping": "projects",
@@ -107,4 +108,5 @@ def fetch(toggl: TogglClient, params: dict[str, Any], limit: int) -> paging.List
         warning = f"The groups' names could not be read ({failure.code}); their ids are given."
     items = [_group(g, names) for g in groups]
     total = sum(item["seconds"] for item in items)
-    return paging.Listing(items[:limit], len(items) > limit, warning, {"total_seconds": total})
+    part = paging.whole(items, reading.start, reading.limit)
+    return part._replace(warning=warning, extra={"total_seconds": total})
