@@ -9,7 +9,7 @@ from typing import Any
 from local import apigw, deliveries, lambda_runtime, template
 from local.provision import Stack, drain
 from toggl_connection.bus import dedupe
-from toggl_connection.calls import actions
+from toggl_connection.calls import actions, workspace_names
 from toggl_connection.core import aws_clients, secrets
 from toggl_connection.toggl import client, whoami
 
@@ -23,6 +23,7 @@ def fresh_containers() -> None:
     dedupe.forget_stores()
     whoami.forget()
     actions.forget_organizations()
+    workspace_names.forget()
     client.forget_session()
 
 

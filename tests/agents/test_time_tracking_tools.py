@@ -241,3 +241,32 @@ def test_the_typescript_sdk_starts_and_stops_a_timer(agents: AgentStack) -> None
     again = seen["again"]["structuredContent"]
     assert seen["again"]["isError"] is False and again["stop"] == seen["stop"]["structuredContent"]["stop"]
     assert running(agents) == []
+
+
+# --- what a model reads of a time entry -----------------------------------------------------------
+def test_every_time_entry_an_agent_reads_says_whether_it_runs_and_for_how_long(agents: AgentStack) -> None:
+    project = agents.seeded.project
+    start = "2026-12-03T08:00:00Z"
+    started = agents.call("toggl_start_time_entry", {"project_id": project["id"], "start": start})
+    timer = started["structuredContent"]
+    assert timer["running"] is True and timer["elapsed_seconds"] > 0 and timer["duration"] < 0
+    current = agents.call("toggl_get_current_time_entry")["structuredContent"]["item"]
+    assert current["running"] is True and abs(current["elapsed_seconds"] - timer["elapsed_seconds"]) < 60
+    # with the project's and its client's names, as the list carries them
+    assert current["project_name"] == "Website" and current["client_name"] == agents.seeded.client["name"]
+    listed = agents.call("toggl_list_time_entries", {"since": 1})["structuredContent"]["items"]
+    assert [e["running"] for e in listed if e["id"] == timer["id"]] == [True]
+    stopped = agents.call("toggl_stop_time_entry")["structuredContent"]
+    assert stopped["running"] is False and "elapsed_seconds" not in stopped
+    one = agents.call("toggl_get_time_entry", {"time_entry_id": timer["id"]})["structuredContent"]["item"]
+    assert one["running"] is False and one["duration"] >= 0
+
+
+def test_the_running_entrys_names_cost_their_listings_once_in_a_while(agents: AgentStack) -> None:
+    agents.call("toggl_start_time_entry", {"project_id": agents.seeded.project["id"]})
+    before = len(agents.toggl.requests)
+    agents.call("toggl_get_current_time_entry")
+    first = len(agents.toggl.requests) - before
+    before = len(agents.toggl.requests)
+    agents.call("toggl_get_current_time_entry")
+    assert first == 3 and len(agents.toggl.requests) - before == 1  # the names are kept

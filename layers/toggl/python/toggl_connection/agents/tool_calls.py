@@ -10,12 +10,13 @@ import base64
 import binascii
 import hashlib
 import json
+import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from toggl_connection.agents import tool_list
 from toggl_connection.agents.tool_list import Tool
-from toggl_connection.calls import actions, invocation, queries
+from toggl_connection.calls import actions, invocation, queries, time_entries
 from toggl_connection.core import responses
 from toggl_connection.core.errors import ConnectionFailure, ValidationFailed
 from toggl_connection.core.integers import ascii_int
@@ -163,7 +164,36 @@ def _write(tool: Tool, given: dict[str, Any], context: Any) -> dict[str, Any]:
     answer = _without(answer, hidden)
     if outcome.get("duplicate"):
         answer = {**answer, "replayed": True}  # answered from an earlier attempt: nothing done now
-    return answer
+    return explained(answer) if tool.operation in TIME_ENTRIES else answer
+
+
+# The operations whose answers are time entries (the item, or the items, of a read).
+TIME_ENTRIES = frozenset(
+    {
+        "time-entries",
+        "current-time-entry",
+        "time-entry",
+        "start-time-entry",
+        "stop-time-entry",
+        "create-time-entry",
+        "update-time-entry",
+    }
+)
+
+
+def explained(entry: Any) -> Any:
+    """A time entry as a model should read it: ``running`` says whether the timer runs, and a
+    running one's ``elapsed_seconds`` how long so far (Toggl's ``duration`` of a running entry is
+    a negative number, minus the start's Unix time; it stays beside them)."""
+    if not isinstance(entry, dict) or "duration" not in entry:
+        return entry
+    duration = entry.get("duration")
+    running = entry.get("stop") is None and isinstance(duration, int) and duration < 0
+    explained_entry = {**entry, "running": running}
+    started = time_entries.moment(entry["start"]) if running and isinstance(entry.get("start"), str) else None
+    if started is not None:
+        explained_entry["elapsed_seconds"] = max(0, int(time.time() - started.timestamp()))
+    return explained_entry
 
 
 def _without(document: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
@@ -253,6 +283,8 @@ def _read(tool: Tool, given: dict[str, Any], context: Any, room: int) -> dict[st
         if extra:
             raise ValidationFailed(extra[0], "unknown field (this tool answers one object)")
         answer = queries.ask(tool.operation, given, context)
+        if tool.operation in TIME_ENTRIES:
+            answer = {**answer, "item": explained(answer.get("item"))}
         if _text_chars(answer) > MAX_TEXT_CHARS:
             raise ValidationFailed(
                 "with_related_data", "makes an answer too long for an agent: use the toggl_list_* tools instead"
@@ -262,6 +294,8 @@ def _read(tool: Tool, given: dict[str, Any], context: Any, room: int) -> dict[st
     params = {k: v for k, v in given.items() if k not in ("cursor", "limit")}
     answer, listing = queries.read(tool.operation, {**params, "limit": limit}, context, start, resumable=True)
     assert isinstance(listing, paging.Listing)
+    if tool.operation in TIME_ENTRIES:
+        answer = {**answer, "items": [explained(item) for item in answer["items"]]}
     more = bool(answer["truncated"]) and listing.resume is not None
     shaped = {
         **answer,

@@ -218,8 +218,9 @@ TEXT: dict[str, tuple[str, str, str, str]] = {
     "current-time-entry": (
         "toggl_get_current_time_entry",
         "Get the running time entry",
-        "The time entry the token user is tracking right now, or item: null when no timer runs.",
-        "1 Toggl request",
+        "The time entry the token user is tracking right now (running: true, elapsed_seconds so far, project and "
+        "client names), or item: null when no timer runs.",
+        "1 Toggl request (2 more, once every 5 minutes, for the project and client names)",
     ),
     "workspace-users": (
         "toggl_list_workspace_users",
@@ -313,6 +314,8 @@ ARGUMENT_TEXT: dict[str | tuple[str, str], str] = {
     ("time-entries", "end_date"): "End of the period: YYYY-MM-DD or an RFC 3339 timestamp (needs start_date).",
     "before": "Only entries that started before this (YYYY-MM-DD or RFC 3339 timestamp).",
     "meta": "Add project, client and task names beside their ids (default true here).",
+    ("current-time-entry", "meta"): "Add the project's and client's names beside their ids (default true here; "
+    "the names come from the workspace's project and client lists, read at most every 5 minutes).",
     "description": "Only entries whose description contains this text.",
     "order_by": "Sort rows by this field.",
     "order_dir": "Sort order.",
@@ -358,7 +361,7 @@ ARGUMENT_TEXT: dict[str | tuple[str, str], str] = {
 }
 
 # Tool-level defaults: names beside ids by default (the HTTP route keeps Toggl's own default).
-TOOL_DEFAULTS: dict[str, dict[str, Any]] = {"time-entries": {"meta": True}}
+TOOL_DEFAULTS: dict[str, dict[str, Any]] = {"time-entries": {"meta": True}, "current-time-entry": {"meta": True}}
 
 
 # --- types, from the models and converters ------------------------------------------------------
@@ -500,6 +503,8 @@ def _output_schema(kind: str) -> dict[str, Any]:
                 "already_stopped": {"type": "boolean", "description": "true: the entry was stopped already."},
                 "deleted": {"type": "boolean", "description": "true: the time entry is deleted."},
                 "already_invited": {"type": "boolean", "description": "true: invited earlier; nothing was sent."},
+                "running": {"type": "boolean", "description": "A time entry: true while its timer runs."},
+                "elapsed_seconds": {"type": "integer", "description": "A running time entry: seconds so far."},
             },
         }
     common = {"toggl_requests": TOGGL_REQUESTS_SCHEMA, "quota": QUOTA_SCHEMA}

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from toggl_connection.calls import guards, invocation, summary_report
+from toggl_connection.calls import guards, invocation, summary_report, workspace_names
 from toggl_connection.calls.query_params import (
     Converter,
     active_filter,
@@ -122,11 +122,30 @@ def _organizations(toggl: TogglClient, params: dict[str, Any], reading: paging.R
 
 def _current_entry(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -> Single:
     """The running time entry. Nothing running is a 200 with ``null`` (seen) or the documented
-    404 "Resource can not be found": both are ``{"item": null}``."""
+    404 "Resource can not be found": both are ``{"item": null}``. ``meta``: with its project's and
+    client's names, as the list's ``meta`` gives them (Toggl's read of the running entry has no
+    ``meta``: the names come from the workspace's listings, kept a few minutes)."""
     try:
-        return Single(toggl.get(V9 + "/me/time_entries/current").data)
+        entry = toggl.get(V9 + "/me/time_entries/current").data
     except TogglNotFound:
         return Single(None)
+    if params.get("meta") and isinstance(entry, dict) and isinstance(entry.get("workspace_id"), int):
+        entry = {**entry, **_names_of_entry(toggl, entry)}
+    return Single(entry)
+
+
+def _names_of_entry(toggl: TogglClient, entry: dict[str, Any]) -> dict[str, Any]:
+    """``project_name``, ``client_id`` and ``client_name`` of a time entry, where it has a project."""
+    project_id = entry.get("project_id")
+    if not isinstance(project_id, int):
+        return {}
+    workspace_id = entry["workspace_id"]
+    project = workspace_names.listing(toggl, workspace_id, "projects").get(project_id) or {}
+    names: dict[str, Any] = {"project_name": project.get("name")}
+    if isinstance(project.get("client_id"), int):
+        names["client_id"] = project["client_id"]
+        names["client_name"] = workspace_names.of(toggl, workspace_id, "clients").get(project["client_id"])
+    return {k: v for k, v in names.items() if v is not None}
 
 
 def _rest(params: dict[str, Any]) -> dict[str, Any]:
@@ -215,7 +234,7 @@ QUERIES = {
             check=_time_window,
             scoped_by="workspace_id",
         ),
-        Query("current-time-entry", _current_entry, scoped_by="workspace_id"),
+        Query("current-time-entry", _current_entry, {"meta": boolean}, scoped_by="workspace_id"),
         Query(
             "time-entry",
             _time_entry,

@@ -1,22 +1,21 @@
 """The summary report (Reports API v3): time per project, client or user over a period, each
 group named. Toggl answers the summary in one piece and documents no schema for it, so only
 ``groups[].id`` and ``groups[].sub_groups[].{id, title, seconds}`` are read, each may be missing;
-the groups' names come from one listing of the grouped entity, kept per container for a while."""
+the groups' names come from one listing of the grouped entity (``workspace_names``)."""
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import Any
 
+from toggl_connection.calls import workspace_names
 from toggl_connection.core.errors import TogglFailure, ValidationFailed
 from toggl_connection.toggl import paging
-from toggl_connection.toggl.client import V9, TogglClient
+from toggl_connection.toggl.client import TogglClient
 
 REPORTS = "/reports/api/v3"
 # Toggl's range is a year at most: 366 days, both ends counted, allows a leap year.
 MAX_DAYS = 366
-NAMES_SECONDS = 300
 # The sub-groupings Toggl's summary offers under each grouping (the first is the default).
 GROUPINGS = {
     "projects": ("time_entries", "tasks", "users"),
@@ -24,12 +23,6 @@ GROUPINGS = {
     "users": ("time_entries", "projects", "clients"),
 }
 SUB_GROUPINGS = ("time_entries", "tasks", "users", "projects", "clients")
-
-_names: dict[tuple[str, str, int, str], tuple[float, dict[int, str]]] = {}
-
-
-def forget_names() -> None:
-    _names.clear()
 
 
 def check(params: dict[str, Any]) -> None:
@@ -48,28 +41,6 @@ def check(params: dict[str, Any]) -> None:
         raise ValidationFailed(
             "sub_grouping", f"with grouping {grouping} must be one of {', '.join(GROUPINGS[grouping])}"
         )
-
-
-def _listing(toggl: TogglClient, workspace_id: int, grouping: str) -> dict[int, str]:
-    """The names of the workspace's projects, clients or users (archived ones included)."""
-    base = f"{V9}/workspaces/{workspace_id}"
-    if grouping == "projects":
-        items = paging.bare_pages(toggl, base + "/projects", {"active": "both"}, 10_000).items
-        key = "name"
-    elif grouping == "clients":
-        items, key = toggl.get(base + "/clients", {"status": "both"}).data or [], "name"
-    else:
-        items, key = toggl.get(base + "/users").data or [], "fullname"
-    return {i["id"]: str(i.get(key)) for i in items if isinstance(i, dict) and isinstance(i.get("id"), int)}
-
-
-def names_of(toggl: TogglClient, workspace_id: int, grouping: str) -> dict[int, str]:
-    key = (toggl.base_url, toggl.identity, workspace_id, grouping)
-    kept = _names.get(key)
-    if kept is None or kept[0] < time.monotonic():
-        kept = (time.monotonic() + NAMES_SECONDS, _listing(toggl, workspace_id, grouping))
-        _names[key] = kept
-    return kept[1]
 
 
 def _seconds(value: Any) -> int:
@@ -103,7 +74,7 @@ def fetch(toggl: TogglClient, params: dict[str, Any], reading: paging.Reading) -
     names: dict[int, str] = {}
     warning = None
     try:
-        names = names_of(toggl, workspace_id, body["grouping"]) if groups else {}
+        names = workspace_names.of(toggl, workspace_id, body["grouping"]) if groups else {}
     except TogglFailure as failure:  # the report is read and paid for: answered without names
         warning = f"The groups' names could not be read ({failure.code}); their ids are given."
     items = [_group(g, names) for g in groups]
