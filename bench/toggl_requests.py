@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from local import template
@@ -21,28 +20,10 @@ def _new_member(seeded: Seeded, i: int) -> int:
 def time_entry(seeded: Seeded, running: bool = False) -> int:
     """An entry of the token's user put straight into the sandbox (no request counted): a running
     timer, or a finished hour."""
-    ident = seeded.world.next_id()
-    start = "2026-12-01T09:00:00+00:00"
-    seeded.world.time_entries[ident] = {
-        "id": ident,
-        "workspace_id": seeded.workspace["id"],
-        "wid": seeded.workspace["id"],
-        "user_id": seeded.owner["id"],
-        "uid": seeded.owner["id"],
-        "project_id": None,
-        "task_id": None,
-        "description": "bench",
-        "billable": False,
-        "tags": [],
-        "tag_ids": [],
-        "start": start,
-        "stop": None if running else "2026-12-01T10:00:00+00:00",
-        "duration": -int(datetime.fromisoformat(start).timestamp()) if running else 3600,
-        "duronly": True,
-        "at": start,
-        "server_deleted_at": None,
-    }
-    return ident
+    entry = seeded.world.add_time_entry(
+        seeded.workspace["id"], seeded.owner["id"], duration=-1 if running else 3600, description="bench"
+    )
+    return int(entry["id"])
 
 
 def _stop_running(i: int, seeded: Seeded) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 PLAN_QUOTA = {"free": 30, "starter": 240, "premium": 600, "enterprise": 600}
@@ -84,6 +84,42 @@ class World:
         for wid in workspace_ids:
             self.workspace_users.setdefault(wid, set()).add(user["id"])
         return user
+
+    def add_time_entry(
+        self,
+        workspace_id: int,
+        user_id: int,
+        start: str = "2026-12-01T09:00:00Z",
+        duration: int = 3600,
+        ident: int | None = None,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        """A time entry put straight into the account, as Toggl stores one (no request, no
+        webhook): finished after ``duration`` seconds, or running when ``duration`` is negative."""
+        begun = datetime.fromisoformat(start)
+        running = duration < 0
+        entry: dict[str, Any] = {
+            "id": ident or self.next_id(),
+            "workspace_id": workspace_id,
+            "wid": workspace_id,
+            "user_id": user_id,
+            "uid": user_id,
+            "project_id": None,
+            "task_id": None,
+            "description": "",
+            "billable": False,
+            "tags": [],
+            "tag_ids": [],
+            "start": begun.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "stop": None if running else (begun + timedelta(seconds=duration)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "duration": -int(begun.timestamp()) if running else duration,
+            "duronly": True,
+            "at": begun.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "server_deleted_at": None,
+            **fields,
+        }
+        self.time_entries[entry["id"]] = entry
+        return entry
 
     def delete(self, kind: str, collection: dict[int, dict[str, Any]], ident: int) -> dict[str, Any]:
         """Remove an entity, keeping its tombstone for ``since`` reads."""

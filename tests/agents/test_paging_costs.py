@@ -13,28 +13,10 @@ from tests.agents.conftest import AgentStack
 
 def add_entries(agents: AgentStack, count: int) -> None:
     """Finished time entries of the token's user, put straight into the sandbox's account."""
-    world, wid = agents.seeded.world, agents.workspace_id
     for number in range(count):
-        ident = world.next_id()
-        world.time_entries[ident] = {
-            "id": ident,
-            "workspace_id": wid,
-            "wid": wid,
-            "user_id": agents.seeded.owner["id"],
-            "uid": agents.seeded.owner["id"],
-            "project_id": None,
-            "task_id": None,
-            "description": f"entry {number}",
-            "billable": False,
-            "tags": [],
-            "tag_ids": [],
-            "start": "2026-11-02T09:00:00Z",
-            "stop": "2026-11-02T09:10:00Z",
-            "duration": 600,
-            "duronly": True,
-            "at": "2026-11-02T09:10:00Z",
-            "server_deleted_at": None,
-        }
+        agents.seeded.world.add_time_entry(
+            agents.workspace_id, agents.seeded.owner["id"], "2026-11-02T09:00:00Z", 600, description=f"entry {number}"
+        )
 
 
 def read_every_page(agents: AgentStack, tool: str, arguments: dict[str, Any]) -> tuple[list[Any], list[int]]:

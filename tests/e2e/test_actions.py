@@ -427,25 +427,9 @@ def test_the_checked_in_action_events_work_against_the_sandbox(toggl_connection:
     from local.template import ROOT
 
     # The time entry the samples change and delete: the one the webhook samples describe
-    seeded.world.time_entries[TIME_ENTRY_ID] = {
-        "id": TIME_ENTRY_ID,
-        "workspace_id": seeded.workspace["id"],
-        "wid": seeded.workspace["id"],
-        "user_id": seeded.owner["id"],
-        "uid": seeded.owner["id"],
-        "project_id": None,
-        "task_id": None,
-        "billable": False,
-        "tags": [],
-        "tag_ids": [],
-        "duronly": True,
-        "description": "test",
-        "start": "2026-12-02T09:00:00Z",
-        "stop": "2026-12-02T10:00:00Z",
-        "duration": 3600,
-        "at": "2026-12-02T10:00:00Z",
-        "server_deleted_at": None,
-    }
+    seeded.world.add_time_entry(
+        seeded.workspace["id"], seeded.owner["id"], "2026-12-02T09:00:00Z", 3600, TIME_ENTRY_ID, description="test"
+    )
     paths = sorted(
         (ROOT / "events").glob("action-*.json"), key=lambda p: (LAST.index(p.name) if p.name in LAST else -1, p.name)
     )
