@@ -65,13 +65,13 @@ template-check: $(STAMP) $(CHECKOV_VENV)/.installed ## cfn-lint and checkov on t
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
 
 events: $(STAMP) ## Regenerate events/ (signed sample API Gateway events)
-	$(BIN)/python -m local.sample_events
+	$(BIN)/python -m local.generators.sample_events
 
 docs: $(STAMP) ## Regenerate the Toggl contract table in docs/toggl-api.md
-	$(BIN)/python -m local.docs
+	$(BIN)/python -m local.generators.docs_table
 
 layer-hashes: $(STAMP) ## After changing a pin in layers/toggl/requirements.txt: record the hashes of its files
-	$(BIN)/python -m local.layer_hashes
+	$(BIN)/python -m local.generators.layer_hashes
 
 # The coverage floor is where coverage stood when it was set (87.2%): a change may raise it, never lower it.
 COVERAGE_FLOOR := 87
@@ -100,23 +100,23 @@ subscribe: $(STAMP) ## Sync the Toggl webhook subscriptions of a deployed stack 
 	$(BIN)/toggl-connection subscriptions sync --stack $(STACK)
 
 run: $(STAMP) ## Start the whole connection locally: API on 127.0.0.1:3000, moto, Toggl sandbox (Ctrl-C stops)
-	@$(BIN)/python -m local.run
+	@$(BIN)/python -m local.commands.local_stack
 
 demo: $(STAMP) ## With make run running: every trigger, action and query, and their events
-	@$(BIN)/python -m local.demo
+	@$(BIN)/python -m local.commands.demo
 
 post: $(STAMP) ## With make run running: send one request (EVENT=an events/ file, or a raw Toggl webhook body)
-	@$(BIN)/python -m local.post $(EVENT)
+	@$(BIN)/python -m local.commands.post $(EVENT)
 
 doctor: $(STAMP) ## With make run running: toggl-connection doctor against it (ARGS=--json for the JSON document)
-	@$(BIN)/python -m local.doctor $(ARGS)
+	@$(BIN)/python -m local.commands.stack_doctor $(ARGS)
 
 .PHONY: mcp-proxy agent-demo
 mcp-proxy: $(STAMP) ## With make run running: the MCP server for plain-HTTP clients on 127.0.0.1:3001 (signs for them)
-	@$(BIN)/python -m local.mcp_proxy
+	@$(BIN)/python -m local.commands.mcp_proxy
 
 agent-demo: $(STAMP) ## With make run running: an agent's session over MCP (discover, read, write, a refused write)
-	@$(BIN)/python -m local.agent_demo
+	@$(BIN)/python -m local.commands.agent_demo
 
 clean: ## Remove build output, local state, caches and the SAM and checkov environments (keeps .venv, .wheels)
 	rm -rf .aws-sam .local .bench .pytest_cache .mypy_cache .ruff_cache .coverage .hypothesis $(SAM_VENV) $(CHECKOV_VENV)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.toggl_requests import time_entry
-from local import apigw, template
-from local.lambda_runtime import LambdaContext
+from local.emulator import apigw, template
+from local.emulator.lambda_runtime import LambdaContext
 from local.toggl_sandbox import Sandbox
 from local.toggl_sandbox.state import Seeded, seed
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 from typing import Any
 
-from local import template
+from local.emulator import template
 
 LAYER = template.ROOT / "layers" / "toggl" / "python"
 SNIPPET = """

@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 
 GOALS = {
     "cold_start_ratio": ("<=", 1.3),
@@ -37,7 +37,7 @@ def main() -> int:
     print("cold start (fresh processes)...", file=sys.stderr)
     results.update(cold_start.measure())
 
-    from local.moto_server import MotoServer
+    from local.emulator.moto_server import MotoServer
 
     moto = MotoServer(port=0).start()
     os.environ.update(
@@ -51,8 +51,8 @@ def main() -> int:
         }
     )
     try:
-        from local import deliveries
-        from local.provision import provision
+        from local.emulator.provision import provision
+        from local.toggl_sandbox import deliveries
 
         token = "bench-token-not-a-secret"
         stack = provision(webhook_secret=deliveries.TEST_SECRET, api_token=token, tap=False)

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from local import template
+from local.emulator import template
 
 
 def _zip_size(root: Path) -> int:

@@ -6,8 +6,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from local import template
-from local.lambda_runtime import LambdaContext
+from local.emulator import template
+from local.emulator.lambda_runtime import LambdaContext
 from local.toggl_sandbox import Sandbox
 from local.toggl_sandbox.state import Seeded, seed
 

@@ -18,8 +18,9 @@ from typing import Any
 
 import boto3
 
-from local import apigw, deliveries, template
-from local.lambda_runtime import LambdaContext
+from local.emulator import apigw, template
+from local.emulator.lambda_runtime import LambdaContext
+from local.toggl_sandbox import deliveries
 
 ROUTE = "/webhooks/time-entry-created"
 

@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from local import deliveries
-from local.provision import provision
-from local.toggl_sandbox import Sandbox
+from local.emulator.provision import provision
+from local.toggl_sandbox import Sandbox, deliveries
 from local.toggl_sandbox.behaviour import Behaviour
 from local.toggl_sandbox.server import UNDOCUMENTED
 from local.toggl_sandbox.state import Seeded, seed

@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local import apigw, deliveries, lambda_runtime, template
-from local.provision import Stack, drain
+from local.emulator import apigw, lambda_runtime, template
+from local.emulator.provision import Stack, drain
+from local.toggl_sandbox import deliveries
 from toggl_connection.bus import dedupe
 from toggl_connection.calls import actions, workspace_names
 from toggl_connection.core import aws_clients, secrets

@@ -16,8 +16,9 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from local import deliveries, template
-from local.provision import drain, provision
+from local.emulator import template
+from local.emulator.provision import drain, provision
+from local.toggl_sandbox import deliveries
 
 REGION = "us-east-1"
 

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 import requests
 
-from local import deliveries, template
-from local.api_server import ApiServer
-from local.moto_server import MotoServer
-from local.provision import Stack, drain, provision
+from local.emulator import template
+from local.emulator.api_server import ApiServer
+from local.emulator.moto_server import MotoServer
+from local.emulator.provision import Stack, drain, provision
+from local.toggl_sandbox import deliveries
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local.loopback import LoopbackServer
+from local.emulator.loopback import LoopbackServer
 from local.toggl_sandbox import documented
 from local.toggl_sandbox.behaviour import Behaviour
 from local.toggl_sandbox.state import PLAN_QUOTA, World

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from local import deliveries
+from local.toggl_sandbox import deliveries
 from local.toggl_sandbox.server import Reply, Request, Sandbox, TogglError, route
 from local.toggl_sandbox.state import now
 from local.toggl_sandbox.track import body, in_workspace, workspace

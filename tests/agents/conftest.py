@@ -15,8 +15,8 @@ import requests
 from mcp_types import methods
 from mcp_types.jsonrpc import JSONRPCError, JSONRPCResponse
 
-from local.api_server import ApiServer
-from local.sigv4 import LocalCredentials
+from local.emulator.api_server import ApiServer
+from local.emulator.sigv4 import LocalCredentials
 from local.toggl_sandbox import Sandbox
 from local.toggl_sandbox.state import Seeded
 from tests.connection import Connection

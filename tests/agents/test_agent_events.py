@@ -7,7 +7,7 @@ import json
 from types import SimpleNamespace
 from typing import Any
 
-from local import lambda_runtime, template
+from local.emulator import lambda_runtime, template
 from local.toggl_sandbox.state import Seeded
 from tests.connection import Connection
 

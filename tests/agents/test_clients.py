@@ -19,9 +19,9 @@ import requests
 from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from local import agent_demo
-from local.mcp_proxy import SigningProxy
-from local.sigv4 import LocalCredentials
+from local.commands import agent_demo
+from local.commands.mcp_proxy import SigningProxy
+from local.emulator.sigv4 import LocalCredentials
 from tests.agents.conftest import AgentStack
 
 NODE_DIR = Path(__file__).parent / "node"

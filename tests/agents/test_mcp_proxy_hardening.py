@@ -22,9 +22,9 @@ from typing import Any
 
 import pytest
 
-from local.api_server import ApiServer
-from local.sigv4 import LocalCredentials
-from local.template import ROOT
+from local.emulator.api_server import ApiServer
+from local.emulator.sigv4 import LocalCredentials
+from local.emulator.template import ROOT
 from local.toggl_sandbox import Sandbox
 from local.toggl_sandbox.state import Seeded
 from tests.connection import Connection
@@ -68,7 +68,7 @@ def proxied(toggl_connection: Connection, toggl: Sandbox, seeded: Seeded, tmp_pa
     (tmp_path / "stack.json").write_text(json.dumps(state))
     env = {**os.environ, "TOGGL_LOCAL_DIR": str(tmp_path), "TOGGL_LOCAL_MCP_PORT": "0"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.mcp_proxy"],
+        [sys.executable, "-m", "local.commands.mcp_proxy"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

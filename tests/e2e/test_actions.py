@@ -393,7 +393,8 @@ def test_every_toggl_call_names_the_connection_in_its_user_agent(
 def test_the_template_composition_feeds_add_project_member_from_a_project_created_event(
     toggl_connection: Connection, toggl: Sandbox, seeded: Seeded
 ) -> None:
-    from local import deliveries, template
+    from local.emulator import template
+    from local.toggl_sandbox import deliveries
 
     # Given a Project Created event as the webhook function publishes it
     wid, member = workspace_id(seeded), seeded.member["id"]
@@ -423,8 +424,8 @@ LAST = ("action-stop-time-entry.json", "action-update-time-entry.json", "action-
 
 
 def test_the_checked_in_action_events_work_against_the_sandbox(toggl_connection: Connection, seeded: Seeded) -> None:
-    from local.sample_events import TIME_ENTRY_ID
-    from local.template import ROOT
+    from local.emulator.template import ROOT
+    from local.generators.sample_events import TIME_ENTRY_ID
 
     # The time entry the samples change and delete: the one the webhook samples describe
     seeded.world.add_time_entry(

@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 
 LAYER = ROOT / "layers" / "toggl" / "python"
 

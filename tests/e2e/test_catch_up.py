@@ -14,8 +14,7 @@ import pytest
 import time_machine
 from botocore.exceptions import ClientError
 
-from local import deliveries
-from local.toggl_sandbox import Fault
+from local.toggl_sandbox import Fault, deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from local.toggl_sandbox.state import now
 from tests.conftest import CANARY_TOKEN

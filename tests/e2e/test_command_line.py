@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 
 
 def toggl_connection(*argv: str, **env: str) -> subprocess.CompletedProcess[str]:

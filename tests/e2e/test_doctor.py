@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local import deliveries
+from local.toggl_sandbox import deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from tests.conftest import CANARY_TOKEN
 from tests.servers import Hooked
@@ -274,7 +274,7 @@ def test_the_triggers_check_agrees_with_the_subscriptions_check(
 def test_make_doctor_runs_doctor_with_what_the_local_stack_state_says(
     hooked: Hooked, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from local import doctor as make_doctor
+    from local.commands import stack_doctor as make_doctor
 
     # Given a local stack's state (this process plays make run) and its subscriptions synced
     hooked.seeded.organization["plan"] = "starter"

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from local import template
+from local.emulator import template
 
 LAYER = template.ROOT / "layers" / "toggl" / "python"
 # The layer modules that carry one function's job (the other modules are shared plumbing).

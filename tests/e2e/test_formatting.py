@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 
 BIN = Path(sys.executable).parent
 UNTIDY = "import sys\nimport os\ndef f( a,b ):\n  return {'a':a,'b':b, 'path': os.sep, 'argv': sys.argv}\n"

@@ -10,9 +10,8 @@ from typing import Any
 import boto3
 import pytest
 
-from local import deliveries
-from local.api_server import ApiServer
-from local.toggl_sandbox import Sandbox
+from local.emulator.api_server import ApiServer
+from local.toggl_sandbox import Sandbox, deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from local.toggl_sandbox.state import Seeded
 from tests.cloudformation import SIGNATURE
@@ -202,7 +201,7 @@ def test_a_workspace_outside_the_allowed_ones_is_refused_before_toggl_is_called(
 def test_every_action_and_query_log_line_names_the_caller(
     toggl_connection: Connection, seeded: Seeded, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from local import apigw
+    from local.emulator import apigw
 
     arn = "arn:aws:iam::123456789012:role/crm-sync"
     body = json.dumps({"workspace_id": seeded.workspace["id"], "name": "Logged"})

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import requests
 
-from local import deliveries
-from local.demo import DEMO_ME_REQUESTS, DOCTOR_ME_REQUESTS, TRIGGERS, LocalClient, action_requests, wait_for
-from local.sample_events import QUERY_EXAMPLES
-from local.template import ROOT
+from local.commands.demo import DEMO_ME_REQUESTS, DOCTOR_ME_REQUESTS, TRIGGERS, LocalClient, action_requests, wait_for
+from local.emulator.template import ROOT
+from local.generators.sample_events import QUERY_EXAMPLES
+from local.toggl_sandbox import deliveries
 from toggl_connection_cli.doctor import QUOTA_LOW
 
 
@@ -66,7 +66,7 @@ def start(state_dir: Path, ports: dict[str, int] = ANY_PORTS, settings: dict[str
         **{f"TOGGL_LOCAL_{name}_PORT": str(port) for name, port in ports.items()},
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "local.run"],
+        [sys.executable, "-m", "local.commands.local_stack"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -238,7 +238,12 @@ def post(running: Running, *argv: str, state_dir: Path | None = None) -> subproc
     env = {**running.env, "TOGGL_LOCAL_DIR": str(state_dir or running.state_dir)}
     env.pop("TOGGL_WEBHOOK_SECRET")  # make post finds the secret in stack.json, not in its environment
     return subprocess.run(
-        [sys.executable, "-m", "local.post", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "local.commands.post", *argv],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -306,7 +311,12 @@ def fresh_env(state_dir: Path, ports: dict[str, int]) -> dict[str, str]:
 def run_once(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """A make run that is expected to stop at once."""
     return subprocess.run(
-        [sys.executable, "-m", "local.run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=90
+        [sys.executable, "-m", "local.commands.local_stack"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=90,
     )
 
 
@@ -408,12 +418,12 @@ def test_make_demo_on_the_default_schedules_passes_and_spends_what_the_readme_sa
     try:
         before = me_requests_this_hour(quiet.client)
         # When make demo runs, Then it passes (it runs the jobs it needs), within its /me budget
-        demo = run_tool(quiet, "local.demo")
+        demo = run_tool(quiet, "local.commands.demo")
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
         spent = me_requests_this_hour(quiet.client) - before
         assert 0 < spent <= DEMO_ME_REQUESTS, spent
         # And a make doctor after it passes, within the /me requests the demo keeps for it
-        doctor = run_tool(quiet, "local.doctor")
+        doctor = run_tool(quiet, "local.commands.stack_doctor")
         assert doctor.returncode == 0 and doctor.stdout.rstrip().endswith("healthy"), doctor.stdout + doctor.stderr
         assert me_requests_this_hour(quiet.client) - before - spent <= DOCTOR_ME_REQUESTS - QUOTA_LOW
         assert re.search(
@@ -436,12 +446,12 @@ def test_an_idle_make_run_keeps_its_quota_and_the_demo_and_doctor_pass_after_an_
         spent = me_requests_this_hour(client)
         assert 2 <= spent <= 8 + 2, spent
         # And make demo passes at once, on the quota the jobs left
-        demo = run_tool(idle, "local.demo")
+        demo = run_tool(idle, "local.commands.demo")
         assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-2000:]
         assert "starts again" not in demo.stdout
         assert "origin=catch-up" in demo.stdout and "Workspace Created" in demo.stdout
         # And make doctor passes, every check
-        doctor = run_tool(idle, "local.doctor", "--json")
+        doctor = run_tool(idle, "local.commands.stack_doctor", "--json")
         assert doctor.returncode == 0, doctor.stdout + doctor.stderr
         assert all(check["ok"] for check in json.loads(doctor.stdout)["checks"])
         # When the hour's /me requests are all spent by someone else, Then make demo still passes, and says why
@@ -449,7 +459,7 @@ def test_an_idle_make_run_keeps_its_quota_and_the_demo_and_doctor_pass_after_an_
             requests.get(
                 client.state["toggl"] + "/api/v9/me", auth=(client.state["toggl_token"], "api_token"), timeout=30
             )
-        again = run_tool(idle, "local.demo")
+        again = run_tool(idle, "local.commands.demo")
         assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-2000:]
         assert "its hour starts again now" in again.stdout
     finally:
@@ -468,7 +478,7 @@ def test_an_idle_make_run_keeps_its_quota_and_the_demo_and_doctor_pass_after_an_
 def test_the_demo_starts_the_sandboxs_hour_again_only_when_it_is_short(
     hooked: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from local.demo import ensure_quota, recent_dates
+    from local.commands.demo import ensure_quota, recent_dates
 
     needed = DEMO_ME_REQUESTS + DOCTOR_ME_REQUESTS
     client = LocalClient({"toggl": hooked.toggl.url})

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from local.api_server import ApiServer
+from local.emulator.api_server import ApiServer
 
 ROUTES = (
     "/actions/start-time-entry",

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 from tests.unit.test_makefile import MAKEFILE, exported
 
 

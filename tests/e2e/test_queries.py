@@ -113,8 +113,8 @@ def test_time_entries_and_the_running_one(toggl_connection: Connection, seeded: 
 
 
 def test_every_query_has_an_event_file_that_works(toggl_connection: Connection, seeded: Seeded) -> None:
-    from local.sample_events import QUERY_EXAMPLES
-    from local.template import ROOT
+    from local.emulator.template import ROOT
+    from local.generators.sample_events import QUERY_EXAMPLES
 
     add_entries(seeded, 2)
     for name in QUERY_EXAMPLES:

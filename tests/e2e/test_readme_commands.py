@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 from tests.e2e.test_local_stack import Running, start, stop
 from tests.unit.test_readme import NOT_RUN, commands
 

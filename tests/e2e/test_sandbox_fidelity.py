@@ -295,7 +295,7 @@ class Receiver:
     """A webhook URL that answers every PING 200 with its validation code."""
 
     def __init__(self) -> None:
-        from local.loopback import LoopbackServer
+        from local.emulator.loopback import LoopbackServer
 
         outer = self
         self.seen: list[dict[str, Any]] = []

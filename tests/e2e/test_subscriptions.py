@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
-from local import deliveries
+from local.toggl_sandbox import deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from tests.conftest import CANARY_TOKEN
 from tests.connection import fresh_containers
@@ -72,7 +72,7 @@ def test_a_changed_url_or_secret_updates_in_place(hooked: Hooked) -> None:
     boto3.client("secretsmanager").put_secret_value(
         SecretId=hooked.connection.stack["WebhookSigningSecret"], SecretString="rotated-secret"
     )
-    from local.api_server import ApiServer
+    from local.emulator.api_server import ApiServer
 
     other = ApiServer(hooked.connection.environment, port=0).start()
     try:

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from local import deliveries
-from local.toggl_sandbox import Fault, Sandbox
+from local.toggl_sandbox import Fault, Sandbox, deliveries
 from local.toggl_sandbox.behaviour import STRICT, Behaviour
 from local.toggl_sandbox.state import Seeded
 from tests.connection import Connection, body_of

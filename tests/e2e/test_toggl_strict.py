@@ -14,8 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from local import deliveries
-from local.toggl_sandbox import Fault, Sandbox
+from local.toggl_sandbox import Fault, Sandbox, deliveries
 from local.toggl_sandbox import webhooks as sandbox_webhooks
 from local.toggl_sandbox.behaviour import STRICT, Behaviour
 from local.toggl_sandbox.state import Seeded

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from local.loopback import LoopbackServer
+from local.emulator.loopback import LoopbackServer
 from toggl_connection.webhooks.receive import call_validation_url
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import boto3
 import requests
 
-from local import deliveries
-from local.provision import TAP_RULE
-from local.sample_events import refreshed
-from local.template import ROOT
+from local.emulator.provision import TAP_RULE
+from local.emulator.template import ROOT
+from local.generators.sample_events import refreshed
+from local.toggl_sandbox import deliveries
 from tests.servers import Live
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from local.lambda_runtime import LambdaContext
+from local.emulator.lambda_runtime import LambdaContext
 from tests.connection import Connection
 from toggl_connection.bus import dedupe
 from toggl_connection.core.errors import DeliveryInProgress, PublishFailed

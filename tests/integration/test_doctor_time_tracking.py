@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 
-from local import template
+from local.emulator import template
 from tests.connection import Connection
 from toggl_connection_cli import doctor
 

@@ -10,8 +10,8 @@ import subprocess
 import boto3
 import pytest
 
-from local import deliveries
-from local.provision import TAP_RULE
+from local.emulator.provision import TAP_RULE
+from local.toggl_sandbox import deliveries
 from tests.connection import Connection, body_of
 from tests.moto_stack import SharedStack, inventory
 from tests.tiers import OutsideItsTier

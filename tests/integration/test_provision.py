@@ -6,8 +6,8 @@ from __future__ import annotations
 import boto3
 from moto import mock_aws
 
-from local import template
-from local.provision import provision
+from local.emulator import template
+from local.emulator.provision import provision
 from tests.conftest import MOTO_CONFIG
 
 

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local import deliveries
+from local.toggl_sandbox import deliveries
 from tests.connection import Connection, body_of, fresh_containers
 from toggl_connection.core import aws_clients
 
@@ -88,7 +88,7 @@ def test_with_no_grace_only_the_current_secret_is_accepted(connection: Connectio
 
 
 def connection_event(connection: Connection, path: str, body: bytes, secret: str) -> dict[str, Any]:
-    from local import apigw
+    from local.emulator import apigw
 
     return apigw.proxy_event("POST", path, body, deliveries.signed_headers(body, secret))
 

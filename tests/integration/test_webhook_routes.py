@@ -11,8 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
-from local import deliveries, template
-from local.provision import TAP_RULE
+from local.emulator import template
+from local.emulator.provision import TAP_RULE
+from local.toggl_sandbox import deliveries
 from tests.connection import Connection, body_of, fresh_containers
 from toggl_connection.core import aws_clients
 from toggl_connection.webhooks.signature import HEADER, sign
@@ -139,7 +140,7 @@ def test_the_signature_header_is_found_in_any_letter_case(connection: Connection
 
 
 def test_a_header_only_in_multi_value_headers_is_found(connection: Connection) -> None:
-    from local import apigw
+    from local.emulator import apigw
 
     body = deliveries.encode(deliveries.sample("project-created", 17))
     event = apigw.proxy_event("POST", "/webhooks/project-created", body)
@@ -155,7 +156,7 @@ def test_a_base64_encoded_body_is_decoded_before_the_signature_check(connection:
 
 
 def test_invalid_base64_is_a_400_not_a_crash(connection: Connection) -> None:
-    from local import apigw
+    from local.emulator import apigw
 
     event = apigw.proxy_event("POST", "/webhooks", "%%%not base64%%%", {HEADER: "sha256=" + "1" * 64})
     event["isBase64Encoded"] = True
@@ -345,7 +346,7 @@ def test_a_missing_secret_is_a_5xx_so_toggl_retries(connection: Connection) -> N
 def test_the_checked_in_events_are_replays_until_refreshed_then_what_the_routes_accept(
     connection: Connection,
 ) -> None:
-    from local.sample_events import refreshed
+    from local.generators.sample_events import refreshed
 
     names = sorted(p.name for p in (template.ROOT / "events").glob("webhook-*.json"))
     # Posted as they are (dated 2023), they are acknowledged as replays and publish nothing

@@ -11,7 +11,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local import deliveries
+from local.toggl_sandbox import deliveries
 from tests.servers import Live
 from toggl_connection.webhooks.signature import HEADER, sign
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from local import deliveries
-from local.sample_events import QUERY_EXAMPLES
+from local.generators.sample_events import QUERY_EXAMPLES
+from local.toggl_sandbox import deliveries
 from tests.conftest import CANARY_TOKEN
 from tests.servers import Hooked
 from toggl_connection.toggl.client import TogglClient

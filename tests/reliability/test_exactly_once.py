@@ -20,9 +20,10 @@ from typing import Any
 import pytest
 import requests
 
-from local import deliveries, template
-from local.api_server import ApiServer
-from local.provision import drain, provision
+from local.emulator import template
+from local.emulator.api_server import ApiServer
+from local.emulator.provision import drain, provision
+from local.toggl_sandbox import deliveries
 from tests.reliability.fault_proxy import FaultyAws
 from toggl_connection.webhooks.triggers import TRIGGERS
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local import deliveries
+from local.toggl_sandbox import deliveries
 from toggl_connection.bus import event_format
 from toggl_connection.core.errors import InvalidBody
 from toggl_connection.webhooks import envelope

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
-from local import template
+from local.emulator import template
 
 LAYER = template.ROOT / "layers" / "toggl" / "python" / "toggl_connection"
 

@@ -1,4 +1,4 @@
-"""make run's schedules, read from local/run.py and the template: they spend Toggl's hourly
+"""make run's schedules, read from local/commands/local_stack.py and the template: they spend Toggl's hourly
 quota no faster than a deployed stack, and the README says what they spend."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from local.demo import DEMO_ME_REQUESTS
-from local.template import ROOT
+from local.commands.demo import DEMO_ME_REQUESTS
+from local.emulator.template import ROOT
 
 README = (ROOT / "README.md").read_text()
 
@@ -17,7 +17,7 @@ README = (ROOT / "README.md").read_text()
 def test_the_local_schedules_spend_the_quota_no_faster_than_the_deployed_defaults(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from local.run import SCHEDULES, Options, deployed_period_seconds
+    from local.commands.local_stack import SCHEDULES, Options, deployed_period_seconds
 
     for name in [n for n in os.environ if n.startswith("TOGGL_LOCAL_")]:
         monkeypatch.delenv(name)

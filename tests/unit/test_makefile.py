@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 
 MAKEFILE = (ROOT / "Makefile").read_text()
 

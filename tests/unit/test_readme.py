@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from local import template
+from local.emulator import template
 from toggl_connection.calls.actions import ACTIONS
 from toggl_connection.calls.queries import QUERIES
 

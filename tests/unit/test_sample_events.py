@@ -1,13 +1,14 @@
-"""events/ holds what local.sample_events makes: regenerate with `make events` after a change."""
+"""events/ holds what local.generators.sample_events makes: regenerate with `make events` after a change."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from local import deliveries, sample_events, template
-from local.template import ROOT
-from local.toggl_sandbox import state
+from local.emulator import template
+from local.emulator.template import ROOT
+from local.generators import sample_events
+from local.toggl_sandbox import deliveries, state
 from toggl_connection.webhooks import signature
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from cfnlint.decode import cfn_yaml
 
-from local import template
+from local.emulator import template
 
 WEBHOOK_ROUTES = {
     "/webhooks/time-entry-created": "time_entry_created",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local import template
+from local.emulator import template
 from tests.unit.test_template import _policies, actions_of, statements
 
 

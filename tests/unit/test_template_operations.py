@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local import template
+from local.emulator import template
 
 LAYER = template.ROOT / "layers" / "toggl" / "python" / "toggl_connection"
 

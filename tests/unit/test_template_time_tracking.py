@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local import template
+from local.emulator import template
 from tests.unit.test_template import actions_of, statements
 
 # logical id -> (handler, route): the names the layer and the contract use, written out here.

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local import docs
+from local.generators import docs_table
 from local.toggl_sandbox import documented
 from local.toggl_sandbox.documented import answer_problems, request_problems
 
@@ -128,7 +128,7 @@ def test_the_connection_relies_only_on_documented_answer_fields() -> None:
 
 
 def test_docs_carry_the_current_contract_table() -> None:
-    text = docs.TOGGL_API.read_text()
+    text = docs_table.TOGGL_API.read_text()
     assert documented.document_with_table(text) == text, "docs/toggl-api.md is stale: run make docs"
     for endpoint in documented.ENDPOINTS:
         assert f"| {endpoint.method} | `{endpoint.path}` |" in text

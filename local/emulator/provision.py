@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from local import template
+from local.emulator import template
 
 TAP_RULE = "toggl-connection-tap"
 

@@ -10,7 +10,7 @@ import json
 import re
 import urllib.request
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 
 REQUIREMENTS = ROOT / "layers" / "toggl" / "requirements.txt"
 HEADER = """\

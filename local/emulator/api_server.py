@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlsplit
 
-from local import apigw, lambda_runtime, template
-from local.loopback import LoopbackServer
+from local.emulator import apigw, lambda_runtime, template
+from local.emulator.loopback import LoopbackServer
 
 # A function's environment, given the function (the stack's names resolved by the caller).
 Environment = Callable[[template.Function], dict[str, str]]

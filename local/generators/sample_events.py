@@ -1,5 +1,5 @@
 """Writes ``events/``: a ready API Gateway REST proxy event for every route of the template,
-signed with ``deliveries.TEST_SECRET``. ``python -m local.sample_events`` regenerates them; a test
+signed with ``deliveries.TEST_SECRET``. ``python -m local.generators.sample_events`` regenerates them; a test
 checks that the checked-in files are what this produces.
 
 The webhook samples are dated 2023 so that the files never change: posted as they are, the
@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from local import apigw, deliveries
-from local.template import ROOT
+from local.emulator import apigw
+from local.emulator.template import ROOT
+from local.toggl_sandbox import deliveries
 
 EVENTS = ROOT / "events"
 CREATED_AT = "2023-07-17T11:43:32.827Z"

@@ -34,8 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from local import deliveries, template
-from local.template import ROOT
+from local.emulator import template
+from local.emulator.template import ROOT
+from local.toggl_sandbox import deliveries
 
 REGION = "us-east-1"
 # The scheduled functions, and the template parameter that sets each one's period in minutes.
@@ -152,7 +153,7 @@ class LocalStack:
         self._showwarning, warnings.showwarning = warnings.showwarning, self._function_warning
 
         # AWS: moto in server mode. This process talks to nothing else (no real credentials used).
-        from local.moto_server import MotoServer
+        from local.emulator.moto_server import MotoServer
 
         self.moto = _bind(lambda: MotoServer(port=o.moto_port), o.moto_port, "TOGGL_LOCAL_MOTO_PORT").start()
         moto_url = self.moto.url
@@ -188,7 +189,7 @@ class LocalStack:
         ).start()
 
         # The stack's resources, as the template declares them.
-        from local.provision import provision
+        from local.emulator.provision import provision
 
         self.stack = provision(
             webhook_secret=o.webhook_secret,
@@ -208,8 +209,8 @@ class LocalStack:
         }
 
         # The API, with SigV4 on the IAM routes.
-        from local.api_server import ApiServer
-        from local.sigv4 import LocalCredentials
+        from local.emulator.api_server import ApiServer
+        from local.emulator.sigv4 import LocalCredentials
 
         self.credentials = LocalCredentials(o.access_key_id, o.secret_access_key, REGION)
         self.api = _bind(
@@ -274,7 +275,7 @@ class LocalStack:
         return {**self.base_env, **template.environment(fn, self.stack.names), **self.extra_env}
 
     def _invoke(self, logical_id: str) -> Any:
-        from local import lambda_runtime
+        from local.emulator import lambda_runtime
 
         fn = template.function(logical_id)
         with self._job_locks[logical_id]:  # one run at a time, as a scheduled Lambda in AWS
@@ -314,7 +315,7 @@ class LocalStack:
         self.threads.append(thread)
 
     def _drain_tap(self) -> None:
-        from local.provision import drain
+        from local.emulator.provision import drain
 
         assert self.stack.tap_queue_url
         for event in drain(self.stack.tap_queue_url, region=REGION, wait=True):

@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from local.demo import LocalClient
+from local.commands.demo import LocalClient
 from toggl_connection_cli import cli
 
 

@@ -24,9 +24,9 @@ from urllib.parse import urlencode
 
 import requests
 
-from local.sample_events import QUERY_EXAMPLES
-from local.sigv4 import LocalCredentials
-from local.template import ROOT
+from local.emulator.sigv4 import LocalCredentials
+from local.emulator.template import ROOT
+from local.generators.sample_events import QUERY_EXAMPLES
 from toggl_connection.webhooks import triggers
 from toggl_connection_cli.doctor import QUOTA_LOW
 

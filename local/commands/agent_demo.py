@@ -16,8 +16,8 @@ from typing import Any, TextIO
 
 import requests
 
-from local.sigv4 import LocalCredentials
-from local.template import ROOT
+from local.emulator.sigv4 import LocalCredentials
+from local.emulator.template import ROOT
 
 UNKNOWN_TOOL = -32602  # JSON-RPC's "invalid params": MCP's answer to a tool it does not offer
 

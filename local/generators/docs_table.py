@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local.template import ROOT
+from local.emulator.template import ROOT
 from local.toggl_sandbox import documented
 
 TOGGL_API = ROOT / "docs" / "toggl-api.md"

@@ -17,9 +17,9 @@ from urllib.parse import urlencode
 
 import requests
 
-from local import deliveries
-from local.demo import LocalClient
-from local.sample_events import refreshed
+from local.commands.demo import LocalClient
+from local.generators.sample_events import refreshed
+from local.toggl_sandbox import deliveries
 from toggl_connection.webhooks.triggers import ANY_EVENT_PATH, TRIGGERS
 
 USAGE = (

@@ -22,9 +22,9 @@ from typing import Any
 
 import requests
 
-from local.loopback import LoopbackServer
-from local.sigv4 import LocalCredentials
-from local.template import ROOT
+from local.emulator.loopback import LoopbackServer
+from local.emulator.sigv4 import LocalCredentials
+from local.emulator.template import ROOT
 
 # What a client may say that the server reads; everything else (cookies, auth) is not forwarded.
 FORWARDED = ("content-type", "accept", "mcp-protocol-version", "mcp-session-id", "last-event-id")

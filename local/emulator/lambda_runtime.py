@@ -19,7 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.template import ROOT, Function
+from local.emulator.template import ROOT, Function
 
 if str(ROOT / "layers" / "toggl" / "python") not in sys.path:
     sys.path.insert(0, str(ROOT / "layers" / "toggl" / "python"))
