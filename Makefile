@@ -27,7 +27,7 @@ help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 # The MCP clients the agent tests drive (TypeScript SDK, conformance suite), pinned by their lock file.
-NODE_CLIENTS := tests/agents/node
+NODE_CLIENTS := tests/e2e/agents/node
 
 $(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml $(NODE_CLIENTS)/package-lock.json
 	@command -v npm >/dev/null 2>&1 || { echo "Node.js and npm are needed (the MCP client tests): install them, e.g. apt-get install nodejs npm" >&2; exit 1; }

@@ -10,8 +10,8 @@ import pytest
 import requests
 
 from local.toggl_sandbox import Fault
-from tests.agents.conftest import AgentStack, content_of
 from tests.conftest import CANARY_TOKEN
+from tests.e2e.agents.conftest import AgentStack, content_of
 
 
 def toggl_requests(agents: AgentStack) -> int:

@@ -15,9 +15,9 @@ from mcp_types.jsonrpc import JSONRPCError
 
 from local.toggl_sandbox import Fault, Sandbox
 from local.toggl_sandbox.state import Seeded
-from tests.agents.conftest import LATEST, AgentStack, content_of, valid_answer
-from tests.agents.test_agent_events import agentcore_context, bedrock_event, invoke
 from tests.connection import Connection, body_of
+from tests.e2e.agents.conftest import LATEST, AgentStack, content_of, valid_answer
+from tests.e2e.agents.test_agent_events import agentcore_context, bedrock_event, invoke
 from toggl_connection.core import aws_clients
 
 MAX_BODY_BYTES = 1_000_000

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.agents.conftest import LATEST, PROTOCOL_VERSIONS, AgentStack, valid_answer
+from tests.e2e.agents.conftest import LATEST, PROTOCOL_VERSIONS, AgentStack, valid_answer
 
 INITIALIZE = {"capabilities": {}, "clientInfo": {"name": "tests", "version": "1.0.0"}}
 

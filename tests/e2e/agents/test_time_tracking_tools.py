@@ -17,9 +17,9 @@ from mcp.client.client import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from local.toggl_sandbox import Fault
-from tests.agents.conftest import AgentStack, content_of
-from tests.agents.test_agent_events import agentcore_context, bedrock_event, invoke
-from tests.agents.test_clients import SigV4
+from tests.e2e.agents.conftest import AgentStack, content_of
+from tests.e2e.agents.test_agent_events import agentcore_context, bedrock_event, invoke
+from tests.e2e.agents.test_clients import SigV4
 
 NODE_DIR = Path(__file__).parent / "node"
 TIME_WRITES = [

@@ -1,7 +1,7 @@
 """Real MCP clients against the local stack over HTTP, each request SigV4-signed as API Gateway's
 IAM authorizer wants it: the official Python SDK (``mcp`` 2.x, modes ``auto`` and ``legacy``),
 the official TypeScript SDK, and the server scenarios of the MCP conformance suite. The Node
-packages are pinned in tests/agents/node (``make venv`` installs them with ``npm ci``)."""
+packages are pinned in tests/e2e/agents/node (``make venv`` installs them with ``npm ci``)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from mcp.client.streamable_http import streamable_http_client
 from local.commands import agent_demo
 from local.commands.mcp_proxy import SigningProxy
 from local.emulator.sigv4 import LocalCredentials
-from tests.agents.conftest import AgentStack
+from tests.e2e.agents.conftest import AgentStack
 
 NODE_DIR = Path(__file__).parent / "node"
 CONFORMANCE = NODE_DIR / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"

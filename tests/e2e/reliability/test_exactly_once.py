@@ -24,7 +24,7 @@ from local.emulator import template
 from local.emulator.api_server import ApiServer
 from local.emulator.provision import drain, provision
 from local.toggl_sandbox import deliveries
-from tests.reliability.fault_proxy import FaultyAws
+from tests.e2e.reliability.fault_proxy import FaultyAws
 from toggl_connection.webhooks.triggers import TRIGGERS
 
 UNIQUE = int(os.environ.get("RELIABILITY_UNIQUE", "1000"))

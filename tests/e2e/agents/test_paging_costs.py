@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tests.agents.conftest import AgentStack
+from tests.e2e.agents.conftest import AgentStack
 
 
 def add_entries(agents: AgentStack, count: int) -> None:
