@@ -77,8 +77,7 @@ def _per_call(fn: Callable[[Any], Any], events: list[Any]) -> float:
 
 
 def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[str, Any]:
-    from toggl_connection.bus import dedupe
-    from toggl_connection.core import aws_clients, secrets
+    from toggl_connection.core import aws_clients, idempotency, secrets
 
     fn = template.function("TimeEntryCreatedWebhookFunction")
     env = template.environment(fn, stack_names)
@@ -95,7 +94,7 @@ def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[
             baseline.append(_per_call(base, _events(n, 10**11 * (r + 1))))
             keys = [f"bench-{r}-{i}" for i in range(n)]
             dedupe_only.append(
-                _per_call(lambda k: dedupe.once(k, lambda: {}, env["IDEMPOTENCY_TABLE_NAME"], context), keys)
+                _per_call(lambda k: idempotency.once(k, lambda: {}, env["IDEMPOTENCY_TABLE_NAME"], context), keys)
             )
 
         calls = {"PutEvents": 0, "GetSecretValue": 0, "DynamoDBWrite": 0, "DynamoDBRead": 0}
@@ -105,7 +104,7 @@ def measure(stack_names: dict[str, str], n: int = 300, rounds: int = 3) -> dict[
 
         aws_clients.forget_clients()
         secrets.forget_secrets()
-        dedupe.forget_stores()
+        idempotency.forget_stores()
         aws_clients.client("events").meta.events.register("before-call.events.PutEvents", counter("PutEvents"))
         aws_clients.client("secretsmanager").meta.events.register(
             "before-call.secretsmanager.GetSecretValue", counter("GetSecretValue")

@@ -9,9 +9,8 @@ from typing import Any
 from local.emulator import apigw, lambda_runtime, template
 from local.emulator.provision import Stack, drain
 from local.toggl_sandbox import deliveries
-from toggl_connection.bus import dedupe
 from toggl_connection.calls import actions, workspace_names
-from toggl_connection.core import aws_clients, secrets
+from toggl_connection.core import aws_clients, idempotency, secrets
 from toggl_connection.toggl import client, whoami
 
 
@@ -21,7 +20,7 @@ def fresh_containers() -> None:
     HTTP session. The one hook: tests/conftest.py runs it around every test."""
     aws_clients.forget_clients()
     secrets.forget_secrets()
-    dedupe.forget_stores()
+    idempotency.forget_stores()
     whoami.forget()
     actions.forget_organizations()
     workspace_names.forget()

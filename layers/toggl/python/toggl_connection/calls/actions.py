@@ -448,9 +448,9 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
         stored = work()
         return first[0] if first and not stored.get("duplicate") else stored
     # Only keyed requests need the idempotency machinery: kept off the cold start of the others.
-    from toggl_connection.bus import dedupe
+    from toggl_connection.core import idempotency
 
-    remembered = dedupe.once(
+    remembered = idempotency.once(
         key,
         work,
         table,
@@ -481,10 +481,10 @@ def _once_by_content(
 ) -> Callable[[], dict[str, Any]]:
     """``work`` done once per content within the window, whatever idempotency key each call
     carries (or none): a repeat answers the first result with ``already_invited``."""
-    from toggl_connection.bus import dedupe
+    from toggl_connection.core import idempotency
 
     def by_content() -> dict[str, Any]:
-        remembered = dedupe.once(
+        remembered = idempotency.once(
             _same_invitation(item),
             work,
             table,

@@ -37,8 +37,8 @@ import time
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from toggl_connection.bus import dedupe, event_format, publisher
-from toggl_connection.core import aws_clients, records, settings
+from toggl_connection.bus import event_format, publisher
+from toggl_connection.core import aws_clients, idempotency, records, settings
 from toggl_connection.core.documents import with_integer_ids
 from toggl_connection.core.errors import (
     DedupeUnavailable,
@@ -182,7 +182,7 @@ def classify(entity: str, item: dict[str, Any], state: State, window: Window) ->
     workspace_id = ascii_int(item.get("workspace_id")) or ascii_int(item.get("wid"))
     if item.get("server_deleted_at"):
         return Change(entity, entity_id, "deleted", at, item, workspace_id)
-    created = dedupe.recorded(event_format.dedupe_key(entity, "created", "", entity_id), window.table)
+    created = idempotency.recorded(event_format.dedupe_key(entity, "created", "", entity_id), window.table)
     if created is not None:
         same = event_format.change_moment(created.get("at")) == event_format.change_moment(at)
         return None if same else Change(entity, entity_id, "updated", at, item, workspace_id)
@@ -342,10 +342,10 @@ def _publish_one(entity: str, item: dict[str, Any], state: State, window: Window
     if change is None:
         return False
     event = event_for(change)
-    outcome = dedupe.once(event.dedupe_key, publisher.publishing(event, bus), window.table, context)
+    outcome = idempotency.once(event.dedupe_key, publisher.publishing(event, bus), window.table, context)
     if outcome["duplicate"]:
         return False
     if change.action == "created":
         same_state = event_format.dedupe_key(entity, "updated", "", change.entity_id, change.at)
-        dedupe.once(same_state, _already(change.at), window.table, context)
+        idempotency.once(same_state, _already(change.at), window.table, context)
     return True

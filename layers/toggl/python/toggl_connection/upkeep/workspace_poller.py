@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from toggl_connection.bus import dedupe, event_format, publisher
-from toggl_connection.core import aws_clients, records, settings
+from toggl_connection.bus import event_format, publisher
+from toggl_connection.core import aws_clients, idempotency, records, settings
 from toggl_connection.core.documents import with_integer_ids
 from toggl_connection.core.integers import ascii_int as as_id
 from toggl_connection.core.observability import count, logger
@@ -71,7 +71,7 @@ def poll(event: Any, context: Any) -> dict[str, Any]:
     published = duplicates = 0
     for workspace_id in new:
         event_ = discovered(current[workspace_id], datetime.now(UTC))
-        outcome = dedupe.once(event_.dedupe_key, publisher.publishing(event_, bus), table, context)
+        outcome = idempotency.once(event_.dedupe_key, publisher.publishing(event_, bus), table, context)
         published += 0 if outcome["duplicate"] else 1
         duplicates += 1 if outcome["duplicate"] else 0
         _remember(table, {workspace_id})  # only once it is on the bus (or already was)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from toggl_connection.bus import dedupe, event_format, publisher
-from toggl_connection.core import responses, settings
+from toggl_connection.bus import event_format, publisher
+from toggl_connection.core import idempotency, responses, settings
 from toggl_connection.core.errors import ConnectionFailure, SignatureInvalid
 from toggl_connection.core.observability import count, count_by, logger
 from toggl_connection.core.secrets import SigningSecrets
@@ -162,12 +162,12 @@ def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> 
         count("WebhookMisrouted")
 
     bus_name, table = config.require("event_bus_name"), config.require("records_table_name")
-    outcome = dedupe.once(event.dedupe_key, publisher.publishing(event, bus_name), table, context)
+    outcome = idempotency.once(event.dedupe_key, publisher.publishing(event, bus_name), table, context)
     second = _second_event_key(event, delivery, outcome)
     if second is not None:
         # Another event of the same second of this entity was published first: this one may
         # carry the final state, so it is published too, once (its own record).
-        outcome = dedupe.once(second, publisher.publishing(event, bus_name), table, context)
+        outcome = idempotency.once(second, publisher.publishing(event, bus_name), table, context)
     if outcome["duplicate"]:
         logger.info("duplicate delivery; already on the bus")
         count("WebhookDuplicate")

@@ -7,7 +7,7 @@ import pytest
 
 from local.emulator.lambda_runtime import LambdaContext
 from tests.connection import Connection
-from toggl_connection.bus import dedupe
+from toggl_connection.core import idempotency
 from toggl_connection.core.errors import DeliveryInProgress, PublishFailed
 
 
@@ -20,9 +20,9 @@ def test_work_runs_once_per_key_and_the_repeat_is_marked(connection: Connection)
         runs.append(1)
         return {"published": 1}
 
-    first = dedupe.once("k1", work, table, context)
-    second = dedupe.once("k1", work, table, context)
-    other = dedupe.once("k2", work, table, context)
+    first = idempotency.once("k1", work, table, context)
+    second = idempotency.once("k1", work, table, context)
+    other = idempotency.once("k2", work, table, context)
     assert (first["duplicate"], second["duplicate"], other["duplicate"]) == (False, True, False)
     assert second["published"] == 1 and len(runs) == 2
 
@@ -35,12 +35,12 @@ def test_a_delivery_arriving_while_the_same_event_is_in_flight_is_told_to_retry(
     def work() -> dict[str, int]:
         # A second delivery of the same event arrives while the first is still publishing.
         try:
-            dedupe.once("k3", lambda: {"published": 1}, table, context)
+            idempotency.once("k3", lambda: {"published": 1}, table, context)
         except DeliveryInProgress as exc:
             seen.append(exc)
         return {"published": 1}
 
-    assert dedupe.once("k3", work, table, context)["duplicate"] is False
+    assert idempotency.once("k3", work, table, context)["duplicate"] is False
     assert len(seen) == 1 and seen[0].status == 503
 
 
@@ -52,6 +52,6 @@ def test_a_failure_forgets_the_key(connection: Connection) -> None:
         raise PublishFailed("no")
 
     with pytest.raises(PublishFailed):
-        dedupe.once("k4", fail, table, context)
+        idempotency.once("k4", fail, table, context)
     assert boto3.client("dynamodb").scan(TableName=table)["Items"] == []
-    assert dedupe.once("k4", lambda: {"published": 1}, table, context)["duplicate"] is False
+    assert idempotency.once("k4", lambda: {"published": 1}, table, context)["duplicate"] is False
