@@ -16,7 +16,7 @@ from toggl_connection.toggl import client, whoami
 
 def fresh_containers() -> None:
     """Forget everything the layer keeps per container, as a newly started Lambda container
-    would: clients, secrets, dedupe stores, the token's user, workspaces' organizations, the
+    would: clients, secrets, idempotency stores, the token's user, workspaces' organizations, the
     HTTP session. The one hook: tests/conftest.py runs it around every test."""
     aws_clients.forget_clients()
     secrets.forget_secrets()

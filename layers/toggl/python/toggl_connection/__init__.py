@@ -3,9 +3,9 @@
 One folder per concern, imported one way (each only from those listed before it):
 
 - ``core``: settings, secrets, AWS clients, logging and metrics, the error model and the HTTP
-  answers it turns into, small parsers.
+  answers it turns into, exactly-once records, small parsers.
 - ``toggl``: the Toggl API client, paging, the token's user.
-- ``bus``: the event format on the bus, publishing, exactly-once records.
+- ``bus``: the event format on the bus, publishing.
 - ``webhooks``: receiving Toggl's webhooks: signature, envelope, the trigger routes.
 - ``calls``: the actions and queries: their parameters and validation, invocation, guards,
   outcomes Toggl left unknown.

@@ -1,9 +1,11 @@
-"""Exactly-once publishing on top of Powertools idempotency (DynamoDB).
+"""Work done once per key, on top of Powertools idempotency (DynamoDB): the webhooks' and the
+catch-up's publishing (each change on the bus once) and the actions' idempotency (a caller's
+retry answered from what the first attempt did) alike.
 
-A record is written *in progress* before publishing and completed after; when publishing
-raises, Powertools deletes the record, so a failed attempt is never remembered as done and
-Toggl's redelivery publishes the event. The key is shared by every function of the stack
-(``key_prefix``), so one event sent to two routes is still published once.
+A record is written *in progress* before the work and completed after; when the work raises,
+Powertools deletes the record, so a failed attempt is never remembered as done and Toggl's
+redelivery (or the caller's retry) does the work again. The key is shared by every function of
+the stack (``key_prefix``), so one event sent to two routes is still published once.
 
 Once the work has succeeded (the event is on the bus), its answer is a success whatever the
 "done" write does: that write is tried again a few times, and if it still fails the failure is
