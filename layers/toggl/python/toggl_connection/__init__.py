@@ -3,7 +3,7 @@
 One folder per concern, imported one way (each only from those listed before it):
 
 - ``core``: settings, secrets, AWS clients, logging and metrics, the error model and the HTTP
-  answers it turns into, exactly-once records, small parsers.
+  answers it turns into, reading the request, exactly-once records, small parsers.
 - ``toggl``: the Toggl API client, paging, the token's user.
 - ``bus``: the event format on the bus, publishing.
 - ``webhooks``: receiving Toggl's webhooks: signature, envelope, the trigger routes.

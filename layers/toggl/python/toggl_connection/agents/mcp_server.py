@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from toggl_connection.agents import tool_calls, tool_list
-from toggl_connection.core import responses, settings
+from toggl_connection.core import request_reading, responses, settings
 from toggl_connection.core.errors import ConnectionFailure
 from toggl_connection.core.observability import logger
 
@@ -92,13 +92,13 @@ def handle_http(event: dict[str, Any], context: Any) -> dict[str, Any]:
             {"Allow": "POST"},
         )
     try:
-        raw = responses.raw_body(event, MAX_BODY_BYTES)
+        raw = request_reading.raw_body(event, MAX_BODY_BYTES)
         message = json.loads(raw)
     except ConnectionFailure as failure:
         return responses.error(failure)
     except (ValueError, RecursionError):  # not JSON, or nested deeper than any parser goes
         return responses.json_response(400, _error(None, PARSE_ERROR, "Parse error: the body is not JSON."))
-    header = responses.header(event, VERSION_HEADER)
+    header = request_reading.header(event, VERSION_HEADER)
     version = header.strip() if header is not None else None
     if version is not None and version not in PROTOCOL_VERSIONS and not _is_initialize(message):
         return _unsupported(version, message)

@@ -7,7 +7,7 @@ import json
 import math
 from typing import Any, NamedTuple
 
-from toggl_connection.core import responses
+from toggl_connection.core import request_reading, responses
 from toggl_connection.core.errors import ConnectionFailure, ValidationFailed
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -84,7 +84,7 @@ def read(event: Any) -> Invocation:
     """What was asked, however it was asked."""
     kind = kind_of(event)
     if kind == "http":
-        raw = responses.raw_body(event, MAX_BODY_BYTES)
+        raw = request_reading.raw_body(event, MAX_BODY_BYTES)
         payload: Any = {}
         if raw.strip():
             try:
@@ -97,7 +97,7 @@ def read(event: Any) -> Invocation:
             raise ValidationFailed("body", "must be a JSON object")
         finite(payload)
         query = {k: v for k, v in (event.get("queryStringParameters") or {}).items() if v is not None}
-        return Invocation("http", payload, query, idempotency_key(responses.header(event, IDEMPOTENCY_HEADER)))
+        return Invocation("http", payload, query, idempotency_key(request_reading.header(event, IDEMPOTENCY_HEADER)))
     if kind == "eventbridge":
         detail = event["detail"]
         if not isinstance(detail, dict):

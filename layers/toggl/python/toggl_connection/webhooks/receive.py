@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from toggl_connection.bus import event_format, publisher
-from toggl_connection.core import idempotency, responses, settings
+from toggl_connection.core import idempotency, request_reading, responses, settings
 from toggl_connection.core.errors import ConnectionFailure, SignatureInvalid
 from toggl_connection.core.observability import count, count_by, logger
 from toggl_connection.core.secrets import SigningSecrets
@@ -133,11 +133,11 @@ def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> d
 
 def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
     config = settings.load()
-    body = responses.raw_body(request, MAX_BODY_BYTES)
+    body = request_reading.raw_body(request, MAX_BODY_BYTES)
     secrets = SigningSecrets(
         config.require("webhook_secret_id"), config.secret_cache_seconds, config.previous_secret_grace_hours
     )
-    _verify(body, responses.header(request, signature.HEADER), secrets)
+    _verify(body, request_reading.header(request, signature.HEADER), secrets)
 
     delivery = envelope.parse(body)
     if delivery.is_ping:
