@@ -1,5 +1,5 @@
 """The actions: what each takes, the one Toggl call it makes, and how it stays safe to
-retry: a create whose answer was lost is never sent again blindly (``perform``), and a caller's
+retry: a create whose answer was lost is never sent again blindly (``create_or_find``), and a caller's
 retry is answered from what the first attempt did. Handlers in ``functions/actions`` only pick
 one by name and call ``run``."""
 
@@ -296,7 +296,7 @@ SETTLE_SECONDS = 0.5
 CREATE_ATTEMPTS = 3
 
 
-def perform(action: Action, toggl: TogglClient, item: Any, first_attempt: float | None = None) -> Outcome:
+def create_or_find(action: Action, toggl: TogglClient, item: Any, first_attempt: float | None = None) -> Outcome:
     """Create, never blindly twice. ``first_attempt``: when an earlier attempt of this very
     request ended with an unknown outcome, so look first. After an unknown outcome, look for
     what the request would have made and answer with it; send again only when it is not there.
@@ -379,7 +379,7 @@ def act(name: str, payload: dict[str, Any], idempotency_key: str | None, context
         action.check(item)
     logger.append_keys(workspace_id=getattr(item, "workspace_id", None))
     permitted(config, item)
-    outcome = _perform(action, item, idempotency_key, config, context)
+    outcome = _idempotently(action, item, idempotency_key, config, context)
     if "error" in outcome:
         raise _remembered_failure(outcome["error"])
     return outcome
@@ -416,12 +416,18 @@ def _at_rest(body: Any) -> Any:
     }
 
 
-def _perform(action: Action, item: Any, key: str | None, config: settings.Settings, context: Any) -> dict[str, Any]:
+def _idempotently(
+    action: Action, item: Any, key: str | None, config: settings.Settings, context: Any
+) -> dict[str, Any]:
+    """The action done once per request: a retry with the same key (an invitation: with the same
+    content) is answered from the first attempt, and an outcome Toggl left unknown is remembered,
+    so that a retry looks for what it made before sending it again."""
     fingerprint = _fingerprint(action.name, item)
     table = config.require("records_table_name")
     lost = unknown_outcomes.Remembered(table, records.action(action.name), fingerprint, IDEMPOTENCY_SECONDS)
 
-    def work() -> dict[str, Any]:
+    def attempt() -> dict[str, Any]:
+        """One attempt at Toggl, minding what an earlier attempt of this request left unknown."""
         earlier = lost.first_attempt()
         if earlier is not None and action.once_only:
             # The same invitation ended with an unknown outcome: it is never sent a second time.
@@ -429,7 +435,7 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
         started = time.time()
         toggl = toggl_client(config, context)
         try:
-            outcome = perform(action, toggl, item, earlier)
+            outcome = create_or_find(action, toggl, item, earlier)
         except TogglOutcomeUnknown as unknown:
             lost.remember(earlier or started)
             if not action.once_only:
@@ -443,16 +449,16 @@ def _perform(action: Action, item: Any, key: str | None, config: settings.Settin
 
     first: list[dict[str, Any]] = []  # this invocation's own answer, whole
     if action.content_key and not getattr(item, "resend", False):
-        work = _once_by_content(action, item, work, table, context)
+        attempt = _once_by_content(action, item, attempt, table, context)
     if key is None:
-        stored = work()
+        stored = attempt()
         return first[0] if first and not stored.get("duplicate") else stored
     # Only keyed requests need the idempotency machinery: kept off the cold start of the others.
     from toggl_connection.core import idempotency
 
     remembered = idempotency.once(
         key,
-        work,
+        attempt,
         table,
         context,
         prefix=records.action(action.name),
