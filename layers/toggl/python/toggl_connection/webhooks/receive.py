@@ -119,7 +119,7 @@ def _second_event_key(event: event_format.BusEvent, delivery: envelope.Envelope,
 def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
     """Answer one delivery. Every failure becomes a JSON error answer here."""
     try:
-        return _receive(request, context, trigger)
+        return _publish_delivery(request, context, trigger)
     except ConnectionFailure as failure:
         if failure.status < 500:
             count_by("WebhookRejected", "reason", failure.code)
@@ -131,7 +131,9 @@ def receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> d
         return responses.error(unexpected)
 
 
-def _receive(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
+def _publish_delivery(request: dict[str, Any], context: Any, trigger: Trigger | None) -> dict[str, Any]:
+    """The delivery read, verified and published once (a PING answered, a replay acknowledged):
+    its answer. Raises for anything refused or failed."""
     config = settings.load()
     body = request_reading.raw_body(request, MAX_BODY_BYTES)
     secrets = SigningSecrets(
