@@ -21,7 +21,7 @@ def fresh_containers() -> None:
     aws_clients.forget_clients()
     secrets.forget_secrets()
     idempotency.forget_stores()
-    whoami.forget()
+    whoami.forget_user()
     actions.forget_organizations()
     workspace_names.forget()
     client.forget_session()

@@ -36,5 +36,5 @@ def workspace_id(toggl: TogglClient, configured: int | None) -> int:
     return found
 
 
-def forget() -> None:
+def forget_user() -> None:
     _users.clear()
