@@ -16,14 +16,14 @@ from toggl_connection.toggl import client, whoami
 
 def fresh_containers() -> None:
     """Forget everything the layer keeps per container, as a newly started Lambda container
-    would: clients, secrets, idempotency stores, the token's user, workspaces' organizations, the
-    HTTP session. The one hook: tests/conftest.py runs it around every test."""
+    would: clients, secrets, idempotency stores, the token's user, workspaces' organizations and
+    listings, the HTTP session. The one hook: tests/conftest.py runs it around every test."""
     aws_clients.forget_clients()
     secrets.forget_secrets()
     idempotency.forget_stores()
     whoami.forget_user()
     actions.forget_organizations()
-    workspace_names.forget()
+    workspace_names.forget_listings()
     client.forget_session()
 
 

@@ -17,7 +17,7 @@ NAME_FIELD = {"projects": "name", "clients": "name", "users": "fullname"}
 _kept: dict[tuple[str, str, int, str], tuple[float, dict[int, dict[str, Any]]]] = {}
 
 
-def forget() -> None:
+def forget_listings() -> None:
     _kept.clear()
 
 
