@@ -143,8 +143,19 @@ class LocalStack:
 
     # --- start ---------------------------------------------------------------------------------
     def start(self) -> None:
-        o = self.options
-        o.state_dir.mkdir(parents=True, exist_ok=True)
+        """Every part, in the order each needs the one before: the state folder, AWS, Toggl, the
+        stack's resources, the API, the jobs; then ``stack.json`` says where they are."""
+        self._take_the_state_folder()
+        self._start_aws()
+        self._start_toggl()
+        self._provision_the_stack()
+        self._start_the_api()
+        self._start_the_jobs()
+        self._write_state(self.api.url, self.moto.url)
+
+    def _take_the_state_folder(self) -> None:
+        """The state folder, locked for this make run; the functions' output sent to its log."""
+        self.options.state_dir.mkdir(parents=True, exist_ok=True)
         self._lock_folder()
         self.events_file.touch()
         self.functions_output = self.functions_log.open("a", buffering=1)
@@ -152,18 +163,19 @@ class LocalStack:
         # The functions' warnings (Powertools' "No application metrics to publish", ...) are theirs too.
         self._showwarning, warnings.showwarning = warnings.showwarning, self._function_warning
 
-        # AWS: moto in server mode. This process talks to nothing else (no real credentials used).
+    def _start_aws(self) -> None:
+        """AWS: moto in server mode. This process talks to nothing else (no real credentials used)."""
         from local.emulator.moto_server import MotoServer
 
+        o = self.options
         self.moto = _bind(lambda: MotoServer(port=o.moto_port), o.moto_port, "TOGGL_LOCAL_MOTO_PORT").start()
-        moto_url = self.moto.url
         os.environ.update(
             {
                 "AWS_ACCESS_KEY_ID": "local",
                 "AWS_SECRET_ACCESS_KEY": "local",
                 "AWS_REGION": REGION,
                 "AWS_DEFAULT_REGION": REGION,
-                "AWS_ENDPOINT_URL": moto_url,
+                "AWS_ENDPOINT_URL": self.moto.url,
                 "POWERTOOLS_TRACE_DISABLED": "true",
                 "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
                 "POWERTOOLS_METRICS_DISABLED": "true",
@@ -175,10 +187,12 @@ class LocalStack:
 
         logger.registered_handler.setStream(self.functions_output)  # type: ignore[attr-defined]
 
-        # Toggl: the sandbox, seeded.
+    def _start_toggl(self) -> None:
+        """Toggl: the sandbox, seeded."""
         from local.toggl_sandbox import Sandbox
         from local.toggl_sandbox.state import seed
 
+        o = self.options
         self.seeded = seed(token="sandbox-api-token", plan=o.plan)
         self.toggl = _bind(
             lambda: Sandbox(
@@ -188,11 +202,12 @@ class LocalStack:
             "TOGGL_LOCAL_TOGGL_PORT",
         ).start()
 
-        # The stack's resources, as the template declares them.
+    def _provision_the_stack(self) -> None:
+        """The stack's resources, as the template declares them."""
         from local.emulator.provision import provision
 
         self.stack = provision(
-            webhook_secret=o.webhook_secret,
+            webhook_secret=self.options.webhook_secret,
             api_token=self.seeded.token,
             stack_name="toggl-local",
             parameters={"TogglApiUrl": self.toggl.url, "DefaultWorkspaceId": str(self.seeded.workspace["id"])},
@@ -208,10 +223,12 @@ class LocalStack:
             )
         }
 
-        # The API, with SigV4 on the IAM routes.
+    def _start_the_api(self) -> None:
+        """The API, with SigV4 on the IAM routes."""
         from local.emulator.api_server import ApiServer
         from local.emulator.sigv4 import LocalCredentials
 
+        o = self.options
         self.credentials = LocalCredentials(o.access_key_id, o.secret_access_key, REGION)
         self.api = _bind(
             lambda: ApiServer(
@@ -225,21 +242,23 @@ class LocalStack:
             o.api_port,
             "TOGGL_LOCAL_API_PORT",
         ).start()
-        api_url = self.api.url
         self.extra_env = {
-            "WEBHOOK_BASE_URL": api_url,
+            "WEBHOOK_BASE_URL": self.api.url,
             "SUBSCRIPTION_NAME": "toggl-local",
             "SUBSCRIPTION_OWNER": "toggl-local",
         }
 
+    def _start_the_jobs(self) -> None:
+        """The bus's tap, the subscriptions synced, the scheduled functions' baselines, then their
+        schedules."""
+        o = self.options
         self._every(0.2, self._drain_tap, "tap")
-        self._sync_subscriptions(api_url)
+        self._sync_subscriptions(self.api.url)
         for baseline in ("WorkspacePollerFunction", "CatchUpFunction"):
             self._invoke(baseline)  # the baselines, before anything can change
         self._every(o.poll_seconds, lambda: self._invoke("WorkspacePollerFunction"), "workspace-poller")
         self._every(o.health_seconds, lambda: self._invoke("SubscriptionHealthFunction"), "subscription-health")
         self._every(o.catch_up_seconds, lambda: self._invoke("CatchUpFunction"), "catch-up")
-        self._write_state(api_url, moto_url)
 
     def _function_warning(
         self,
