@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -98,97 +99,121 @@ def project(project_id: int = 203881520, name: str = "Website", **changes: Any) 
     return item
 
 
-TRIGGERS = (
-    "time-entry-created",
-    "time-entry-updated",
-    "time-entry-deleted",
-    "project-created",
-    "project-updated",
-    "project-deleted",
-    "workspace-created",
-)
-
-
 def sample(trigger: str, event_id: int, created_at: str | None = None) -> dict[str, Any]:
     """A realistic delivery for each trigger route name (``time-entry-created``, ...)."""
-    entry, proj = time_entry(), project()
-    samples: dict[str, dict[str, Any]] = {
-        "time-entry-created": envelope(
-            "time_entry",
-            "created",
-            entry,
-            event_id,
-            entry["id"],
-            {
-                "billable": False,
-                "description": "test",
-                "duration": -1,
-                "start": "2023-07-17T11:43:32.445Z",
-                "workspace_id": WORKSPACE_ID,
-            },
-            path=f"/api/v9/workspaces/{WORKSPACE_ID}/time_entries",
-            created_at=created_at,
-        ),
-        "time-entry-updated": envelope(
-            "time_entry",
-            "updated",
-            time_entry(description="renamed", stop="2023-07-17T12:43:32Z", duration=3600),
-            event_id,
-            entry["id"],
-            {"description": "renamed"},
-            path=f"/api/v9/workspaces/{WORKSPACE_ID}/time_entries/{entry['id']}",
-            created_at=created_at,
-        ),
-        # What a deleted entity's payload holds is not documented: assume the least, no id.
-        "time-entry-deleted": envelope(
-            "time_entry",
-            "deleted",
-            {"server_deleted_at": "2023-07-17T13:00:00Z"},
-            event_id,
-            entry["id"],
-            path=f"/api/v9/workspaces/{WORKSPACE_ID}/time_entries/{entry['id']}",
-            created_at=created_at,
-        ),
-        "project-created": envelope(
-            "project", "created", proj, event_id, proj["id"], {"name": "Website"}, created_at=created_at
-        ),
-        "project-updated": envelope(
-            "project",
-            "updated",
-            project(name="Website v2"),
-            event_id,
-            proj["id"],
-            {"name": "Website v2"},
-            path=f"/api/v9/workspaces/{WORKSPACE_ID}/projects/{proj['id']}",
-            created_at=created_at,
-        ),
-        "project-deleted": envelope(
-            "project",
-            "deleted",
-            None,
-            event_id,
-            proj["id"],
-            path=f"/api/v9/workspaces/{WORKSPACE_ID}/projects/{proj['id']}",
-            created_at=created_at,
-        ),
-        "workspace-created": envelope(
-            "workspace",
-            "created",
-            {
-                "id": 8123456,
-                "name": "New workspace",
-                "organization_id": 7000001,
-                "api_token": "workspace-token-must-not-leak",
-            },
-            event_id,
-            8123456,
-            {"name": "New workspace"},
-            path="/api/v9/organizations/7000001/workspaces",
-            workspace_id=8123456,
-            created_at=created_at,
-        ),
-    }
-    return samples[trigger]
+    return SAMPLES[trigger](event_id, created_at)
+
+
+def _time_entry_created(event_id: int, created_at: str | None) -> dict[str, Any]:
+    entry = time_entry()
+    return envelope(
+        "time_entry",
+        "created",
+        entry,
+        event_id,
+        entry["id"],
+        {
+            "billable": False,
+            "description": "test",
+            "duration": -1,
+            "start": "2023-07-17T11:43:32.445Z",
+            "workspace_id": WORKSPACE_ID,
+        },
+        path=f"/api/v9/workspaces/{WORKSPACE_ID}/time_entries",
+        created_at=created_at,
+    )
+
+
+def _time_entry_updated(event_id: int, created_at: str | None) -> dict[str, Any]:
+    entry = time_entry()
+    return envelope(
+        "time_entry",
+        "updated",
+        time_entry(description="renamed", stop="2023-07-17T12:43:32Z", duration=3600),
+        event_id,
+        entry["id"],
+        {"description": "renamed"},
+        path=f"/api/v9/workspaces/{WORKSPACE_ID}/time_entries/{entry['id']}",
+        created_at=created_at,
+    )
+
+
+def _time_entry_deleted(event_id: int, created_at: str | None) -> dict[str, Any]:
+    entry = time_entry()
+    # What a deleted entity's payload holds is not documented: assume the least, no id.
+    return envelope(
+        "time_entry",
+        "deleted",
+        {"server_deleted_at": "2023-07-17T13:00:00Z"},
+        event_id,
+        entry["id"],
+        path=f"/api/v9/workspaces/{WORKSPACE_ID}/time_entries/{entry['id']}",
+        created_at=created_at,
+    )
+
+
+def _project_created(event_id: int, created_at: str | None) -> dict[str, Any]:
+    proj = project()
+    return envelope("project", "created", proj, event_id, proj["id"], {"name": "Website"}, created_at=created_at)
+
+
+def _project_updated(event_id: int, created_at: str | None) -> dict[str, Any]:
+    proj = project()
+    return envelope(
+        "project",
+        "updated",
+        project(name="Website v2"),
+        event_id,
+        proj["id"],
+        {"name": "Website v2"},
+        path=f"/api/v9/workspaces/{WORKSPACE_ID}/projects/{proj['id']}",
+        created_at=created_at,
+    )
+
+
+def _project_deleted(event_id: int, created_at: str | None) -> dict[str, Any]:
+    proj = project()
+    return envelope(
+        "project",
+        "deleted",
+        None,
+        event_id,
+        proj["id"],
+        path=f"/api/v9/workspaces/{WORKSPACE_ID}/projects/{proj['id']}",
+        created_at=created_at,
+    )
+
+
+def _workspace_created(event_id: int, created_at: str | None) -> dict[str, Any]:
+    return envelope(
+        "workspace",
+        "created",
+        {
+            "id": 8123456,
+            "name": "New workspace",
+            "organization_id": 7000001,
+            "api_token": "workspace-token-must-not-leak",
+        },
+        event_id,
+        8123456,
+        {"name": "New workspace"},
+        path="/api/v9/organizations/7000001/workspaces",
+        workspace_id=8123456,
+        created_at=created_at,
+    )
+
+
+# The sample delivery of each trigger route name.
+SAMPLES: dict[str, Callable[[int, str | None], dict[str, Any]]] = {
+    "time-entry-created": _time_entry_created,
+    "time-entry-updated": _time_entry_updated,
+    "time-entry-deleted": _time_entry_deleted,
+    "project-created": _project_created,
+    "project-updated": _project_updated,
+    "project-deleted": _project_deleted,
+    "workspace-created": _workspace_created,
+}
+TRIGGERS = tuple(SAMPLES)
 
 
 def ping(
