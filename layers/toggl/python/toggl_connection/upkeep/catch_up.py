@@ -221,6 +221,9 @@ def event_for(change: Change) -> event_format.BusEvent:
 
 # --- one run -------------------------------------------------------------------------------------
 def run(event: Any, context: Any) -> dict[str, Any]:
+    """One run: the baseline the first time; then the changes since the checkpoint, each
+    published once, and the checkpoint moved on. Skipped without a token, outside the allowed
+    workspaces, or while Toggl's quota is low."""
     config = settings.load()
     table, bus = config.require("records_table_name"), config.require("event_bus_name")
     toggl = scheduled_client(config, context, "catch-up")
@@ -228,28 +231,48 @@ def run(event: Any, context: Any) -> dict[str, Any]:
         return {"status": "skipped", "reason": "no token"}
     workspace_id = whoami.workspace_id(toggl, config.default_workspace_id)
     if config.allowed_workspace_ids and workspace_id not in config.allowed_workspace_ids:
-        logger.warning(
-            "catch-up skipped: the workspace is outside AllowedWorkspaceIds", extra={"workspace_id": workspace_id}
-        )
-        count("CatchUpSkipped")
-        return {"status": "skipped", "reason": "workspace not allowed"}
+        return _skip_outside_allowed(workspace_id)
     state = load_state(table, workspace_id)
     started = int(time.time())
     if state is None:
         return _baseline(toggl, table, workspace_id, started)
     low = _low_quota(state)
     if low:
-        logger.info("catch-up skipped: Toggl's quota is low", extra={"scopes": low, "reserve": QUOTA_RESERVE})
-        count("CatchUpSkipped")
-        return {"status": "skipped", "reason": "quota", "toggl_requests": 0}
+        return _skip_low_quota(low)
     window = Window(max(0, state.checkpoint - OVERLAP_SECONDS), workspace_id, table)
     quota = dict(state.quota)
+    projects, read, tally = _read_and_publish(toggl, state, window, quota, bus, context)
+    checkpoint = _next_checkpoint(state, projects, started)
+    save_state(table, workspace_id, state._replace(checkpoint=checkpoint, quota=quota))
+    return _report(toggl, window, projects, read, tally)
+
+
+def _skip_outside_allowed(workspace_id: int) -> dict[str, Any]:
+    logger.warning(
+        "catch-up skipped: the workspace is outside AllowedWorkspaceIds", extra={"workspace_id": workspace_id}
+    )
+    count("CatchUpSkipped")
+    return {"status": "skipped", "reason": "workspace not allowed"}
+
+
+def _skip_low_quota(low: list[str]) -> dict[str, Any]:
+    logger.info("catch-up skipped: Toggl's quota is low", extra={"scopes": low, "reserve": QUOTA_RESERVE})
+    count("CatchUpSkipped")
+    return {"status": "skipped", "reason": "quota", "toggl_requests": 0}
+
+
+def _read_and_publish(
+    toggl: TogglClient, state: State, window: Window, quota: dict[str, tuple[int, int]], bus: str, context: Any
+) -> tuple[paging.Listing, int, Tally]:
+    """The window's changes read from Toggl (``quota`` records what each request left) and each
+    published once: the projects' listing, how many changes were read, and the tally. A failure
+    keeps the checkpoint where it was (only the quota seen is saved) and is raised."""
     scope = "me"  # the quota the next request counts against
     try:
-        entries = _time_entries(toggl, window.since, workspace_id)
+        entries = _time_entries(toggl, window.since, window.workspace_id)
         _observe_quota(toggl, scope, quota)
         scope = "organization"
-        projects = _projects(toggl, workspace_id, window.since)
+        projects = _projects(toggl, window.workspace_id, window.since)
         _observe_quota(toggl, scope, quota)
         found = [("time_entry", e) for e in entries] + [("project", p) for p in projects.items]
         tally = _publish_all(found, state, window, bus, context)
@@ -257,27 +280,36 @@ def run(event: Any, context: Any) -> dict[str, Any]:
         # Nothing is lost: the checkpoint stays, and the next run reads the same changes again.
         if isinstance(failure, TogglQuotaExhausted):
             quota[scope] = (0, int(time.time()) + failure.retry_after)
-        save_state(table, workspace_id, state._replace(quota=quota))
+        save_state(window.table, window.workspace_id, state._replace(quota=quota))
         logger.warning(
             "catch-up did not finish; the next run reads the same changes again",
             extra={"error": failure.code, "reason": failure.message},
         )
         count("CatchUpFailed")
         raise
-    # A list cut short may have left out changes of any age: read them all again next time.
-    checkpoint = state.checkpoint if projects.truncated else started
+    return projects, len(found), tally
+
+
+def _next_checkpoint(state: State, projects: paging.Listing, started: int) -> int:
+    """Where the next run reads from: this run's start, or where this one read from when a list
+    was cut short (it may have left out changes of any age: read them all again next time)."""
     if projects.truncated:
         logger.warning(
             "catch-up read only part of the projects; the checkpoint stays",
             extra={"read": len(projects.items), "limit": MAX_PROJECTS},
         )
-    save_state(table, workspace_id, state._replace(checkpoint=checkpoint, quota=quota))
+        return state.checkpoint
+    return started
+
+
+def _report(toggl: TogglClient, window: Window, projects: paging.Listing, read: int, tally: Tally) -> dict[str, Any]:
+    """The run's result, counted and logged."""
     count("CatchUpPublished", tally.published)
     count("CatchUpRan")
     result = {
         "status": "caught up",
         **tally._asdict(),
-        "read": len(found),
+        "read": read,
         "truncated": projects.truncated,
         "toggl_requests": toggl.requests_made,
         "since": window.since,
