@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from toggl_connection.agents import tool_list
+from toggl_connection.agents import tool_list, tool_texts
 from toggl_connection.calls import actions, queries, query_params
 from toggl_connection_cli import cli
 
@@ -266,5 +266,5 @@ def test_the_readmes_tools_table_lists_every_tool_its_route_and_its_quota_cost()
         kind = "actions" if tool.writes else "queries"
         assert row[1].strip("`").endswith(f"/{kind}/{tool.operation}"), row
         assert row[3].startswith("write") is tool.writes, row
-        assert row[4] == tool_list.TEXT[tool.operation][3], row
+        assert row[4] == tool_texts.TEXT[tool.operation][3], row
         assert f"Toggl quota: {row[4]}." in tool.description

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from toggl_connection.agents import tool_list
+from toggl_connection.agents import tool_texts
 from toggl_connection.agents.tool_list import Tool
 from toggl_connection.calls import actions, invocation, queries, time_entries
 from toggl_connection.core import responses
@@ -263,12 +263,12 @@ def _position(tool: Tool, given: Mapping[str, Any]) -> paging.Position | None:
 
 def _limit(value: Any) -> int:
     if value is None:
-        return tool_list.DEFAULT_LIMIT
+        return tool_texts.DEFAULT_LIMIT
     number = ascii_int(value)
     if number is None or number < 1:
         raise ValidationFailed("limit", "must be a whole number from 1")
-    if number > tool_list.MAX_LIMIT:
-        raise ValidationFailed("limit", f"must be at most {tool_list.MAX_LIMIT}: read on with next_cursor")
+    if number > tool_texts.MAX_LIMIT:
+        raise ValidationFailed("limit", f"must be at most {tool_texts.MAX_LIMIT}: read on with next_cursor")
     return number
 
 
