@@ -5,8 +5,8 @@ registers it).
   even moto), no socket, no process.
 - ``moto`` (tests/integration): the real handlers through the template on moto in-process. No
   socket, no process.
-- ``e2e`` (tests/e2e, tests/reliability, tests/agents): real HTTP over loopback, moto in server
-  mode, the Toggl sandbox, processes.
+- ``e2e`` (tests/e2e, the reliability and agent suites included: tests/e2e/reliability,
+  tests/e2e/agents): real HTTP over loopback, moto in server mode, the Toggl sandbox, processes.
 
 Every test is in exactly one tier, and its marker says which: ``pytest -m "not e2e"`` runs the
 first two. A pure or moto test that reaches past its tier fails, saying so.
@@ -24,7 +24,7 @@ import botocore.client
 import pytest
 
 TESTS = Path(__file__).parent
-TIER_OF_FOLDER = {"unit": "unit", "integration": "moto", "e2e": "e2e", "reliability": "e2e", "agents": "e2e"}
+TIER_OF_FOLDER = {"unit": "unit", "integration": "moto", "e2e": "e2e"}
 # What each tier may not do (the markers themselves are declared in pyproject.toml).
 LIMITS = {"unit": "no AWS (moto included), no network, no process", "moto": "no network, no process"}
 
