@@ -49,7 +49,7 @@ class Running:
 
 
 ANY_PORTS = {"API": 0, "MOTO": 0, "TOGGL": 0}
-README = (ROOT / "README.md").read_text()
+LOCAL_PAGE = (ROOT / "docs" / "local.md").read_text()
 RUN_SECRET = "local-run-secret-not-the-test-one"
 
 
@@ -419,7 +419,7 @@ def test_make_demo_on_the_default_schedules_passes_and_spends_what_the_readme_sa
         assert re.search(
             rf"It needs {DEMO_ME_REQUESTS} of the sandbox's\s+hourly `/me` requests, and keeps "
             rf"{DOCTOR_ME_REQUESTS} for a `make doctor`",
-            README,
+            LOCAL_PAGE,
         )
     finally:
         stop(quiet)
