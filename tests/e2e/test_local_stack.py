@@ -55,7 +55,7 @@ SIGNING_HINT = re.compile(
 )
 # make run with the sandbox playing Toggl's exact hourly quotas (30 /me requests, the plan's own)
 TOGGL_LIMITS = {"TOGGL_LOCAL_TOGGL_LIMITS": "toggl"}
-README = (ROOT / "README.md").read_text()
+LOCAL_PAGE = (ROOT / "docs" / "local.md").read_text()
 RUN_SECRET = "local-run-secret-not-the-test-one"
 
 
@@ -429,7 +429,7 @@ def test_make_demo_on_the_default_schedules_passes_and_spends_what_the_readme_sa
         assert re.search(
             rf"It needs {DEMO_ME_REQUESTS} of the sandbox's\s+hourly `/me` requests, and keeps "
             rf"{DOCTOR_ME_REQUESTS} for a `make doctor`",
-            README,
+            LOCAL_PAGE,
         )
     finally:
         stop(quiet)
