@@ -44,9 +44,10 @@ $(STAMP): requirements-dev.txt layers/toggl/requirements.txt pyproject.toml $(NO
 
 venv: $(STAMP) ## Create .venv with the pinned tools (done by the other targets when needed)
 
-lint: $(STAMP) ## ruff: the lint rules (complexity included) and the formatter's check
+lint: $(STAMP) ## ruff: the lint rules (complexity included) and the formatter's check; pymarkdown on the Markdown
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/pymarkdown scan --recurse --respect-gitignore .
 
 format: $(STAMP) ## Rewrite the code as make lint wants it: ruff's safe fixes, then ruff format
 	$(BIN)/ruff check --fix .

@@ -28,6 +28,9 @@ REQUIRED_OUTPUTS = (
     "DeadLetterQueueUrl",
     "AlarmNamePrefix",
 )
+# What a stand-in for Toggl says of the hourly limits it plays, said by the quota check: make
+# doctor sets it from the local sandbox (asked without spending quota). None for Toggl itself.
+limits_in_force: str | None = None
 
 
 class Check(NamedTuple):
@@ -78,6 +81,12 @@ def _token(toggl: TogglClient) -> Check:
 
 
 def _quota(me: Quota, last: Quota, unknown: str) -> Check:
+    """The hourly quotas Toggl reported, and the limits in force when a stand-in says which."""
+    check = _quota_left(me, last, unknown)
+    return check._replace(detail=f"{check.detail}; {limits_in_force}") if limits_in_force else check
+
+
+def _quota_left(me: Quota, last: Quota, unknown: str) -> Check:
     """The hourly quotas Toggl reported: the /me one (at GET /me) and the organization's (the last
     answer); ``unknown`` when Toggl reported none (a pass only when Toggl answered at all)."""
     reported = [(label, q) for label, q in (("/me", me), ("organization", last)) if q.remaining is not None]

@@ -4,9 +4,9 @@ logged, changed and deleted, and the month's summary.
 
 The scheduled functions (workspace poller, catch-up) run on the deployed stack's schedules, every
 10 to 30 minutes: the demo runs them now, through make run's ``POST /_local/jobs/<logical id>``.
-It needs a few of the sandbox's hourly ``/me`` requests (Toggl's 30), and leaves enough for a
-``make doctor`` after it; when fewer are left, it says so and starts the sandbox's hour again, so
-that it passes whenever it is run.
+It needs a few of the sandbox's hourly ``/me`` requests (Toggl's 30; make run's sandbox allows
+more by default, for exploring), and leaves enough for a ``make doctor`` after it; when fewer are
+left, it says so and starts the sandbox's hour again, so that it passes whenever it is run.
 """
 
 from __future__ import annotations
@@ -102,6 +102,28 @@ class LocalClient:
         spent = [s for s in found["spent"] if s["scope"] == "me"]  # the seeded account has one user
         used = max((s["used"] for s in spent), default=0)
         return found["me_limit"] - used, max((s["resets_in"] for s in spent), default=0)
+
+    def sandbox_limits(self) -> str | None:
+        """The hourly limits the sandbox plays, in words (for doctor's quota check), spending no
+        quota; None when the sandbox does not say (not running, or not one that reports them)."""
+        try:
+            found = requests.get(self.state["toggl"] + "/_sandbox/quota", timeout=10).json()
+            me, toggl_me, organizations = found["me_limit"], found["toggl_me_limit"], found["organizations"]
+            scale = int(found["scale"])
+        except (requests.RequestException, ValueError, KeyError, TypeError):
+            return None
+        if scale == 1 and me == toggl_me and all(o["limit"] == o["toggl_limit"] for o in organizations):
+            each = [f"{o['limit']} for organization {o['id']} ({str(o['plan']).capitalize()})" for o in organizations]
+            return f"sandbox limits: Toggl's ({', '.join([f'{me} /me an hour', *each])})"
+        each = [
+            f"{o['limit']} for organization {o['id']} (Toggl's on {str(o['plan']).capitalize()}: {o['toggl_limit']})"
+            for o in organizations
+        ]
+        mine = f"{me} /me an hour" if me is not None else "no /me limit"
+        said = ", ".join([f"{mine} (Toggl's: {toggl_me})", *each])
+        if scale > 1:
+            return f"sandbox limits for exploring: {said}; TOGGL_LOCAL_TOGGL_LIMITS=toggl plays Toggl's"
+        return f"sandbox limits: {said}"
 
 
 def _alive(pid: int) -> bool:

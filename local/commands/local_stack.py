@@ -7,20 +7,29 @@
   (IAM routes need a SigV4 signature made with the local key pair);
 - the subscription sync against the sandbox, so the real handshake and deliveries flow;
 - the scheduled functions (subscription health, workspace poller, catch-up) on the deployed
-  stack's default schedules, so they spend the sandbox's hourly quota (Toggl's: 30 ``/me``
-  requests) as a deployed stack spends Toggl's; ``POST /_local/jobs/<logical id>`` (signed) runs
-  one now, as ``make demo`` does. ``TOGGL_LOCAL_TIME_SCALE`` plays an hour in less time (the
-  schedules and the sandbox's quota hour both shortened by that factor).
+  stack's default schedules, so they spend the sandbox's hourly quota as a deployed stack spends
+  Toggl's; ``POST /_local/jobs/<logical id>`` (signed) runs one now, as ``make demo`` does.
+  ``TOGGL_LOCAL_TIME_SCALE`` plays an hour in less time (the schedules and the sandbox's quota
+  hour both shortened by that factor).
+
+The sandbox's hourly quotas are, by default, ``EXPLORING_SCALE`` times Toggl's (600 ``/me``
+requests, 4800 for a Starter organization), enough for an hour of exploring by hand (the demo,
+doctor, an MCP client, the README's commands) on top of the schedules;
+``TOGGL_LOCAL_TOGGL_LIMITS=toggl`` plays Toggl's own (30 ``/me``, the plan's organization quota).
 
 Every event that reaches the bus is printed as one JSON line on stdout and appended to
-``.local/events.jsonl``; stderr has one short line per request; the functions' own logs and
-metrics go to ``.local/functions.log``. Ctrl-C stops everything. Each server binds its port once
-(0: any free one); ``.local/stack.json`` says which, for ``make demo``, ``make post`` and
-``make doctor``. One make run per state folder: a second one in the same folder says so and stops.
+``.local/events.jsonl``; stderr has one short line per request (and, the first time an IAM route
+refuses a request as unsigned, and the first time as wrongly signed, one line saying how to sign);
+the functions' own logs and metrics go to ``.local/functions.log``. Ctrl-C stops everything. Each
+server binds its port once (0: any free one); ``.local/stack.json`` says which, for ``make demo``,
+``make post`` and ``make doctor``. One make run per state folder (``run.lock``, there while it
+runs): a second one in the same folder says so and stops. A start that fails (a port in use, a
+folder in use) leaves the folder as it found it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -46,6 +55,10 @@ SCHEDULES = {
     "SubscriptionHealthFunction": "HealthCheckMinutes",
 }
 JOBS_PATH = "/_local/jobs/"
+# TOGGL_LOCAL_TOGGL_LIMITS: the sandbox's hourly quotas are Toggl's times this. "explore" (the
+# default): enough for an hour of exploring by hand; "toggl": Toggl's own numbers.
+LIMITS = {"explore": 20, "toggl": 1}
+EXPLORING_SCALE = LIMITS["explore"]
 
 
 def deployed_period_seconds(logical_id: str) -> float:
@@ -67,6 +80,7 @@ class Options:
     catch_up_seconds: float
     time_scale: float
     plan: str
+    limits_scale: int
 
     @classmethod
     def from_environment(cls) -> Options:
@@ -74,6 +88,12 @@ class Options:
         scale = float(env("TOGGL_LOCAL_TIME_SCALE", "1"))
         if scale <= 0:
             raise CannotStart("TOGGL_LOCAL_TIME_SCALE must be a positive number")
+        limits = env("TOGGL_LOCAL_TOGGL_LIMITS") or "explore"
+        if limits not in LIMITS:
+            raise CannotStart(
+                f"TOGGL_LOCAL_TOGGL_LIMITS must be {' or '.join(LIMITS)} "
+                f"(explore: {EXPLORING_SCALE} times Toggl's hourly quotas, the default; toggl: Toggl's own)"
+            )
 
         def period(variable: str, logical_id: str) -> float:
             return float(env(variable) or deployed_period_seconds(logical_id) / scale)
@@ -92,6 +112,7 @@ class Options:
             time_scale=scale,
             # Starter: webhooks packed (2 webhooks of 6 events), and tasks (a paid feature) work.
             plan=env("TOGGL_LOCAL_PLAN", "starter"),
+            limits_scale=LIMITS[limits],
         )
 
 
@@ -122,7 +143,57 @@ def _running_pid(state_file: Path) -> int | None:
 
 
 def _log(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
+    # One write per line: print's text and newline are two writes, which two threads can interleave.
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+UNSIGNED = "Missing Authentication Token"  # API Gateway's answer to an IAM route's unsigned request
+
+
+def awscurl_line(api_url: str, access_key_id: str, secret_access_key: str) -> str:
+    """The banner's example of a signed request: awscurl (installed in .venv) with the local key pair."""
+    return (
+        f".venv/bin/awscurl --service execute-api --region {REGION} --access_key {access_key_id} "
+        f"--secret_key {secret_access_key} {api_url}/queries/me"
+    )
+
+
+def signing_hint(refusal: str, api_url: str, access_key_id: str) -> str:
+    """How to sign, for a request an IAM route refused with API Gateway's ``refusal``: the key id
+    and the banner's awscurl line, never the secret access key."""
+    what = "was not signed" if refusal == UNSIGNED else f"was refused for its signature ({refusal.rstrip('.')})"
+    example = awscurl_line(api_url, access_key_id, "<secret access key>")
+    return (
+        f"  ^ that request {what}: IAM routes need SigV4 (service execute-api, region {REGION}) with access key id "
+        f"{access_key_id} and the secret access key the banner shows, as in: {example}"
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a state folder held before a make run started in it: a start that fails puts it back."""
+
+    folder: bool
+    sizes: dict[Path, int | None]  # a file make run writes, and its size (None: it was not there)
+
+    @classmethod
+    def of(cls, folder: Path, files: tuple[Path, ...]) -> _Found:
+        return cls(folder.is_dir(), {path: path.stat().st_size if path.exists() else None for path in files})
+
+    def put_back(self) -> None:
+        """The files as they were: those this run made removed, what it added to the others cut off."""
+        for path, size in self.sizes.items():
+            if size is None:
+                path.unlink(missing_ok=True)
+            elif path.exists():
+                os.truncate(path, size)
+
+    def remove_folder(self, folder: Path) -> None:
+        """The folder, when this run made it and it is empty."""
+        if not self.folder:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
 
 
 class LocalStack:
@@ -137,6 +208,11 @@ class LocalStack:
         self.extra_env: dict[str, str] = {}
         self.state_file = options.state_dir / "stack.json"
         self._job_locks = {logical_id: threading.Lock() for logical_id in SCHEDULES}
+        self.lock_file = options.state_dir / "run.lock"
+        self._locked = False
+        self._found = _Found(True, {})
+        self._hinted: set[bool] = set()  # the signing hints said (unsigned: True, wrongly signed: False)
+        self._hint_lock = threading.Lock()
         # stdout carries the bus events only; what the functions print (EMF metrics, their logs)
         # goes to .local/functions.log, and stderr is left to one short line per request.
         self.out = sys.stdout
@@ -155,8 +231,10 @@ class LocalStack:
 
     def _take_the_state_folder(self) -> None:
         """The state folder, locked for this make run; the functions' output sent to its log."""
+        found = _Found.of(self.options.state_dir, (self.events_file, self.functions_log))
         self.options.state_dir.mkdir(parents=True, exist_ok=True)
         self._lock_folder()
+        self._found = found  # the folder is ours: a failed start puts it back as it was
         self.events_file.touch()
         self.functions_output = self.functions_log.open("a", buffering=1)
         sys.stdout = self.functions_output
@@ -196,7 +274,11 @@ class LocalStack:
         self.seeded = seed(token="sandbox-api-token", plan=o.plan)
         self.toggl = _bind(
             lambda: Sandbox(
-                self.seeded.world, port=o.toggl_port, report_undocumented=True, quota_window_seconds=3600 / o.time_scale
+                self.seeded.world,
+                port=o.toggl_port,
+                report_undocumented=True,
+                quota_window_seconds=3600 / o.time_scale,
+                limits_scale=o.limits_scale,
             ),
             o.toggl_port,
             "TOGGL_LOCAL_TOGGL_PORT",
@@ -238,6 +320,7 @@ class LocalStack:
                 on_request=lambda m, p, s, t: _log(f"{m} {p} -> {s} ({t * 1000:.0f} ms)"),
                 caller_arn=self.credentials.caller_arn,
                 control=self._control,
+                on_refused=self._refused,
             ),
             o.api_port,
             "TOGGL_LOCAL_API_PORT",
@@ -273,22 +356,51 @@ class LocalStack:
 
     def _lock_folder(self) -> None:
         """One make run per state folder: a lock held as long as this process lives (the kernel
-        lets it go however the process ends), taken before anything is started or written."""
+        lets it go however the process ends), taken before anything is started or written. The
+        make run that holds it removes the file as it stops: a lock taken on a file removed
+        meanwhile is let go, and the new file's taken instead."""
         import fcntl
 
-        self._lock = (self.options.state_dir / "run.lock").open("a+")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._lock.seek(0)
-            holder = self._lock.read().strip() or "?"
-            raise CannotStart(
-                f"another make run (pid {holder}) uses {self.options.state_dir}: stop it, "
-                "or give this one its own folder with TOGGL_LOCAL_DIR"
-            ) from None
+        while True:
+            lock = self.lock_file.open("a+")
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                lock.seek(0)
+                holder = lock.read().strip() or "?"
+                lock.close()
+                raise CannotStart(
+                    f"another make run (pid {holder}) uses {self.options.state_dir}: stop it, "
+                    "or give this one its own folder with TOGGL_LOCAL_DIR"
+                ) from None
+            try:
+                current = os.stat(self.lock_file).st_ino == os.fstat(lock.fileno()).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                break
+            lock.close()
+        self._lock, self._locked = lock, True
         self._lock.truncate(0)
         self._lock.write(f"{os.getpid()}\n")
         self._lock.flush()
+
+    def _release_folder(self) -> None:
+        """The lock file removed (while still held: no other make run can take it meanwhile), then let go."""
+        if self._locked:
+            self.lock_file.unlink(missing_ok=True)
+            self._lock.close()
+            self._locked = False
+
+    def _refused(self, method: str, target: str, refusal: str) -> None:
+        """The first request refused as unsigned, and the first refused for its signature: one line
+        each saying how to sign (the answer stays API Gateway's)."""
+        unsigned = refusal == UNSIGNED
+        with self._hint_lock:
+            if unsigned in self._hinted:
+                return
+            self._hinted.add(unsigned)
+        _log(signing_hint(refusal, self.api.url, self.options.access_key_id))
 
     def environment(self, fn: template.Function) -> dict[str, str]:
         return {**self.base_env, **template.environment(fn, self.stack.names), **self.extra_env}
@@ -368,7 +480,8 @@ class LocalStack:
         self._wrote_state = True
 
     # --- stop ----------------------------------------------------------------------------------
-    def stop(self) -> None:
+    def stop(self, failed: bool = False) -> None:
+        """``failed``: the start failed; the folder is put back as it was found."""
         self.stopping.set()
         sys.stdout = self.out
         for thread in self.threads:
@@ -381,6 +494,11 @@ class LocalStack:
         if hasattr(self, "functions_output"):
             warnings.showwarning = self._showwarning
             self.functions_output.close()
+        if failed and self._locked:  # before the lock is let go: what is put back is still ours
+            self._found.put_back()
+        self._release_folder()
+        if failed:
+            self._found.remove_folder(self.options.state_dir)
 
 
 def banner(stack: LocalStack) -> str:
@@ -402,6 +520,8 @@ Toggl Track Connection is running locally.
   Webhook signing secret: {secret_source}
   IAM routes need SigV4 (service execute-api, region {REGION}) with the local key pair:
       access key id {o.access_key_id}, secret access key {o.secret_access_key}
+      e.g. {awscurl_line(stack.api.url, o.access_key_id, o.secret_access_key)}
+  Sandbox quota: {sandbox_limits(stack)}
   Subscriptions: {stack.subscription_report.layout}
   Scheduled jobs, as a deployed stack runs them: workspace poller every {_period(o.poll_seconds)}, catch-up every
       {_period(o.catch_up_seconds)}, subscription health every {_period(o.health_seconds)}
@@ -415,6 +535,24 @@ What you can do now:
 
 Ctrl-C stops everything.
 """
+
+
+def sandbox_limits(stack: LocalStack) -> str:
+    """The sandbox's hourly quotas in force, in words."""
+    from local.toggl_sandbox.server import USER_LEVEL_QUOTA
+    from local.toggl_sandbox.state import PLAN_QUOTA
+
+    org = stack.seeded.organization["id"]
+    plan = stack.toggl.world.plan(org)
+    limits = (
+        f"{stack.toggl.me_limit()} /me requests an hour, {stack.toggl.organization_limit(org)} for the organization"
+    )
+    if stack.options.limits_scale == 1:
+        return f"Toggl's: {limits} ({plan.capitalize()} plan)"
+    return (
+        f"{limits}: {stack.options.limits_scale} times Toggl's ({USER_LEVEL_QUOTA} and {PLAN_QUOTA[plan]} on "
+        f"{plan.capitalize()}), for exploring; TOGGL_LOCAL_TOGGL_LIMITS=toggl plays Toggl's"
+    )
 
 
 def _period(seconds: float) -> str:
@@ -439,10 +577,10 @@ def main() -> int:
         stack.start()
     except CannotStart as error:
         _log(f"make run: {error}")
-        stack.stop()
+        stack.stop(failed=True)
         return 1
     except Exception:
-        stack.stop()
+        stack.stop(failed=True)
         raise
     _log(banner(stack))
     while not stopped.wait(0.5):

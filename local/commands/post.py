@@ -23,7 +23,8 @@ from local.toggl_sandbox import deliveries
 from toggl_connection.webhooks.triggers import ANY_EVENT_PATH, TRIGGERS
 
 USAGE = (
-    "usage: make post EVENT=<file> (an API Gateway event such as events/webhook-ping.json, or a raw Toggl webhook body)"
+    "usage: make post EVENT=<file>, the file an API Gateway event such as events/webhook-ping.json "
+    "or a raw Toggl webhook body"
 )
 
 
@@ -38,7 +39,7 @@ def load(argv: list[str]) -> Any:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise Mistake(f"{path}: no such file ({USAGE.removeprefix('usage: ')})") from None
+        raise Mistake(f"{path}: no such file; {USAGE}") from None
     except (ValueError, UnicodeDecodeError, IsADirectoryError):
         raise Mistake(f"{path}: not a JSON file") from None
 

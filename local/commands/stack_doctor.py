@@ -1,7 +1,9 @@
 """``make doctor`` (with ``make run`` running): ``toggl-connection doctor`` against the local
 stack, with the options its ``.local/stack.json`` gives: the sandbox as Toggl, its token, the
 local API as the webhook base URL, the workspace, and the mark of the local stack's
-subscriptions. Extra arguments (``make doctor ARGS=--json``) are passed on."""
+subscriptions. Its quota check also says which limits the sandbox plays (for exploring, or
+Toggl's own), asked of the sandbox without spending quota. Extra arguments (``make doctor
+ARGS=--json``) are passed on."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import sys
 from typing import Any
 
 from local.commands.demo import LocalClient
-from toggl_connection_cli import cli
+from toggl_connection_cli import cli, doctor
 
 
 def arguments(state: dict[str, Any]) -> list[str]:
@@ -29,10 +31,15 @@ def arguments(state: dict[str, Any]) -> list[str]:
 
 
 def main(extra: list[str]) -> None:
-    state = LocalClient.from_state().state
+    client = LocalClient.from_state()
+    state = client.state
     os.environ["TOGGL_API_TOKEN"] = str(state["toggl_token"])
     os.environ["TOGGL_WEBHOOK_SECRET"] = str(state["webhook_secret"])
-    cli.main([*arguments(state), *extra])
+    doctor.limits_in_force = client.sandbox_limits()
+    try:
+        cli.main([*arguments(state), *extra])
+    finally:
+        doctor.limits_in_force = None
 
 
 if __name__ == "__main__":

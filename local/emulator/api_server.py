@@ -23,6 +23,8 @@ Authenticator = Callable[[str, str, dict[str, str], bytes], str | None]
 
 # A local control (method, path) -> (status, document), for the paths under CONTROL_PREFIX.
 Control = Callable[[str, str], tuple[int, Any]]
+# Told (method, path with query, API Gateway's message) of each request an IAM route refused.
+Refused = Callable[[str, str, str], None]
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 # make run's own routes (not template.yaml's): SigV4-signed like the IAM routes.
@@ -45,10 +47,13 @@ class ApiServer(LoopbackServer):
         on_request: Callable[[str, str, int, float], None] | None = None,
         caller_arn: str | None = None,
         control: Control | None = None,
+        on_refused: Refused | None = None,
     ) -> None:
         """``caller_arn``: the identity API Gateway reports for a request ``authenticate`` let in.
-        ``control``: answers the signed requests under ``CONTROL_PREFIX`` (make run's own)."""
+        ``control``: answers the signed requests under ``CONTROL_PREFIX`` (make run's own).
+        ``on_refused``: told of each request refused for its signature, after ``on_request``."""
         self.control = control
+        self.on_refused = on_refused
         self.environment = environment
         self.authenticate = authenticate
         self.on_request = on_request
@@ -72,6 +77,7 @@ class ApiServer(LoopbackServer):
         body = request.rfile.read(length) if length else b""
         headers = dict(request.headers.items())
         found = self.match(request.command, url.path)
+        refusal: str | None = None
         if self.control and found is None and url.path.startswith(CONTROL_PREFIX):
             refusal = self.authenticate(request.command, request.path, headers, body)
             status, document = (403, {"message": refusal}) if refusal else self.control(request.command, url.path)
@@ -90,6 +96,8 @@ class ApiServer(LoopbackServer):
                 status = self._invoke(request, route, fn, url.path, url.query, headers, body)
         if self.on_request:
             self.on_request(request.command, request.path, status, time.perf_counter() - started)
+        if refusal and self.on_refused:
+            self.on_refused(request.command, request.path, refusal)
 
     def _invoke(
         self,

@@ -158,9 +158,12 @@ class Sandbox(LoopbackServer):
         behaviour: Behaviour | None = None,
         report_undocumented: bool = False,
         quota_window_seconds: float = QUOTA_WINDOW_SECONDS,
+        limits_scale: int = 1,
     ) -> None:
         """``report_undocumented``: also print each undocumented request on stderr (make run).
-        ``quota_window_seconds``: Toggl's hour; shorter to play an hour of quota in less time."""
+        ``quota_window_seconds``: Toggl's hour; shorter to play an hour of quota in less time.
+        ``limits_scale``: every hourly quota this many times its own (1: Toggl's numbers; make
+        run's default is more, enough for an hour of exploring by hand)."""
         modules = [importlib.import_module(f"local.toggl_sandbox.{name}") for name in API_MODULES]
         self.world = world
         self.behaviour = behaviour or Behaviour()
@@ -169,6 +172,7 @@ class Sandbox(LoopbackServer):
         self.quota_per_hour = quota_per_hour
         self.user_quota_per_hour = user_quota_per_hour
         self.quota_window_seconds = quota_window_seconds
+        self.limits_scale = limits_scale
         self.faults: list[Fault] = []
         self.requests: list[Recorded] = []
         self.observers: list[Observer] = []
@@ -206,13 +210,21 @@ class Sandbox(LoopbackServer):
     def _quota_scope(self, user: dict[str, Any], path: str) -> tuple[tuple[int, str], int]:
         match = re.search(r"/(workspaces|organizations|workspace|subscriptions|limits|ping)/(\d+)", path)
         if path.startswith("/api/v9/me") or not match:
-            return (user["id"], "me"), self.user_quota_per_hour or 10**9
+            return (user["id"], "me"), self.me_limit() or 10**9
         kind, ident = match.group(1), int(match.group(2))
         org = ident if kind == "organizations" else self.world.workspaces.get(ident, {}).get("organization_id")
         if org is None or org not in self.world.organizations:
             return (user["id"], f"unknown:{ident}"), 10**9
-        limit = self.quota_per_hour if self.quota_per_hour is not None else PLAN_QUOTA[self.world.plan(org)]
-        return (user["id"], f"org:{org}"), limit
+        return (user["id"], f"org:{org}"), self.organization_limit(org)
+
+    def me_limit(self) -> int | None:
+        """The /me requests allowed an hour (Toggl's: 30 on every plan), None: no limit."""
+        return None if self.user_quota_per_hour is None else self.user_quota_per_hour * self.limits_scale
+
+    def organization_limit(self, organization_id: int) -> int:
+        """The organization's requests allowed an hour: its plan's (Toggl's), times ``limits_scale``."""
+        limit = self.quota_per_hour if self.quota_per_hour is not None else PLAN_QUOTA[self.world.plan(organization_id)]
+        return limit * self.limits_scale
 
     def _charge(self, user: dict[str, Any], path: str) -> tuple[bool, dict[str, str]]:
         """Count this request; False when the hourly quota is already spent."""
@@ -397,11 +409,25 @@ class _Dropped(Exception):
 # --- the sandbox's own switches (not Toggl's API) --------------------------------------------------
 @route("GET", "/_sandbox/quota", auth=False, locked=False)
 def quota_state(req: Request) -> Any:
-    """The hourly quotas spent so far, without spending any."""
+    """The hourly quotas spent so far, and the limits in force, without spending any. ``scale``:
+    Toggl's limits are played this many times over; ``toggl_``: Toggl's own numbers (the plan's,
+    for an organization)."""
     sandbox = req.sandbox
+    world = sandbox.world
     return {
         "hour_seconds": sandbox.quota_window_seconds,
-        "me_limit": sandbox.user_quota_per_hour,
+        "scale": sandbox.limits_scale,
+        "me_limit": sandbox.me_limit(),
+        "toggl_me_limit": USER_LEVEL_QUOTA,
+        "organizations": [
+            {
+                "id": org,
+                "plan": world.plan(org),
+                "limit": sandbox.organization_limit(org),
+                "toggl_limit": PLAN_QUOTA[world.plan(org)],
+            }
+            for org in sorted(world.organizations)
+        ],
         "spent": sandbox.quota_used(),
     }
 

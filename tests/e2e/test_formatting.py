@@ -1,5 +1,6 @@
 """The formatter trusted: ``make format`` and the pre-commit hooks rewrite code the way ``make lint``
-then finds clean, with the pinned tools of .venv and nothing downloaded."""
+then finds clean, and the hygiene hooks tidy any text file, with the pinned tools of .venv and
+nothing downloaded."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from local.emulator.template import ROOT
 
 BIN = Path(sys.executable).parent
 UNTIDY = "import sys\nimport os\ndef f( a,b ):\n  return {'a':a,'b':b, 'path': os.sep, 'argv': sys.argv}\n"
+# A text file as an editor may leave it: spaces at a line's end, no newline at the end of the file.
+UNTIDY_TEXT = "A note.   \nAnother line.\t\nThe last one, unfinished"
 
 
 def recipe(target: str) -> list[str]:
@@ -27,7 +30,12 @@ def recipe(target: str) -> list[str]:
 
 
 def test_make_format_runs_what_make_lint_checks_without_the_check_flags() -> None:
-    assert recipe("lint") == ["ruff check .", "ruff format --check ."]
+    # make lint also lints the Markdown, which make format leaves as it is
+    assert recipe("lint") == [
+        "ruff check .",
+        "ruff format --check .",
+        "pymarkdown scan --recurse --respect-gitignore .",
+    ]
     assert recipe("format") == ["ruff check --fix .", "ruff format ."]
 
 
@@ -49,9 +57,12 @@ def repository(tmp_path: Path) -> Path:
         shutil.copy(ROOT / name, tmp_path / name)
     (tmp_path / ".venv").symlink_to(BIN.parent)
     (tmp_path / "untidy.py").write_text(UNTIDY)
+    (tmp_path / "untidy.txt").write_text(UNTIDY_TEXT)
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_SYSTEM": os.devnull}
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, env=env)
-    subprocess.run(["git", "add", "untidy.py", "pyproject.toml", ".pre-commit-config.yaml"], cwd=tmp_path, check=True)
+    subprocess.run(
+        ["git", "add", "untidy.py", "untidy.txt", "pyproject.toml", ".pre-commit-config.yaml"], cwd=tmp_path, check=True
+    )
     return tmp_path
 
 
@@ -60,7 +71,7 @@ def test_the_pre_commit_hooks_format_a_file_as_make_lint_wants_it(repository: Pa
 
     def hooks() -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(BIN / "pre-commit"), "run", "--files", "untidy.py"],
+            [str(BIN / "pre-commit"), "run", "--files", "untidy.py", "untidy.txt"],
             cwd=repository,
             capture_output=True,
             text=True,
@@ -77,5 +88,7 @@ def test_the_pre_commit_hooks_format_a_file_as_make_lint_wants_it(repository: Pa
         lint = subprocess.run([str(BIN / command[0]), *command[1:]], cwd=repository, capture_output=True, text=True)
         assert lint.returncode == 0, lint.stdout + lint.stderr
     assert (repository / "untidy.py").read_text() != UNTIDY
+    # And the hygiene hooks took the spaces off the lines' ends and finished the file with a newline
+    assert (repository / "untidy.txt").read_text() == "A note.\nAnother line.\nThe last one, unfinished\n"
     second = hooks()
     assert second.returncode == 0, second.stdout + second.stderr

@@ -1,7 +1,7 @@
-"""Every command the README's local sections show runs as written against a running ``make run``
-(the default ports in the README replaced by the ones this stack took), and succeeds. A command
-that is not run here is in ``NOT_RUN`` (tests/unit/test_readme.py), with the reason; a new
-command is run, or this fails."""
+"""Every command the local sections show (the README's, docs/local.md's) runs as written against a
+running ``make run`` (the default ports in them replaced by the ones this stack took), and succeeds.
+A command that is not run here is in ``NOT_RUN`` (tests/unit/test_readme.py), with the reason; a
+new command is run, or this fails."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 
 def as_here(command: str, running: Running) -> str:
-    """The command with the README's default ports replaced by this stack's."""
+    """The command with the default ports of the docs replaced by this stack's."""
     for name, port in DEFAULT_PORTS.items():
         command = command.replace(f"127.0.0.1:{port}", str(running.client.state[name]).removeprefix("http://"))
     return command
@@ -51,7 +51,7 @@ def test_every_local_command_of_the_readme_runs_as_written(command: str, running
 
 
 def test_a_staged_url_is_api_gateways_unknown_route_locally(running: Running) -> None:
-    # The README says /v1 URLs answer Missing Authentication Token locally: they do.
+    # docs/local.md says /v1 URLs answer Missing Authentication Token locally: they do.
     url = str(running.client.state["api"]) + "/v1/queries/me"
     done = subprocess.run(
         [

@@ -1,5 +1,5 @@
-"""make run's schedules, read from local/commands/local_stack.py and the template: they spend Toggl's hourly
-quota no faster than a deployed stack, and the README says what they spend."""
+"""make run's schedules, read from local/commands/local_stack.py and the template: they spend
+Toggl's hourly quota no faster than a deployed stack, and docs/local.md says what they spend."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from local.commands.demo import DEMO_ME_REQUESTS
 from local.emulator.template import ROOT
 
-README = (ROOT / "README.md").read_text()
+LOCAL_PAGE = (ROOT / "docs" / "local.md").read_text()
 
 
 def test_the_local_schedules_spend_the_quota_no_faster_than_the_deployed_defaults(
@@ -33,5 +33,5 @@ def test_the_local_schedules_spend_the_quota_no_faster_than_the_deployed_default
     # the two jobs that read /me (one request a run) leave most of Toggl's 30 an hour to everything else
     me_per_hour = 3600 / local["WorkspacePollerFunction"] + 3600 / local["CatchUpFunction"]
     assert me_per_hour + DEMO_ME_REQUESTS <= 30 / 2, me_per_hour
-    said = re.search(r"\((\d+) of the 30\s+`/me`\s+requests an hour\)", README)
-    assert said and int(said.group(1)) == me_per_hour  # what the README says an idle make run spends
+    said = re.search(r"\((\d+) of the 30\s+`/me`\s+requests an hour\)", LOCAL_PAGE)
+    assert said and int(said.group(1)) == me_per_hour  # what docs/local.md says an idle make run spends

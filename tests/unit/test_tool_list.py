@@ -257,9 +257,9 @@ def test_agent_schema_needs_neither_aws_nor_toggl(monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_readmes_tools_table_lists_every_tool_its_route_and_its_quota_cost() -> None:
-    from tests.unit.test_readme import table_after
+    from tests.unit.test_readme import page, table_after
 
-    rows = table_after("| tool | route it stands for |")
+    rows = table_after("| tool | route it stands for |", page("agents"))
     assert [row[0].strip("`") for row in rows] == WRITES + READS
     assert [row[0].strip("`") for row in rows if "**destructive**" in row[3]] == sorted(DESTRUCTIVE, reverse=True)
     for row, tool in zip(rows, tool_list.all_tools(), strict=True):
