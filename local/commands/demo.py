@@ -222,15 +222,17 @@ def time_tracking_demo(client: LocalClient) -> bool:
     timer = act("start-time-entry", {"description": "Write the report", "project_id": project_id})
     act("stop-time-entry", {"time_entry_id": timer.get("id")})
     start = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    logged = act("create-time-entry", {"start": start, "duration": 7200, "description": "Design review"})
+    body = {"start": start, "duration": 7200, "description": "Design review", "project_id": project_id}
+    logged = act("create-time-entry", body)
     act("update-time-entry", {"time_entry_id": logged["id"], "description": "Design review with Ana"})
-    act("delete-time-entry", {"time_entry_id": logged["id"]})
+    # The month so far, the entry logged included (both days of the period count)
     today = datetime.now(UTC).date()
     params = {"start_date": str(today.replace(day=1)), "end_date": str(today)}
     response = client.signed("GET", f"/queries/summary-report?{urlencode(params)}")
     summary = response.json()
     groups = ", ".join(f"{g['name'] or 'no project'}: {g['seconds']} s" for g in summary.get("items", []))
     print(f"  GET /queries/summary-report          -> {response.status_code} {groups or 'no time'} (this month)")
+    act("delete-time-entry", {"time_entry_id": logged["id"]})
     print("their events on the bus:")
     # A start (Created), its stop (Updated), a log (Created), its change (Updated), its delete (Deleted).
     events = show_events(client, offset, {int(timer.get("id", 0)), int(logged.get("id", 0))}, wanted=5)
@@ -327,7 +329,8 @@ def _short(body: Any) -> str:
     if isinstance(body, dict) and "data" in body:
         body = body["data"][0] if body["data"] else body
     if isinstance(body, dict):
-        keys = [k for k in ("id", "invitation_id", "name", "email", "project_id", "user_id", "error") if k in body]
+        shown = ("id", "invitation_id", "name", "email", "description", "duration", "project_id", "user_id")
+        keys = [k for k in (*shown, "deleted", "time_entry_id", "already_stopped", "error") if k in body]
         return "{" + ", ".join(f"{k}: {body[k]}" for k in keys) + "}"
     return str(body)[:80]
 
