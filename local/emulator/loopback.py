@@ -1,11 +1,51 @@
 """An HTTP server on loopback in a thread of its own: the shape the local API and the Toggl
-sandbox share. Subclasses answer every request in ``serve``."""
+sandbox share. Subclasses answer every request in ``serve``.
+
+Two things every local server here does (moto's too, ``local/moto_server.py``): its accepted
+sockets send at once (``TCP_NODELAY``: an answer goes out in two writes, its head then its body,
+and with Nagle's algorithm on the body waited for the client's delayed ACK of the head, ~40 ms on
+Linux, in every keep-alive answer); and it stops at once (``serve_in_thread``)."""
 
 from __future__ import annotations
 
+import selectors
+import socket
+import socketserver
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
+
+
+def serve_in_thread(server: socketserver.TCPServer, name: str) -> Callable[[], None]:
+    """Serve ``server`` in a daemon thread; returns what stops it and closes it, at once.
+
+    ``serve_forever`` looks at ``shutdown``'s flag only between polls, half a second apart, so
+    every stop waited up to 0.5 s; here the loop also waits on a socket pair that ``stop`` writes
+    to, and idles without polling."""
+    woken, wake = socket.socketpair()
+    server.timeout = 0  # handle_request below only runs when a connection is waiting: never wait
+
+    def loop(wake: socket.socket) -> None:
+        # ``wake`` is held here too: a server started and forgotten (no reference kept) serves on
+        # for as long as the process runs, as with ``serve_forever``, its wake socket never collected.
+        with selectors.DefaultSelector() as selector:
+            selector.register(server, selectors.EVENT_READ)
+            selector.register(woken, selectors.EVENT_READ)
+            while not any(key.fileobj is woken for key, _ in selector.select()):
+                server.handle_request()
+
+    thread = threading.Thread(target=loop, args=(wake,), name=name, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        wake.send(b"\0")
+        thread.join(timeout=5)
+        server.server_close()
+        woken.close()
+        wake.close()
+
+    return stop
 
 
 class LoopbackServer:
@@ -16,6 +56,7 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # TCP_NODELAY on each accepted socket (the module says why)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # each server reports what it wants to, briefly
@@ -27,7 +68,7 @@ class LoopbackServer:
 
         self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        self._stop: Callable[[], None] | None = None
 
     def serve(self, request: BaseHTTPRequestHandler) -> None:
         raise NotImplementedError
@@ -38,12 +79,11 @@ class LoopbackServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> Self:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name=self.name, daemon=True)
-        self._thread.start()
+        self._stop = serve_in_thread(self.httpd, self.name)
         return self
 
     def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        if self._stop:
+            self._stop()
+        else:
+            self.httpd.server_close()

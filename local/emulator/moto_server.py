@@ -1,16 +1,19 @@
 """moto in server mode on loopback, bound in the caller's thread: a port in use is an error at
 once (moto's own ThreadedMotoServer would bind inside its thread and wait for ever), and port 0
 picks a free one that ``url`` then names. The socket is bound here, not by werkzeug, which would
-print its own two lines and exit on a port in use: the caller gets the ``OSError`` instead."""
+print its own two lines and exit on a port in use: the caller gets the ``OSError`` instead.
+Like every local server, it sends at once and stops at once (``local/loopback.py`` says why)."""
 
 from __future__ import annotations
 
 import logging
 import socket
-import threading
+from collections.abc import Callable
 from typing import Any, Self
 
 from werkzeug.serving import make_server
+
+from local.emulator.loopback import serve_in_thread
 
 
 class MotoServer:
@@ -19,15 +22,17 @@ class MotoServer:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
         app: Any = DomainDispatcherApplication(create_backend_app)
+
+        class Handler(MotoRequestHandler):
+            disable_nagle_algorithm = True
+
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as bound:
             bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug does
             bound.bind((host, port))
             bound.listen(128)
             # werkzeug serves a duplicate of this socket; ours is closed on leaving the block.
-            self.server = make_server(
-                host, port, app, threaded=True, request_handler=MotoRequestHandler, fd=bound.fileno()
-            )
-        self._thread: threading.Thread | None = None
+            self.server = make_server(host, port, app, threaded=True, request_handler=Handler, fd=bound.fileno())
+        self._stop: Callable[[], None] | None = None
 
     @property
     def url(self) -> str:
@@ -35,12 +40,11 @@ class MotoServer:
         return f"http://{host!s}:{port}"
 
     def start(self) -> Self:
-        self._thread = threading.Thread(target=self.server.serve_forever, name="moto", daemon=True)
-        self._thread.start()
+        self._stop = serve_in_thread(self.server, "moto")
         return self
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
+        if self._stop:
+            self._stop()
+        else:
+            self.server.server_close()

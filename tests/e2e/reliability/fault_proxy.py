@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import random
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+
+from local.emulator.loopback import serve_in_thread
 
 
 class FaultyAws:
@@ -30,6 +33,7 @@ class FaultyAws:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # no answer waits on the client's delayed ACK (local/loopback.py)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -39,7 +43,7 @@ class FaultyAws:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._stop: Callable[[], None] = serve_in_thread(self.server, "faulty-aws")
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._local = threading.local()
 
@@ -50,8 +54,7 @@ class FaultyAws:
         return session
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._stop()
 
     def _fault(self, target: str, body: bytes) -> str | None:
         if target == "DynamoDB_20120810.UpdateItem" and self.done_write_failure_rate:
