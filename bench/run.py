@@ -13,6 +13,8 @@ from local.emulator.template import ROOT
 GOALS = {
     "cold_start_ratio": ("<=", 1.3),
     "warm_webhook_ratio": ("<=", 1.5),
+    # Against the bare exactly-once floor: the same claim, PutEvents and "done" write in plain boto3.
+    "warm_webhook_floor_ratio": ("<=", 1.10),
     "put_events_per_event": ("==", 1.0),
     "secret_fetches_per_1000_invocations": ("<=", 1),
     # Before the catch-up shared its records with the webhooks, a new event cost two writes (the
@@ -24,6 +26,9 @@ GOALS = {
     # The agent tools: tools/list asks nothing of Toggl; a tool call on the happy path, one request.
     "mcp_toggl_requests_tools_list": ("==", 0),
     "mcp_toggl_requests_per_tool_call_max": ("<=", 1),
+    # A warm tool call against the sandbox takes a few ms; one answer waiting on Nagle's algorithm
+    # (the client's delayed ACK) took 40 ms more.
+    "mcp_tool_call_warm_ms": ("<=", 10),
     # Reading on costs only the pages it needs; no answer passes Lambda's 6 MB (the stack's 1 MB).
     "mcp_toggl_requests_260_row_report_at_limit_50": ("<=", 6),
     "mcp_largest_answer_bytes": ("<=", 1_000_000),
@@ -101,6 +106,11 @@ def table(results: dict[str, Any]) -> str:
             f"{results['warm_minimal_handler_ms']} ms minimal",
         ),
         ("  with dedupe", results["warm_webhook_ratio_with_dedupe"], ""),
+        (
+            "warm_webhook_floor_ratio",
+            results["warm_webhook_floor_ratio"],
+            f"{results['warm_webhook_ms']} ms vs {results['warm_floor_ms']} ms bare claim + publish + done",
+        ),
         ("put_events_per_event", results["put_events_per_event"], ""),
         (
             "webhook_dynamodb_writes_per_event",
@@ -122,11 +132,8 @@ def table(results: dict[str, Any]) -> str:
             results["mcp_toggl_requests_tools_list"],
             f"tools/list warm {results['mcp_tools_list_warm_ms']} ms",
         ),
-        (
-            "mcp_toggl_requests_per_tool_call_max",
-            results["mcp_toggl_requests_per_tool_call_max"],
-            f"one tool call warm {results['mcp_tool_call_warm_ms']} ms",
-        ),
+        ("mcp_toggl_requests_per_tool_call_max", results["mcp_toggl_requests_per_tool_call_max"], ""),
+        ("mcp_tool_call_warm_ms", results["mcp_tool_call_warm_ms"], "toggl_list_projects against the sandbox"),
         ("mcp_toggl_requests_260_row_report_at_limit_50", results["mcp_toggl_requests_260_row_report_at_limit_50"], ""),
         ("mcp_largest_answer_bytes", results["mcp_largest_answer_bytes"], "a report page, a batch of long lists"),
         ("layer_zip_bytes", results["layer_zip_bytes"], ""),

@@ -241,3 +241,16 @@ def test_the_local_sections_show_commands_and_the_not_run_list_is_current() -> N
     shown = commands()
     assert len(shown) >= 10, shown
     assert set(NOT_RUN) <= set(shown), set(NOT_RUN) - set(shown)
+
+
+def test_every_benchmark_goal_is_a_row_of_the_performance_table_with_its_goal() -> None:
+    from bench.run import GOALS
+
+    table = table_after("| metric | measured | goal | what it is |", page("operating"))
+    rows = {row[0].strip("`"): row[2] for row in table}
+    for metric, (op, goal) in GOALS.items():
+        assert metric in rows, f"docs/operating.md's performance table has no row for {metric}"
+        shown = rows[metric].replace("≤", "<=").replace(",", "").replace(" ", "")
+        number = re.fullmatch(r"(<=)?([0-9.]+)", shown)
+        assert number, f"{metric}: the goal cell {rows[metric]!r} is not a goal"
+        assert (number.group(1) or "==", float(number.group(2))) == (op, float(goal)), metric
