@@ -37,7 +37,7 @@ from tests.e2e.test_local_stack import (
 )
 from toggl_connection_cli.doctor import QUOTA_LOW
 
-# An hour of exploring by hand, as rounds of everything the README has one do with make run: its
+# An hour of exploring by hand, as rounds of everything the README and docs/local.md have one do with make run: its
 # awscurl lines, make post, make doctor (both ways), make demo, make agent-demo and an MCP client
 # through make mcp-proxy. Ten rounds is one every six minutes, more than anyone types by hand.
 ROUNDS_AN_HOUR = 10

@@ -204,7 +204,7 @@ def test_event_ids_in_other_scripts_are_not_numbers(connection: Connection) -> N
 
 
 def test_the_one_named_fault_a_done_write_that_never_lands_then_a_late_redelivery(connection: Connection) -> None:
-    """README, "Exactly once, and its one exception": when the "done" write never lands, a
+    """docs/triggers.md, "Exactly once, and its one exception": when the "done" write never lands, a
     redelivery after the record's in-progress time has run out is published again."""
     document = deliveries.sample("project-updated", 4403)
     fn = "ProjectUpdatedWebhookFunction"
