@@ -254,3 +254,12 @@ def test_every_benchmark_goal_is_a_row_of_the_performance_table_with_its_goal() 
         number = re.fullmatch(r"(<=)?([0-9.]+)", shown)
         assert number, f"{metric}: the goal cell {rows[metric]!r} is not a goal"
         assert (number.group(1) or "==", float(number.group(2))) == (op, float(goal)), metric
+
+
+def test_the_front_door_counts_the_agent_tools_as_the_stack_offers_them() -> None:
+    from toggl_connection.agents import tool_list
+
+    counted = re.search(r"as (\d+) tools for AI agents \((\d+) with deletes allowed\)", " ".join(README.split()))
+    assert counted, "the README's Agents line no longer counts the tools"
+    offered = len(tool_list.tools(False, False)), len(tool_list.tools(False, True))
+    assert (int(counted.group(1)), int(counted.group(2))) == offered

@@ -268,3 +268,13 @@ def test_the_readmes_tools_table_lists_every_tool_its_route_and_its_quota_cost()
         assert row[3].startswith("write") is tool.writes, row
         assert row[4] == tool_texts.TEXT[tool.operation][3], row
         assert f"Toggl quota: {row[4]}." in tool.description
+
+
+@pytest.mark.parametrize(("read_only", "allow_deletes"), [(False, True), (False, False), (True, False), (True, True)])
+def test_the_servers_instructions_name_only_the_kinds_of_tools_it_offers(read_only: bool, allow_deletes: bool) -> None:
+    offered = tool_list.tools(read_only, allow_deletes)
+    said = tool_texts.instructions(read_only, allow_deletes)
+    assert ("delete" in said) == any(t.name == "toggl_delete_time_entry" for t in offered)
+    assert ("create" in said and "start and stop" in said) == any(t.writes for t in offered)
+    assert ("idempotency_key" in said) == any("idempotency_key" in t.input_schema["properties"] for t in offered)
+    assert "toggl_list_workspaces" in said and all(n in said for n in ("projects", "time entries", "reports"))

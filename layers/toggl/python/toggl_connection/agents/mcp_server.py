@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from toggl_connection.agents import tool_calls, tool_list
+from toggl_connection.agents import tool_calls, tool_list, tool_texts
 from toggl_connection.core import request_reading, responses, settings
 from toggl_connection.core.errors import ConnectionFailure
 from toggl_connection.core.observability import logger
@@ -18,16 +18,6 @@ from toggl_connection.core.observability import logger
 # Newest first: a client asking for a version not listed here is offered the newest.
 PROTOCOL_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26")
 SERVER_INFO = {"name": "toggl-track-connection", "title": "Toggl Track Connection", "version": "0.1.0"}
-INSTRUCTIONS = (
-    "Tools for one Toggl Track account: track time (start and stop a timer, log, change and delete time "
-    "entries), read workspaces, projects, clients, tasks, time entries, users, tags and reports (detailed, "
-    "summary); create projects, tags, clients, tasks, invitations and project memberships. Toggl runs one timer "
-    "per user: starting one stops the one running. Times are RFC 3339 with a time zone; durations are seconds. "
-    "Toggl allows few requests per hour: "
-    "prefer one precise call (filters, dates, limit) over many, and read quota.remaining in answers. Call "
-    "toggl_list_workspaces first when you need a workspace id. Writes take an idempotency_key: reuse it when "
-    "you retry."
-)
 MAX_BODY_BYTES = 1024 * 1024
 VERSION_HEADER = "MCP-Protocol-Version"
 # From this version on a JSON-RPC batch is no longer part of the protocol.
@@ -243,7 +233,7 @@ def initialize(params: dict[str, Any]) -> dict[str, Any]:
         "protocolVersion": version,
         "capabilities": {"tools": {"listChanged": False}},
         "serverInfo": SERVER_INFO,
-        "instructions": INSTRUCTIONS,
+        "instructions": tool_texts.instructions(read_only(), tool_list.allow_delete()),
     }
 
 

@@ -22,6 +22,27 @@ FIND_ENTRY = (
     "Find the time_entry_id with toggl_list_time_entries or toggl_get_current_time_entry (or from the answer "
     "of the tool that created it)."
 )
+
+
+def instructions(read_only: bool, allow_deletes: bool) -> str:
+    """What ``initialize`` tells a model about the server: only the kinds of tools it is offered
+    (a read-only stack names no writes, a stack without deletes names no delete)."""
+    reads = "read workspaces, projects, clients, tasks, time entries, users, tags and reports (detailed, summary)"
+    budget = (
+        "Times are RFC 3339 with a time zone; durations are seconds. Toggl allows few requests per hour: prefer "
+        "one precise call (filters, dates, limit) over many, and read quota.remaining in answers. Call "
+        "toggl_list_workspaces first when you need a workspace id."
+    )
+    if read_only:
+        return f"Read-only tools for one Toggl Track account: {reads}. {budget}"
+    changes = "log, change and delete time entries" if allow_deletes else "log and change time entries"
+    return (
+        f"Tools for one Toggl Track account: track time (start and stop a timer, {changes}), {reads}; create "
+        "projects, tags, clients, tasks, invitations and project memberships. Toggl runs one timer per user: "
+        f"starting one stops the one running. {budget} Writes take an idempotency_key: reuse it when you retry."
+    )
+
+
 # (tool name, title, when to use it and what it returns, Toggl requests it costs)
 TEXT: dict[str, tuple[str, str, str, str]] = {
     "create-client": (
