@@ -30,7 +30,11 @@ from local.emulator.template import ROOT
 FORWARDED = ("content-type", "accept", "mcp-protocol-version", "mcp-session-id", "last-event-id")
 # API Gateway's payload limit: a larger body is refused before it is read.
 MAX_BODY_BYTES = 10 * 1024 * 1024
-HOP_BY_HOP = ("content-length", "transfer-encoding", "connection", "content-encoding", "keep-alive")
+# The stack's answer headers not passed on: this connection's own, and Server and Date, which the
+# proxy's answer already carries (a client would see each twice).
+NOT_PASSED_ON = frozenset(
+    {"content-length", "transfer-encoding", "connection", "content-encoding", "keep-alive", "server", "date"}
+)
 
 
 class Refused(Exception):
@@ -78,7 +82,7 @@ class SigningProxy(LoopbackServer):
             message = f"The local stack did not answer ({type(exc).__name__}): is make run running?"
             _reply(request, 502, _document("stack_unreachable", message), {})
             return
-        kept = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_BY_HOP}
+        kept = {k: v for k, v in answer.headers.items() if k.lower() not in NOT_PASSED_ON}
         _reply(request, answer.status_code, answer.content, kept)
 
     def _allowed(self, request: BaseHTTPRequestHandler) -> None:

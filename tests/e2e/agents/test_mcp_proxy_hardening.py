@@ -145,6 +145,8 @@ def test_a_loopback_client_is_answered_once_and_the_connection_closed(proxied: P
     answer, closed = exchange(proxied.port, request(host, ping()))
     assert statuses(answer) == [200] and closed and b"connection: close" in answer.lower()
     assert json.loads(answer.split(b"\r\n\r\n", 1)[1]) == {"jsonrpc": "2.0", "id": 1, "result": {}}
+    names = [line.split(b":", 1)[0].lower() for line in answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]]
+    assert len(names) == len(set(names)), names  # no header twice (Server, Date: the proxy's own)
     # a second request pipelined on the same connection is never read
     answer, closed = exchange(proxied.port, request(host, ping(1)) + request(host, ping(2)))
     assert statuses(answer) == [200] and closed and b'"id":2' not in answer
