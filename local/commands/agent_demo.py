@@ -87,10 +87,10 @@ def track_time(agent: Session, project_id: int, out: TextIO) -> list[dict[str, A
     print("\n-- tracking time --", file=out)
     started = agent.call("toggl_start_time_entry", {"description": "Write the report", "project_id": project_id})
     stopped = agent.call("toggl_stop_time_entry", {})
-    two_hours_ago = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    three_hours_ago = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
     logged = agent.call(
         "toggl_create_time_entry",
-        {"start": two_hours_ago, "duration": 7200, "description": "Design review", "project_id": project_id},
+        {"start": three_hours_ago, "duration": 7200, "description": "Design review", "project_id": project_id},
     )
     entry_id = logged.get("structuredContent", {}).get("id")
     fixed = agent.call("toggl_update_time_entry", {"time_entry_id": entry_id, "description": "Design review with Ana"})
