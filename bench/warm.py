@@ -92,6 +92,7 @@ def floor_handler(bus: str, table: str, secret: bytes) -> Callable[[dict[str, An
         if document is None:
             return {"statusCode": 401}
         payload = document["payload"]
+        # Not the function's key (it hashes the change's identity), but one record per change alike
         key = {"id": {"S": f"toggl-event#time_entry:{payload['id']}:{payload['at']}"}}
         now = time.time()
         expiry = {"N": str(int(now) + DEDUPE_SECONDS)}
@@ -113,16 +114,19 @@ def floor_handler(bus: str, table: str, secret: bytes) -> Callable[[dict[str, An
         )
         metadata = document["metadata"]  # the DetailType ours sends: the bus's rules see the same
         detail_type = f"{metadata['model'].replace('_', ' ')} {metadata['action']}".title()
-        events.put_events(
+        sent = events.put_events(
             Entries=[
                 {
                     "Source": "toggl.track",
                     "DetailType": detail_type,
-                    "Detail": json.dumps(document),
+                    "Detail": json.dumps(document, separators=(",", ":"), ensure_ascii=False),
                     "EventBusName": bus,
                 }
             ]
         )
+        if sent.get("FailedEntryCount"):  # a refused event is never marked done, as ours does not
+            dynamodb.delete_item(TableName=table, Key=key)
+            return {"statusCode": 503}
         result = {"published": 1, "at": payload["at"], "event_id": document["event_id"], "duplicate": False}
         dynamodb.update_item(
             TableName=table,

@@ -1,7 +1,7 @@
 """``make agent-demo`` (with ``make run`` running): what an AI agent's session with the connection
 looks like over MCP, request by request: it discovers the tools, reads, writes, and is refused a
 write the stack does not allow; asked to track time, it starts and stops a timer, logs, fixes and
-deletes an entry and reads the month's summary; the events it caused are shown from the bus.
+deletes an entry and reads the last seven days' summary; the events it caused are shown from the bus.
 Requests are SigV4-signed with the local key pair, as an MCP client behind ``mcp-proxy-for-aws``
 signs them for a deployed stack."""
 
@@ -83,7 +83,7 @@ def session(api: str, credentials: LocalCredentials, project_id: int, out: TextI
 def track_time(agent: Session, project_id: int, out: TextIO) -> list[dict[str, Any]]:
     """What an agent asked to track time does: start a timer, stop it, log two hours, fix the
     description, delete the entry (a tool offered only where the stack allows agents to delete),
-    and read the month's hours per project."""
+    and read the last seven days' hours per project."""
     print("\n-- tracking time --", file=out)
     started = agent.call("toggl_start_time_entry", {"description": "Write the report", "project_id": project_id})
     stopped = agent.call("toggl_stop_time_entry", {})
@@ -96,7 +96,9 @@ def track_time(agent: Session, project_id: int, out: TextIO) -> list[dict[str, A
     fixed = agent.call("toggl_update_time_entry", {"time_entry_id": entry_id, "description": "Design review with Ana"})
     deleted = agent.call("toggl_delete_time_entry", {"time_entry_id": entry_id})
     today = datetime.now(UTC).date()
-    summary = agent.call("toggl_get_summary_report", {"start_date": str(today.replace(day=1)), "end_date": str(today)})
+    # Seven days (both ends count): the entry logged three hours ago is in them at any hour
+    week = {"start_date": str(today - timedelta(days=6)), "end_date": str(today)}
+    summary = agent.call("toggl_get_summary_report", week)
     return [started, stopped, logged, fixed, deleted, summary]
 
 

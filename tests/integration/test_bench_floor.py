@@ -77,3 +77,19 @@ def test_the_floors_claim_refuses_a_second_claim_of_the_same_event(connection: C
         floor(_event(_delivery(6)))
     assert refused.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     assert len(connection.bus_events(wait=True)) == 1
+
+
+def test_the_floor_marks_nothing_done_when_its_event_is_refused(
+    connection: Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the function's publisher does: an entry EventBridge refuses is not "done", the claim goes."""
+    make_call = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]
+
+    def refusing(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "PutEvents":  # the fault: EventBridge takes the call and refuses the entry
+            return {"FailedEntryCount": 1, "Entries": [{"ErrorCode": "InternalFailure", "ErrorMessage": "no"}]}
+        return make_call(self, operation, params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refusing)
+    assert _floor(connection)(_event(_delivery(7)))["statusCode"] == 503
+    assert boto3.client("dynamodb").scan(TableName=connection.stack["IdempotencyTable"])["Items"] == []

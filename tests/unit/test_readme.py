@@ -263,3 +263,7 @@ def test_the_front_door_counts_the_agent_tools_as_the_stack_offers_them() -> Non
     assert counted, "the README's Agents line no longer counts the tools"
     offered = len(tool_list.tools(False, False)), len(tool_list.tools(False, True))
     assert (int(counted.group(1)), int(counted.group(2))) == offered
+    # and the performance table counts the same tools and actions
+    operating = " ".join(page("operating").split())
+    assert f"the worst of the {offered[1]} tools (deletes allowed)" in operating
+    assert f"for each of the {len(ACTIONS)} actions" in operating

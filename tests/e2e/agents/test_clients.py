@@ -147,7 +147,7 @@ def test_the_agent_demo_discovers_reads_writes_and_is_refused(agents: AgentStack
     assert not workspaces["isError"] and not projects["isError"]
     assert task["structuredContent"]["name"] == "Agent demo: review the brief"
     assert refused["isError"] and json.loads(refused["content"][0]["text"])["error"] == "admin_invitation_not_allowed"
-    # Asked to track time: a timer started and stopped, an entry logged and fixed, the month read
+    # Asked to track time: a timer started and stopped, an entry logged and fixed, the week read
     started, stopped, logged, fixed, deleted, summary = tracked
     assert started["structuredContent"]["duration"] < 0
     assert stopped["structuredContent"]["id"] == started["structuredContent"]["id"]
