@@ -1,7 +1,7 @@
 """An HTTP server on loopback in a thread of its own: the shape the local API and the Toggl
 sandbox share. Subclasses answer every request in ``serve``.
 
-Two things every local server here does (moto's too, ``local/moto_server.py``): its accepted
+Two things every local server here does (moto's too, ``local/emulator/moto_server.py``): its accepted
 sockets send at once (``TCP_NODELAY``: an answer goes out in two writes, its head then its body,
 and with Nagle's algorithm on the body waited for the client's delayed ACK of the head, ~40 ms on
 Linux, in every keep-alive answer); and it stops at once (``serve_in_thread``)."""
@@ -48,9 +48,31 @@ def serve_in_thread(server: socketserver.TCPServer, name: str) -> Callable[[], N
     return stop
 
 
-class LoopbackServer:
-    name = "server"
+class ServedInThread:
+    """A server (``httpd``) served in a thread of its own by ``serve_in_thread``: its URL, start
+    and stop, shared by the local servers below and moto's."""
 
+    name = "server"
+    httpd: socketserver.TCPServer
+    _stop: Callable[[], None] | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Self:
+        self._stop = serve_in_thread(self.httpd, self.name)
+        return self
+
+    def stop(self) -> None:
+        if self._stop:
+            self._stop()
+        else:
+            self.httpd.server_close()
+
+
+class LoopbackServer(ServedInThread):
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         server = self
 
@@ -68,22 +90,6 @@ class LoopbackServer:
 
         self.httpd = ThreadingHTTPServer((host, port), Handler)
         self.httpd.daemon_threads = True
-        self._stop: Callable[[], None] | None = None
 
     def serve(self, request: BaseHTTPRequestHandler) -> None:
         raise NotImplementedError
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Self:
-        self._stop = serve_in_thread(self.httpd, self.name)
-        return self
-
-    def stop(self) -> None:
-        if self._stop:
-            self._stop()
-        else:
-            self.httpd.server_close()

@@ -2,21 +2,22 @@
 once (moto's own ThreadedMotoServer would bind inside its thread and wait for ever), and port 0
 picks a free one that ``url`` then names. The socket is bound here, not by werkzeug, which would
 print its own two lines and exit on a port in use: the caller gets the ``OSError`` instead.
-Like every local server, it sends at once and stops at once (``local/loopback.py`` says why)."""
+Like every local server, it sends at once and stops at once (``local/emulator/loopback.py`` says why)."""
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
-from typing import Any, Self
+from typing import Any
 
 from werkzeug.serving import make_server
 
-from local.emulator.loopback import serve_in_thread
+from local.emulator.loopback import ServedInThread
 
 
-class MotoServer:
+class MotoServer(ServedInThread):
+    name = "moto"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
@@ -31,20 +32,4 @@ class MotoServer:
             bound.bind((host, port))
             bound.listen(128)
             # werkzeug serves a duplicate of this socket; ours is closed on leaving the block.
-            self.server = make_server(host, port, app, threaded=True, request_handler=Handler, fd=bound.fileno())
-        self._stop: Callable[[], None] | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def start(self) -> Self:
-        self._stop = serve_in_thread(self.server, "moto")
-        return self
-
-    def stop(self) -> None:
-        if self._stop:
-            self._stop()
-        else:
-            self.server.server_close()
+            self.httpd = make_server(host, port, app, threaded=True, request_handler=Handler, fd=bound.fileno())

@@ -53,7 +53,7 @@ def test_keep_alive_answers_do_not_wait_for_the_clients_delayed_ack() -> None:
 def test_moto_sends_at_once_too() -> None:
     server = MotoServer(port=0)  # never started: stop only closes it
     try:
-        assert server.server.RequestHandlerClass.disable_nagle_algorithm  # type: ignore[attr-defined]
+        assert server.httpd.RequestHandlerClass.disable_nagle_algorithm  # type: ignore[attr-defined]
     finally:
         server.stop()
 

@@ -15,17 +15,19 @@ def order() -> list[str]:
     return re.findall(r"^- ``(\w+)``:", (LAYER / "__init__.py").read_text(), flags=re.MULTILINE)
 
 
-def imported_folders(source: str) -> set[str]:
+def imported_folders(source: str, package: str = "toggl_connection") -> set[str]:
+    """The folders (subpackages) of ``package`` that ``source`` imports from; test_local_layout
+    asks the same of local/."""
     found = set()
     for node in ast.walk(ast.parse(source)):
         names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
-        if isinstance(node, ast.ImportFrom) and node.module == "toggl_connection":
+        if isinstance(node, ast.ImportFrom) and node.module == package:
             found |= {alias.name for alias in node.names}  # the folders themselves
         for name in names:
             parts = name.split(".")
-            if parts[0] == "toggl_connection" and len(parts) > 1:
+            if parts[0] == package and len(parts) > 1:
                 found.add(parts[1])
     return found
 

@@ -3,10 +3,10 @@ Toggl sandbox, the generators, the commands (no cycle, no arrow back up)."""
 
 from __future__ import annotations
 
-import ast
 import re
 
 from local.emulator import template
+from tests.unit.test_layer_layout import imported_folders
 
 LOCAL = template.ROOT / "local"
 
@@ -16,18 +16,7 @@ def order() -> list[str]:
 
 
 def imported_packages(source: str) -> set[str]:
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        if isinstance(node, ast.ImportFrom) and node.module == "local":
-            found |= {alias.name for alias in node.names}
-        for name in names:
-            parts = name.split(".")
-            if parts[0] == "local" and len(parts) > 1:
-                found.add(parts[1])
-    return found
+    return imported_folders(source, "local")
 
 
 def test_the_init_names_every_package_of_local_and_nothing_is_left_beside_them() -> None:

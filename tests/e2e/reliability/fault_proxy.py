@@ -33,7 +33,7 @@ class FaultyAws:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # no answer waits on the client's delayed ACK (local/loopback.py)
+            disable_nagle_algorithm = True  # no answer waits on the client's delayed ACK (local/emulator/loopback.py)
 
             def log_message(self, *args: Any) -> None:
                 pass
